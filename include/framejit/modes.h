@@ -1,0 +1,169 @@
+/* modes.h -- the thread-local mode stack and its O(1) resolution.
+ *
+ * Entries are pushed by framejit.compile wrappers, error_on_graph_break(v),
+ * set_fullgraph(v) and disable. Each entry stores, besides its own kind and flag, the
+ * resolved state of the stack up to and including itself, so "would a break raise
+ * here?" and "should the hook intercept frames?" are one load from the top entry
+ * (SEMANTICS.md §2):
+ *   strict  -- fullgraph level: compile(True) sets it, compile(False) keeps it,
+ *              set_fullgraph(v) sets it to v;
+ *   eogb    -- innermost error_on_graph_break(v);
+ *   active  -- the hook intercepts frames: set by compile, cleared by disable.
+ * Push returns a token; pop must present the token of the top entry, so an unbalanced
+ * pop is detected instead of silently corrupting the stack. The stack lives in
+ * thread-local storage: threads never see each other's modes. The storage starts
+ * inline and grows on the heap (deep recursion through compiled functions), and the
+ * heap block is released when the stack empties.
+ *
+ * Compiled into exactly one translation unit (_modes.pyx); other modules reach it
+ * through the capsule that _modes exports (fj_modes_api).
+ */
+#ifndef FRAMEJIT_MODES_H
+#define FRAMEJIT_MODES_H
+
+#include <Python.h>
+#include <string.h>
+
+enum fj_mode_kind {
+    FJ_MODE_COMPILE = 1,
+    FJ_MODE_EOGB = 2,
+    FJ_MODE_SETFG = 3,
+    FJ_MODE_DISABLE = 4,
+};
+
+#define FJ_MODES_INLINE 16
+
+typedef struct {
+    unsigned char kind;
+    unsigned char flag;
+    unsigned char strict;          /* resolved: fullgraph level in force */
+    unsigned char eogb;            /* resolved: error_on_graph_break in force */
+    unsigned char active;          /* resolved: hook intercepts frames */
+    unsigned long long token;
+    PyObject *payload;             /* owned, may be NULL: a compile entry's options */
+    PyObject *compile_payload;     /* borrowed: innermost compile entry's payload */
+} fj_mode_entry;
+
+typedef struct {
+    fj_mode_entry *entries;        /* inline_entries or a heap block */
+    Py_ssize_t len;
+    Py_ssize_t cap;
+    unsigned long long next_token;
+    int paused;                    /* >0 while framejit's own Python code runs */
+    fj_mode_entry inline_entries[FJ_MODES_INLINE];
+} fj_mode_stack;
+
+/* Called with the GIL held when the number of compile entries over all threads goes
+ * from 0 to 1 (active=1) or from 1 to 0 (active=0). */
+typedef void (*fj_activation_cb)(int active);
+
+static __thread fj_mode_stack fj_tls_modes;
+static Py_ssize_t fj_compile_entries_total = 0;   /* protected by the GIL */
+static fj_activation_cb fj_on_activation = NULL;
+
+static const fj_mode_entry fj_mode_base = {0, 0, 0, 0, 0, 0, NULL, NULL};
+
+/* Borrowed pointer to this thread's stack; never NULL. */
+static inline fj_mode_stack *fj_modes_current(void)
+{
+    fj_mode_stack *s = &fj_tls_modes;
+    if (s->entries == NULL) {
+        s->entries = s->inline_entries;
+        s->cap = FJ_MODES_INLINE;
+    }
+    return s;
+}
+
+/* Borrowed pointer to the resolved top entry (a static base entry when empty). */
+static inline const fj_mode_entry *fj_modes_top(void)
+{
+    fj_mode_stack *s = &fj_tls_modes;
+    return s->len ? &s->entries[s->len - 1] : &fj_mode_base;
+}
+
+static inline int fj_modes_grow(fj_mode_stack *s)
+{
+    Py_ssize_t cap = s->cap * 2;
+    fj_mode_entry *block;
+    if (s->entries == s->inline_entries) {
+        block = (fj_mode_entry *)PyMem_RawMalloc(sizeof(fj_mode_entry) * cap);
+        if (block) memcpy(block, s->inline_entries, sizeof(fj_mode_entry) * s->len);
+    } else {
+        block = (fj_mode_entry *)PyMem_RawRealloc(s->entries, sizeof(fj_mode_entry) * cap);
+    }
+    if (block == NULL) { PyErr_NoMemory(); return -1; }
+    s->entries = block;
+    s->cap = cap;
+    return 0;
+}
+
+/* Push an entry. payload: borrowed (a new reference is taken), may be NULL.
+ * Returns the token (> 0), or 0 with an exception set. */
+static inline unsigned long long fj_modes_push(int kind, int flag, PyObject *payload)
+{
+    fj_mode_stack *s = fj_modes_current();
+    const fj_mode_entry *prev = fj_modes_top();
+    fj_mode_entry e;
+    if (kind < FJ_MODE_COMPILE || kind > FJ_MODE_DISABLE) {
+        PyErr_Format(PyExc_ValueError, "unknown mode kind %d", kind);
+        return 0;
+    }
+    if (s->len == s->cap && fj_modes_grow(s) < 0) return 0;
+    e = *prev;
+    e.kind = (unsigned char)kind;
+    e.flag = flag ? 1 : 0;
+    e.payload = payload;
+    switch (kind) {
+    case FJ_MODE_COMPILE:
+        if (flag) e.strict = 1;
+        e.active = 1;
+        e.compile_payload = payload;
+        break;
+    case FJ_MODE_EOGB:  e.eogb = e.flag; break;
+    case FJ_MODE_SETFG: e.strict = e.flag; break;
+    case FJ_MODE_DISABLE: e.active = 0; break;
+    }
+    e.token = ++s->next_token;
+    Py_XINCREF(payload);
+    s->entries[s->len++] = e;
+    if (kind == FJ_MODE_COMPILE && ++fj_compile_entries_total == 1 && fj_on_activation)
+        fj_on_activation(1);
+    return e.token;
+}
+
+/* Pop the top entry, which must carry `token`. Returns 0, or -1 with RuntimeError set
+ * (the stack is left untouched) when the pop is unbalanced. */
+static inline int fj_modes_pop(unsigned long long token)
+{
+    fj_mode_stack *s = fj_modes_current();
+    fj_mode_entry *e;
+    if (s->len == 0 || s->entries[s->len - 1].token != token) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "framejit: unbalanced mode pop (token %llu, top %llu, depth %zd): "
+                     "a mode context was exited out of order or on another thread",
+                     token, s->len ? s->entries[s->len - 1].token : 0ULL, s->len);
+        return -1;
+    }
+    e = &s->entries[--s->len];
+    if (e->kind == FJ_MODE_COMPILE && --fj_compile_entries_total == 0 && fj_on_activation)
+        fj_on_activation(0);
+    Py_CLEAR(e->payload);
+    if (s->len == 0 && s->entries != s->inline_entries) {
+        PyMem_RawFree(s->entries);
+        s->entries = s->inline_entries;
+        s->cap = FJ_MODES_INLINE;
+    }
+    return 0;
+}
+
+/* Function table exported in a capsule named "framejit._modes.fj_modes_api". */
+typedef struct {
+    const fj_mode_entry *(*top)(void);
+    fj_mode_stack *(*current)(void);
+    unsigned long long (*push)(int kind, int flag, PyObject *payload);
+    int (*pop)(unsigned long long token);
+    void (*set_activation_cb)(fj_activation_cb cb);
+    Py_ssize_t (*compile_entries_total)(void);
+} fj_modes_api_t;
+
+#endif /* FRAMEJIT_MODES_H */

@@ -1,0 +1,48 @@
+"""The sole importer of framejit's compiled extensions; build facts for build_info().
+
+The extensions are required: there is no pure-Python fallback. An import failure says
+how to build them.
+"""
+import sys
+
+try:
+    from . import _modes, _guards, _evalframe
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "framejit's compiled extensions are missing or do not load "
+        f"({exc}); install with `pip install .` (a C compiler is needed at install time)"
+    ) from exc
+
+try:
+    from . import _kernels
+except ImportError:  # the kernel library is optional until the kernels backend lands
+    _kernels = None
+
+try:
+    from . import _build_config
+except ImportError:  # pragma: no cover
+    _build_config = None
+
+from .config import _bind_disable_mirror
+
+_bind_disable_mirror(_modes.set_plain)
+
+HAVE_OPENMP = bool(getattr(_build_config, "HAVE_OPENMP", False))
+
+
+def build_info():
+    """What this build of framejit found and uses."""
+    import numpy
+    info = {
+        "version": "0.1.0",
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "openmp": HAVE_OPENMP,
+        "openmp_probe": getattr(_build_config, "OPENMP_PROBE", "unknown"),
+        "compiler_type": getattr(_build_config, "COMPILER_TYPE", "unknown"),
+        "kernels": _kernels is not None,
+        "hook_installed": _evalframe.is_installed(),
+    }
+    if _kernels is not None and hasattr(_kernels, "max_threads"):
+        info["max_threads"] = _kernels.max_threads()
+    return info

@@ -1,0 +1,1 @@
+"""framejit.bytecode"""

@@ -1,0 +1,313 @@
+# cython: language_level=3
+"""Guard programs: flat C checks over a frame's argument slots, globals and closure.
+
+A ``GuardProgram`` is built from a list of instructions (``framejit/guards/guards.py``
+lowers Guard values into it) and evaluated by the frame evaluator before every cached
+entry runs, with no Python frame in between. Instructions load values into registers
+(owned references) and check them; the first failing check ends the program, and its
+index names the guard that failed (for recompile logs and the cache-limit warning).
+
+Instruction tuple formats (op names are the keys of ``OPS``):
+  ("load_slot", dst, slot)        ("load_global", dst, name)   ("load_cell", dst, index)
+  ("load_attr", dst, src, name)   ("load_item", dst, src, key)
+  ("check_type", src, type)       ("check_id", src, obj)       ("check_eq", src, value)
+  ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
+Lookups that raise (a missing attribute, say) count as a failed check, never an error.
+The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
+"""
+from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
+from cpython.ref cimport Py_INCREF, Py_XDECREF, Py_XINCREF
+from cpython.pycapsule cimport PyCapsule_New
+from libc.stdlib cimport malloc, free
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    PyObject *PyDict_GetItemWithError(PyObject *d, PyObject *key)
+    void Py_IncRef(PyObject *o)
+    void Py_DecRef(PyObject *o)
+    PyObject *PyTuple_GET_ITEM(PyObject *t, Py_ssize_t i)
+    Py_ssize_t PyTuple_GET_SIZE(PyObject *t)
+    PyObject *PyErr_Occurred()
+    PyObject *PyObject_GetAttr(PyObject *o, PyObject *name)
+    PyObject *PyObject_GetItem(PyObject *o, PyObject *key)
+    int PyObject_RichCompareBool(PyObject *a, PyObject *b, int op)
+    Py_ssize_t PyObject_Length(PyObject *o)
+    PyObject *PyCell_GET(PyObject *cell)
+    void PyErr_Clear()
+    int Py_EQ
+
+cdef enum GuardOp:
+    G_LOAD_SLOT = 1
+    G_LOAD_GLOBAL
+    G_LOAD_CELL
+    G_LOAD_ATTR
+    G_LOAD_ITEM
+    G_CHECK_TYPE
+    G_CHECK_ID
+    G_CHECK_EQ
+    G_CHECK_LEN
+    G_CHECK_ARRAY
+
+OPS = {
+    "load_slot": G_LOAD_SLOT, "load_global": G_LOAD_GLOBAL, "load_cell": G_LOAD_CELL,
+    "load_attr": G_LOAD_ATTR, "load_item": G_LOAD_ITEM, "check_type": G_CHECK_TYPE,
+    "check_id": G_CHECK_ID, "check_eq": G_CHECK_EQ, "check_len": G_CHECK_LEN,
+    "check_array": G_CHECK_ARRAY,
+}
+_LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM}
+
+# check_array flags: which layout facts the compiled code relies on.
+ARRAY_C_CONTIGUOUS = 1
+ARRAY_WRITEABLE = 2
+ARRAY_ALIGNED = 4
+
+ctypedef struct ginstr:
+    int op
+    int dst          # load: destination register; check: source register
+    int src          # load_attr/load_item: source register
+    Py_ssize_t arg   # slot/closure index, length, or index into consts
+    Py_ssize_t arg2  # check_array: index of the shape tuple in consts; flags in `src`
+
+
+cdef class GuardProgram:
+    """A compiled guard program; ``descriptions[i]`` says what instruction i checks."""
+    cdef ginstr *code
+    cdef Py_ssize_t n
+    cdef int nregs
+    cdef readonly tuple consts
+    cdef readonly tuple descriptions
+    cdef Py_ssize_t *shapes   # flattened expected shapes for check_array
+    cdef readonly Py_ssize_t last_failed   # index of the check that failed last, or -1
+
+    def __cinit__(self):
+        self.code = NULL
+        self.shapes = NULL
+        self.n = 0
+        self.last_failed = -1
+
+    def __init__(self, instructions, descriptions=None):
+        instructions = list(instructions)
+        consts = []
+        cdef Py_ssize_t i, nshape = 0
+        for ins in instructions:
+            if ins[0] == "check_array":
+                nshape += len(ins[3]) + 1
+        self.code = <ginstr *>malloc(sizeof(ginstr) * max(1, len(instructions)))
+        self.shapes = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * max(1, nshape))
+        if self.code == NULL or self.shapes == NULL:
+            raise MemoryError()
+        cdef Py_ssize_t shape_pos = 0
+        cdef int nregs = 0
+        for i, ins in enumerate(instructions):
+            op = OPS.get(ins[0])
+            if op is None:
+                raise ValueError(f"unknown guard instruction {ins[0]!r}")
+            self.code[i].op = op
+            self.code[i].dst = ins[1]
+            self.code[i].src = 0
+            self.code[i].arg = 0
+            self.code[i].arg2 = 0
+            if op == G_LOAD_SLOT or op == G_LOAD_CELL or op == G_CHECK_LEN:
+                self.code[i].arg = int(ins[2])
+            elif op == G_LOAD_GLOBAL or op == G_CHECK_TYPE or op == G_CHECK_ID or op == G_CHECK_EQ:
+                self.code[i].arg = len(consts)
+                consts.append(ins[2])
+            elif op == G_LOAD_ATTR or op == G_LOAD_ITEM:
+                self.code[i].src = ins[2]
+                self.code[i].arg = len(consts)
+                consts.append(ins[3])
+            elif op == G_CHECK_ARRAY:
+                self.code[i].arg = len(consts)
+                consts.append(np.dtype(ins[2]))
+                shape = tuple(ins[3])
+                self.code[i].arg2 = shape_pos
+                self.shapes[shape_pos] = len(shape)
+                for d in shape:
+                    shape_pos += 1
+                    self.shapes[shape_pos] = d
+                shape_pos += 1
+                self.code[i].src = int(ins[4]) if len(ins) > 4 else 0
+            if op in _LOADS:
+                nregs = max(nregs, ins[1] + 1)
+            else:
+                nregs = max(nregs, ins[1] + 1)
+        self.n = len(instructions)
+        self.nregs = nregs
+        self.consts = tuple(consts)
+        if descriptions is None:
+            descriptions = [repr(ins) for ins in instructions]
+        self.descriptions = tuple(descriptions)
+
+    def __dealloc__(self):
+        free(self.code)
+        free(self.shapes)
+
+    def __len__(self):
+        return self.n
+
+    def check(self, tuple slots, globals_=None, builtins=None, closure=None):
+        """Run the program from Python (tests, explain): True when every check passes."""
+        cdef Py_ssize_t i, n = len(slots)
+        cdef PyObject **arr = <PyObject **>malloc(sizeof(PyObject *) * max(1, n))
+        for i in range(n):
+            arr[i] = <PyObject *>slots[i]
+        try:
+            r = fj_guard_check(<PyObject *>self, arr, n,
+                               <PyObject *>globals_ if globals_ is not None else NULL,
+                               <PyObject *>builtins if builtins is not None else NULL,
+                               <PyObject *>closure if closure is not None else NULL)
+        finally:
+            free(arr)
+        if r < 0:
+            raise RuntimeError("guard program failed to run")
+        return bool(r)
+
+    def failed_description(self):
+        """What the last failed check was about, or None."""
+        if self.last_failed < 0:
+            return None
+        return self.descriptions[self.last_failed]
+
+
+cdef inline PyObject *_lookup_global(PyObject *name, PyObject *globals_, PyObject *builtins) noexcept:
+    """New reference to globals[name] or builtins[name]; NULL (no error set) if absent."""
+    cdef PyObject *v = NULL
+    if globals_ != NULL:
+        v = PyDict_GetItemWithError(globals_, name)
+    if v == NULL and builtins != NULL and PyErr_Occurred() == NULL:
+        v = PyDict_GetItemWithError(builtins, name)
+    if v == NULL:
+        PyErr_Clear()
+        return NULL
+    Py_IncRef(v)
+    return v
+
+
+cdef inline int _check_array(GuardProgram p, ginstr *ins, PyObject *o) noexcept:
+    cdef cnp.ndarray a
+    cdef Py_ssize_t k, nd
+    cdef Py_ssize_t *shape
+    if Py_TYPE(<object>o) != <PyTypeObject *>cnp.ndarray:
+        return 0
+    a = <cnp.ndarray>o
+    cdef object expected = p.consts[ins.arg]
+    cdef object actual = <object><PyObject *>cnp.PyArray_DESCR(a)
+    if actual is not expected and not cnp.PyArray_EquivTypes(actual, expected):
+        return 0
+    shape = &p.shapes[ins.arg2]
+    nd = shape[0]
+    if cnp.PyArray_NDIM(a) != nd:
+        return 0
+    for k in range(nd):
+        if cnp.PyArray_DIMS(a)[k] != shape[k + 1]:
+            return 0
+    if (ins.src & ARRAY_C_CONTIGUOUS) and not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        return 0
+    if (ins.src & ARRAY_WRITEABLE) and not cnp.PyArray_ISWRITEABLE(a):
+        return 0
+    if (ins.src & ARRAY_ALIGNED) and not cnp.PyArray_ISALIGNED(a):
+        return 0
+    return 1
+
+
+cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
+                        PyObject *globals_, PyObject *builtins, PyObject *closure) noexcept:
+    """Run a guard program. All arguments borrowed; prog is a GuardProgram (or None:
+    always passes). Returns 1 when every check passes, 0 when one fails (its index is
+    kept in last_failed), -1 on an internal error (exception set). Never steals."""
+    if prog == NULL or <object>prog is None:
+        return 1
+    cdef GuardProgram p = <GuardProgram>prog
+    cdef PyObject *regs[32]
+    cdef PyObject *v
+    cdef PyObject *c
+    cdef ginstr *ins
+    cdef Py_ssize_t i, j
+    cdef int ok = 1
+    cdef int nregs = p.nregs if p.nregs < 32 else 32
+    for j in range(nregs):
+        regs[j] = NULL
+    for i in range(p.n):
+        ins = &p.code[i]
+        if ins.dst >= 32:
+            ok = 0
+            break
+        if ins.op == G_LOAD_SLOT:
+            v = slots[ins.arg] if ins.arg < nslots else NULL
+            if v != NULL:
+                Py_IncRef(v)
+        elif ins.op == G_LOAD_GLOBAL:
+            v = _lookup_global(<PyObject *>p.consts[ins.arg], globals_, builtins)
+        elif ins.op == G_LOAD_CELL:
+            v = NULL
+            if closure != NULL and ins.arg < PyTuple_GET_SIZE(closure):
+                c = PyCell_GET(PyTuple_GET_ITEM(closure, ins.arg))
+                if c != NULL:
+                    Py_IncRef(c)
+                    v = c
+        elif ins.op == G_LOAD_ATTR or ins.op == G_LOAD_ITEM:
+            v = NULL
+            if regs[ins.src] != NULL:
+                if ins.op == G_LOAD_ATTR:
+                    v = PyObject_GetAttr(regs[ins.src], <PyObject *>p.consts[ins.arg])
+                else:
+                    v = PyObject_GetItem(regs[ins.src], <PyObject *>p.consts[ins.arg])
+                if v == NULL:
+                    PyErr_Clear()
+        else:
+            v = regs[ins.dst]
+            if v == NULL:
+                ok = 0
+            elif ins.op == G_CHECK_TYPE:
+                ok = <PyObject *>Py_TYPE(<object>v) == <PyObject *>p.consts[ins.arg]
+            elif ins.op == G_CHECK_ID:
+                ok = v == <PyObject *>p.consts[ins.arg]
+            elif ins.op == G_CHECK_EQ:
+                ok = _check_eq(v, <PyObject *>p.consts[ins.arg])
+            elif ins.op == G_CHECK_LEN:
+                j = PyObject_Length(v)
+                if j < 0:
+                    PyErr_Clear()
+                ok = j == ins.arg
+            elif ins.op == G_CHECK_ARRAY:
+                ok = _check_array(p, ins, v)
+            if not ok:
+                break
+            continue
+        if v == NULL:
+            ok = 0   # the value to guard is gone: a failed guard, not an error
+            break
+        if regs[ins.dst] != NULL:
+            Py_DecRef(regs[ins.dst])
+        regs[ins.dst] = v
+    p.last_failed = -1 if ok else i
+    for j in range(nregs):
+        if regs[j] != NULL:
+            Py_DecRef(regs[j])
+    return 1 if ok else 0
+
+
+cdef inline int _check_eq(PyObject *v, PyObject *expected) noexcept:
+    """Same exact type and equal value (NaN equals NaN: a NaN constant must hit)."""
+    cdef int r
+    if Py_TYPE(<object>v) != Py_TYPE(<object>expected):
+        return 0
+    if v == expected:
+        return 1
+    r = PyObject_RichCompareBool(v, expected, Py_EQ)
+    if r < 0:
+        PyErr_Clear()
+        return 0
+    if r == 0 and isinstance(<object>v, float):
+        return (<object>v != <object>v) and (<object>expected != <object>expected)
+    return r
+
+
+ctypedef int (*fj_guard_check_t)(PyObject *, PyObject **, Py_ssize_t, PyObject *,
+                                 PyObject *, PyObject *) noexcept
+
+cdef fj_guard_check_t _check_ptr = fj_guard_check
+fj_guards_api = PyCapsule_New(<void *>_check_ptr, b"framejit._guards.fj_guards_api", NULL)

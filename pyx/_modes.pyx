@@ -1,0 +1,146 @@
+# cython: language_level=3
+"""The C-level, thread-local mode stack (include/framejit/modes.h), seen from Python.
+
+Owns the only instance of the stack (modes.h is compiled into this module alone) and
+exports its function table as the capsule ``fj_modes_api`` for the frame evaluator.
+Kinds cross the Python boundary as strings: "compile", "error_on_graph_break",
+"set_fullgraph", "disable". All functions act on the calling thread's stack only.
+"""
+from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_New
+
+from modes cimport *
+
+cdef extern from "framejit/modes.h":
+    """
+    static void fj_modes_set_activation_cb(fj_activation_cb cb) { fj_on_activation = cb; }
+    static Py_ssize_t fj_modes_compile_total(void) { return fj_compile_entries_total; }
+    static fj_modes_api_t fj_modes_api_table = {
+        fj_modes_top, fj_modes_current, fj_modes_push, fj_modes_pop,
+        fj_modes_set_activation_cb, fj_modes_compile_total,
+    };
+    """
+    fj_modes_api_t fj_modes_api_table
+
+KINDS = ("compile", "error_on_graph_break", "set_fullgraph", "disable")
+_KIND_IDS = {name: i + 1 for i, name in enumerate(KINDS)}
+
+fj_modes_api = PyCapsule_New(<void *>&fj_modes_api_table, b"framejit._modes.fj_modes_api", NULL)
+
+
+def push(str kind, bint flag=False, payload=None):
+    """Push an entry on this thread's stack; returns the token that pops it."""
+    cdef int kid = _KIND_IDS.get(kind, 0)
+    if kid == 0:
+        raise ValueError(f"unknown mode kind {kind!r}; expected one of {KINDS}")
+    cdef unsigned long long tok = fj_modes_api_table.push(
+        kid, flag, <PyObject *>payload if payload is not None else NULL)
+    if tok == 0:
+        raise MemoryError("framejit: mode stack push failed")
+    return tok
+
+
+def pop(unsigned long long token):
+    """Pop the top entry; RuntimeError (stack untouched) unless it carries ``token``."""
+    fj_modes_pop(token)
+
+
+def stack():
+    """This thread's stack, outermost first, as (kind, flag) pairs."""
+    cdef fj_mode_stack *s = fj_modes_api_table.current()
+    cdef Py_ssize_t i
+    return tuple((KINDS[s.entries[i].kind - 1], bool(s.entries[i].flag)) for i in range(s.len))
+
+
+def payloads():
+    """The payloads of this thread's entries, outermost first (None where unset)."""
+    cdef fj_mode_stack *s = fj_modes_api_table.current()
+    cdef Py_ssize_t i
+    return tuple(<object>s.entries[i].payload if s.entries[i].payload != NULL else None
+                 for i in range(s.len))
+
+
+def resolved():
+    """(strict, error_on_graph_break, active) for the top of this thread's stack."""
+    cdef const fj_mode_entry *t = fj_modes_api_table.top()
+    return (bool(t.strict), bool(t.eogb), bool(t.active))
+
+
+def would_raise():
+    """Would a graph break raise here, in plain run-time terms? O(1)."""
+    cdef const fj_mode_entry *t = fj_modes_api_table.top()
+    return bool(t.strict or t.eogb)
+
+
+def innermost_compile_payload():
+    """The payload of the innermost compile entry (its options), or None."""
+    cdef const fj_mode_entry *t = fj_modes_api_table.top()
+    return <object>t.compile_payload if t.compile_payload != NULL else None
+
+
+def depth():
+    return fj_modes_api_table.current().len
+
+
+def compile_entries_total():
+    """Compile entries pushed over all threads (the hook is installed while > 0)."""
+    return fj_modes_api_table.compile_entries_total()
+
+
+cdef bint _plain = False   # framejit.config.disable mirrored here: wrappers call straight through
+
+
+def set_plain(bint value):
+    """Mirror of ``framejit.config.disable``: when True every wrapper is a plain call."""
+    global _plain
+    _plain = value
+
+
+cdef class ModeCall:
+    """Calls ``fn`` with one mode entry pushed: the engine of every framejit wrapper.
+
+    Pushing and popping happen in C around ``fn``'s call (popped also on exceptions),
+    which keeps a compiled function's call overhead small. Wrapper metadata
+    (``functools.wraps``) lives in the instance ``__dict__``; ``__get__`` binds it as a
+    method like a plain function would.
+    """
+    cdef readonly object fn
+    cdef readonly int kind
+    cdef readonly bint flag
+    cdef readonly object payload
+    cdef dict __dict__
+    cdef object __weakref__
+
+    def __init__(self, fn, str kind, bint flag=False, payload=None):
+        cdef int kid = _KIND_IDS.get(kind, 0)
+        if kid == 0:
+            raise ValueError(f"unknown mode kind {kind!r}")
+        self.fn = fn
+        self.kind = kid
+        self.flag = flag
+        self.payload = payload
+
+    def __call__(self, *args, **kwargs):
+        if _plain:
+            return self.fn(*args, **kwargs)
+        cdef unsigned long long tok = fj_modes_api_table.push(
+            self.kind, self.flag, <PyObject *>self.payload if self.payload is not None else NULL)
+        if tok == 0:
+            raise MemoryError("framejit: mode stack push failed")
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            fj_modes_pop(tok)
+
+    def __get__(self, obj, objtype):
+        if obj is None:
+            return self
+        from types import MethodType
+        return MethodType(self, obj)
+
+    def __repr__(self):
+        name = getattr(self.fn, "__qualname__", None) or repr(self.fn)
+        return f"<framejit {KINDS[self.kind - 1]} wrapper of {name}>"
+
+    def __reduce__(self):
+        raise TypeError("framejit wrappers cannot be pickled; pickle the wrapped function")
