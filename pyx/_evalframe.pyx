@@ -1,9 +1,10 @@
 # cython: language_level=3
 """The PEP 523 frame evaluator (include/framejit/evalframe.h), seen from Python.
 
-Wires the hook to the mode stack (capsule from framejit._modes: the hook is installed
-while some thread has a compile entry) and to the guard interpreter (capsule from
-framejit._guards), owns the co_extra index, and offers the cache to Python: the
+Owns the mode stack's storage (modes.h is compiled into this module so the hook reads
+the thread's top entry inline; the hook is installed while some thread has a compile
+entry) and exports its function table as the capsule ``fj_modes_api`` for
+framejit._modes; wires the hook to the guard interpreter (capsule from framejit._guards), owns the co_extra index, and offers the cache to Python: the
 converter callback, per-code cache inspection, markers, reset and counters.
 
 The converter is called as ``converter(code, func, slots, payload)`` with the hook
@@ -11,7 +12,7 @@ paused for the calling thread and must return ``(answer, guard, code, info)`` wi
 answer one of ANSWER_ENTRY, ANSWER_SKIP, ANSWER_RUN_ONLY, ANSWER_DEFAULT_ONCE.
 """
 from cpython.object cimport PyObject
-from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 
 from modes cimport fj_modes_api_t
 
@@ -48,7 +49,7 @@ cdef extern from "framejit/evalframe.h":
     int fj_installed
     PyObject *fj_converter
     fj_guard_check_t fj_guard_check
-    fj_modes_api_t *fj_modes
+    fj_modes_api_t fj_modes_api_table
     fj_cache fj_all_caches
     unsigned long long fj_stat_hits, fj_stat_misses, fj_stat_intercepts
     void fj_cache_free(void *) nogil
@@ -57,6 +58,7 @@ cdef extern from "framejit/evalframe.h":
     void fj_cache_clear_entries(fj_cache *c)
     void fj_on_activation_change(int active) nogil
     void *fj_get_eval_func()
+    int fj_set_passthrough(int on)
 
 cdef extern from "Python.h":
     Py_ssize_t _PyEval_RequestCodeExtraIndex(void (*)(void *))
@@ -71,19 +73,18 @@ _ACTIONS = {FJ_ACTION_DEFAULT: "default", FJ_ACTION_SKIP: "skip", FJ_ACTION_RUN_
 _ACTION_IDS = {v: k for k, v in _ACTIONS.items()}
 
 
+fj_modes_api = PyCapsule_New(<void *>&fj_modes_api_table, b"framejit._evalframe.fj_modes_api", NULL)
+
+
 def _init():
-    global fj_extra_index, fj_guard_check, fj_modes
-    from framejit import _modes, _guards
-    fj_modes = <fj_modes_api_t *>PyCapsule_GetPointer(
-        _modes.fj_modes_api, b"framejit._modes.fj_modes_api")
+    global fj_extra_index, fj_guard_check
+    from framejit import _guards
     fj_guard_check = <fj_guard_check_t>PyCapsule_GetPointer(
         _guards.fj_guards_api, b"framejit._guards.fj_guards_api")
     fj_extra_index = _PyEval_RequestCodeExtraIndex(fj_cache_free)
     if fj_extra_index < 0:
         raise RuntimeError("framejit: no co_extra index left in this interpreter")
-    fj_modes.set_activation_cb(fj_on_activation_change)
-    if fj_modes.compile_entries_total() > 0:
-        fj_on_activation_change(1)
+    fj_modes_api_table.set_activation_cb(fj_on_activation_change)
 
 _init()
 
@@ -177,3 +178,9 @@ def cached_codes():
 def stats():
     """Counters since import: frames intercepted, cache hits, converter calls."""
     return {"intercepts": fj_stat_intercepts, "hits": fj_stat_hits, "misses": fj_stat_misses}
+
+
+def set_passthrough_evaluator(bint on):
+    """Benchmark floor: install (or remove) a do-nothing C eval function."""
+    if fj_set_passthrough(on) < 0:
+        raise RuntimeError("cannot install the pass-through evaluator while framejit's hook is active")

@@ -1,32 +1,29 @@
 # cython: language_level=3
 """The C-level, thread-local mode stack (include/framejit/modes.h), seen from Python.
 
-Owns the only instance of the stack (modes.h is compiled into this module alone) and
-exports its function table as the capsule ``fj_modes_api`` for the frame evaluator.
+The stack's storage lives in framejit._evalframe (the frame hook reads it inline);
+this module reaches it through the function table that _evalframe exports.
 Kinds cross the Python boundary as strings: "compile", "error_on_graph_break",
 "set_fullgraph", "disable". All functions act on the calling thread's stack only.
 """
 from cpython.object cimport PyObject
-from cpython.pycapsule cimport PyCapsule_New
 
 from modes cimport *
 
-cdef extern from "framejit/modes.h":
-    """
-    static void fj_modes_set_activation_cb(fj_activation_cb cb) { fj_on_activation = cb; }
-    static Py_ssize_t fj_modes_compile_total(void) { return fj_compile_entries_total; }
-    static fj_modes_api_t fj_modes_api_table = {
-        fj_modes_top, fj_modes_current, fj_modes_push, fj_modes_pop,
-        fj_modes_set_activation_cb, fj_modes_compile_total,
-    };
-    """
-    fj_modes_api_t fj_modes_api_table
+from framejit._evalframe import fj_modes_api as _api_capsule
+from cpython.pycapsule cimport PyCapsule_GetPointer
+
+cdef fj_modes_api_t *_api = <fj_modes_api_t *>PyCapsule_GetPointer(
+    _api_capsule, b"framejit._evalframe.fj_modes_api")
+cdef fj_modes_api_t fj_modes_api_table = _api[0]
+
+
+cdef int fj_modes_pop(unsigned long long token) except -1:
+    return fj_modes_api_table.pop(token)
+
 
 KINDS = ("compile", "error_on_graph_break", "set_fullgraph", "disable")
 _KIND_IDS = {name: i + 1 for i, name in enumerate(KINDS)}
-
-fj_modes_api = PyCapsule_New(<void *>&fj_modes_api_table, b"framejit._modes.fj_modes_api", NULL)
-
 
 def push(str kind, bint flag=False, payload=None):
     """Push an entry on this thread's stack; returns the token that pops it."""

@@ -17,6 +17,10 @@
  * compile entry or with the hook paused, and threads with a sys.settrace function
  * (a debugger or coverage tool then sees the user's real code).
  *
+ * The mode stack (modes.h) is compiled into this same translation unit so that the
+ * hook reads the thread's top entry inline; _modes.pyx reaches it through the function
+ * table exported here (fj_modes_api).
+ *
  * Ownership: fj_entry and fj_cache own every PyObject* they hold. The cache list
  * (fj_all_caches) lets reset() reach every cache; a cache unlinks itself when its code
  * object dies. All functions run with the GIL held.
@@ -62,7 +66,6 @@ static fj_eval_func fj_prev_eval = NULL;
 static int fj_installed = 0;
 static PyObject *fj_converter = NULL;      /* owned */
 static fj_guard_check_t fj_guard_check = NULL;
-static fj_modes_api_t *fj_modes = NULL;
 static fj_cache fj_all_caches = {&fj_all_caches, &fj_all_caches, NULL, 0, 0, 0, NULL};
 static unsigned long long fj_stat_hits = 0, fj_stat_misses = 0, fj_stat_intercepts = 0;
 
@@ -173,7 +176,7 @@ static PyObject *fj_run_entry(fj_entry *e, fj_frame *f, Py_ssize_t nslots)
  * this thread while it runs. NULL with an exception set. */
 static PyObject *fj_call_converter(fj_frame *f, Py_ssize_t nslots, PyObject *payload)
 {
-    fj_mode_stack *s = fj_modes->current();
+    fj_mode_stack *s = fj_modes_current();
     PyObject *slots, *res;
     Py_ssize_t i;
     PyObject **lp = fj_frame_localsplus(f);
@@ -210,8 +213,8 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     int mode_key, a;
     PyFunctionObject *func;
 
-    top = fj_modes->top();
-    if (!top->active || throwflag || fj_modes->current()->paused)
+    top = fj_modes_top();
+    if (!top->active || throwflag || fj_modes_current()->paused)
         return fj_prev_eval(ts, f, throwflag);
     co = fj_frame_code(f);
     c = fj_cache_get((PyObject *)co);
@@ -292,5 +295,35 @@ static void fj_on_activation_change(int active)
         fj_installed = 0;
     }
 }
+
+/* The floor for bench/bench_overhead.py: an eval function that does nothing but chain.
+ * With any eval function set CPython stops inlining Python-to-Python calls; this
+ * measures that cost alone, so the hook's own cost can be told apart from it. */
+static fj_eval_func fj_passthrough_prev = NULL;
+
+static PyObject *fj_passthrough_eval(PyThreadState *ts, fj_frame *f, int throwflag)
+{
+    return fj_passthrough_prev(ts, f, throwflag);
+}
+
+static int fj_set_passthrough(int on)
+{
+    fj_eval_func current = fj_get_eval_func();
+    if (on) {
+        if (fj_installed || current == (fj_eval_func)fj_passthrough_eval) return -1;
+        fj_passthrough_prev = current;
+        fj_set_eval_func((fj_eval_func)fj_passthrough_eval);
+    } else if (current == (fj_eval_func)fj_passthrough_eval) {
+        fj_set_eval_func(fj_passthrough_prev);
+    }
+    return 0;
+}
+
+static void fj_modes_set_activation_cb(fj_activation_cb cb) { fj_on_activation = cb; }
+static Py_ssize_t fj_modes_compile_total(void) { return fj_compile_entries_total; }
+static fj_modes_api_t fj_modes_api_table = {
+    fj_modes_top, fj_modes_current, fj_modes_push, fj_modes_pop,
+    fj_modes_set_activation_cb, fj_modes_compile_total,
+};
 
 #endif /* FRAMEJIT_EVALFRAME_H */

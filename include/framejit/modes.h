@@ -23,6 +23,8 @@
 
 #include <Python.h>
 #include <string.h>
+#include <stdlib.h>
+#include <pthread.h>
 
 enum fj_mode_kind {
     FJ_MODE_COMPILE = 1,
@@ -57,19 +59,42 @@ typedef struct {
  * from 0 to 1 (active=1) or from 1 to 0 (active=0). */
 typedef void (*fj_activation_cb)(int active);
 
-static __thread fj_mode_stack fj_tls_modes;
+/* The thread's stack is a heap block reached from one thread-local pointer. The pointer
+ * uses the initial-exec TLS model (one load off the thread pointer, no __tls_get_addr
+ * call on the hook's pass-through path); keeping it to 8 bytes stays well inside the
+ * static TLS room glibc reserves for dlopen'ed modules. A pthread key frees the block
+ * when its thread exits. */
+static __thread fj_mode_stack *fj_tls_modes __attribute__((tls_model("initial-exec")));
+static pthread_key_t fj_modes_key;
+static pthread_once_t fj_modes_key_once = PTHREAD_ONCE_INIT;
+
+static void fj_modes_thread_exit(void *p)
+{
+    fj_mode_stack *s = (fj_mode_stack *)p;
+    if (s && s->entries != s->inline_entries) free(s->entries);
+    free(s);
+}
+
+static void fj_modes_make_key(void) { pthread_key_create(&fj_modes_key, fj_modes_thread_exit); }
+
 static Py_ssize_t fj_compile_entries_total = 0;   /* protected by the GIL */
 static fj_activation_cb fj_on_activation = NULL;
 
 static const fj_mode_entry fj_mode_base = {0, 0, 0, 0, 0, 0, NULL, NULL};
 
-/* Borrowed pointer to this thread's stack; never NULL. */
+/* Borrowed pointer to this thread's stack, created on first use; NULL only when out of
+ * memory (then with an exception set). */
 static inline fj_mode_stack *fj_modes_current(void)
 {
-    fj_mode_stack *s = &fj_tls_modes;
-    if (s->entries == NULL) {
+    fj_mode_stack *s = fj_tls_modes;
+    if (s == NULL) {
+        pthread_once(&fj_modes_key_once, fj_modes_make_key);
+        s = (fj_mode_stack *)calloc(1, sizeof(fj_mode_stack));
+        if (s == NULL) { PyErr_NoMemory(); return NULL; }
         s->entries = s->inline_entries;
         s->cap = FJ_MODES_INLINE;
+        pthread_setspecific(fj_modes_key, s);
+        fj_tls_modes = s;
     }
     return s;
 }
@@ -77,8 +102,8 @@ static inline fj_mode_stack *fj_modes_current(void)
 /* Borrowed pointer to the resolved top entry (a static base entry when empty). */
 static inline const fj_mode_entry *fj_modes_top(void)
 {
-    fj_mode_stack *s = &fj_tls_modes;
-    return s->len ? &s->entries[s->len - 1] : &fj_mode_base;
+    fj_mode_stack *s = fj_tls_modes;
+    return (s && s->len) ? &s->entries[s->len - 1] : &fj_mode_base;
 }
 
 static inline int fj_modes_grow(fj_mode_stack *s)
@@ -86,10 +111,10 @@ static inline int fj_modes_grow(fj_mode_stack *s)
     Py_ssize_t cap = s->cap * 2;
     fj_mode_entry *block;
     if (s->entries == s->inline_entries) {
-        block = (fj_mode_entry *)PyMem_RawMalloc(sizeof(fj_mode_entry) * cap);
+        block = (fj_mode_entry *)malloc(sizeof(fj_mode_entry) * cap);
         if (block) memcpy(block, s->inline_entries, sizeof(fj_mode_entry) * s->len);
     } else {
-        block = (fj_mode_entry *)PyMem_RawRealloc(s->entries, sizeof(fj_mode_entry) * cap);
+        block = (fj_mode_entry *)realloc(s->entries, sizeof(fj_mode_entry) * cap);
     }
     if (block == NULL) { PyErr_NoMemory(); return -1; }
     s->entries = block;
@@ -102,8 +127,10 @@ static inline int fj_modes_grow(fj_mode_stack *s)
 static inline unsigned long long fj_modes_push(int kind, int flag, PyObject *payload)
 {
     fj_mode_stack *s = fj_modes_current();
-    const fj_mode_entry *prev = fj_modes_top();
+    const fj_mode_entry *prev;
     fj_mode_entry e;
+    if (s == NULL) return 0;
+    prev = fj_modes_top();
     if (kind < FJ_MODE_COMPILE || kind > FJ_MODE_DISABLE) {
         PyErr_Format(PyExc_ValueError, "unknown mode kind %d", kind);
         return 0;
@@ -137,6 +164,7 @@ static inline int fj_modes_pop(unsigned long long token)
 {
     fj_mode_stack *s = fj_modes_current();
     fj_mode_entry *e;
+    if (s == NULL) return -1;
     if (s->len == 0 || s->entries[s->len - 1].token != token) {
         PyErr_Format(PyExc_RuntimeError,
                      "framejit: unbalanced mode pop (token %llu, top %llu, depth %zd): "
@@ -149,7 +177,7 @@ static inline int fj_modes_pop(unsigned long long token)
         fj_on_activation(0);
     Py_CLEAR(e->payload);
     if (s->len == 0 && s->entries != s->inline_entries) {
-        PyMem_RawFree(s->entries);
+        free(s->entries);
         s->entries = s->inline_entries;
         s->cap = FJ_MODES_INLINE;
     }

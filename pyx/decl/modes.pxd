@@ -26,8 +26,6 @@ cdef extern from "framejit/modes.h" nogil:
 
     ctypedef void (*fj_activation_cb)(int active)
 
-    int fj_modes_pop(unsigned long long token) except -1
-
     ctypedef struct fj_modes_api_t:
         const fj_mode_entry *(*top)()
         fj_mode_stack *(*current)()

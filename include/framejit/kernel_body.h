@@ -1,0 +1,415 @@
+/* kernel_body.h: the per-block kernels of every (opcode, dtype) pair, and the function
+ * that fills one dispatch table with them.
+ *
+ * Included by kernels.h once per instruction-set region (FJ_ISA(name) appends the
+ * region's suffix); no include guard on purpose. Dtype variants are generated from the
+ * type lists below, never pasted: an op row in FJ_EW_LIST names its dtype class, operand
+ * shape and one C expression (operands x, y, z; element type fj_T, its unsigned twin
+ * fj_U; the instruction immediate imm). Integer arithmetic goes through fj_U so that it
+ * wraps like NumPy's instead of being undefined. A kernel is called with n <= block size
+ * elements; dst may be the very same buffer as a source (in-place register reuse) but
+ * never a partial overlap.
+ */
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+#define FJ_FABS(v) _Generic((v), float: __builtin_fabsf, default: __builtin_fabs)(v)
+#define FJ_FLOOR(v) _Generic((v), float: __builtin_floorf, default: __builtin_floor)(v)
+#define FJ_CEIL(v) _Generic((v), float: __builtin_ceilf, default: __builtin_ceil)(v)
+/* NumPy's maximum/minimum: NaN in either operand gives NaN */
+#define FJ_FMAXNAN(a, b) (((a) >= (b) || (a) != (a)) ? (a) : (b))
+#define FJ_FMINNAN(a, b) (((a) <= (b) || (a) != (a)) ? (a) : (b))
+
+typedef void (*FJ_ISA(fj_vfn1))(fj_index, double *, const double *);
+typedef void (*FJ_ISA(fj_vfn2))(fj_index, double *, const double *, const double *);
+
+static void FJ_ISA(fj_vun_f64)(fj_index n, void *d, const void *a, FJ_ISA(fj_vfn1) f)
+{
+    f(n, (double *)d, (const double *)a);
+}
+
+/* float32: through float64 (so results are the float64 result rounded) */
+static void FJ_ISA(fj_vun_f32)(fj_index n, void *dv, const void *av, FJ_ISA(fj_vfn1) f)
+{
+    double t[FJ_VCHUNK];
+    float *d = (float *)dv;
+    const float *a = (const float *)av;
+    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {
+        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;
+        for (fj_index i = 0; i < m; i++) t[i] = a[c + i];
+        f(m, t, t);
+        for (fj_index i = 0; i < m; i++) d[c + i] = (float)t[i];
+    }
+}
+
+static void FJ_ISA(fj_vbin_f64)(fj_index n, void *d, const void *a, const void *b,
+                                FJ_ISA(fj_vfn2) f)
+{
+    f(n, (double *)d, (const double *)a, (const double *)b);
+}
+
+static void FJ_ISA(fj_vbin_f32)(fj_index n, void *dv, const void *av, const void *bv,
+                                FJ_ISA(fj_vfn2) f)
+{
+    double t[FJ_VCHUNK], u[FJ_VCHUNK];
+    float *d = (float *)dv;
+    const float *a = (const float *)av, *b = (const float *)bv;
+    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {
+        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;
+        for (fj_index i = 0; i < m; i++) { t[i] = a[c + i]; u[i] = b[c + i]; }
+        f(m, t, t, u);
+        for (fj_index i = 0; i < m; i++) d[c + i] = (float)t[i];
+    }
+}
+
+static void FJ_ISA(fj_sqrt_blk_f64)(fj_index n, void *d, const void *a)
+{
+    FJ_ISA(fj_vsqrt)(n, (double *)d, (const double *)a);
+}
+
+static void FJ_ISA(fj_sqrt_blk_f32)(fj_index n, void *d, const void *a)
+{
+    FJ_ISA(fj_vsqrtf)(n, (float *)d, (const float *)a);
+}
+
+/* integer power by squaring; negative exponents are an error as in NumPy */
+#define FJ_GEN_IPOW(TN, T, U)                                                           \
+static inline T FJ_ISA(fj_ipow_##TN)(T x, T e, int *err)                               \
+{                                                                                       \
+    if (e < 0) { *err = FJ_ERR_NEG_INT_POWER; return 0; }                              \
+    U r = 1, b = (U)x;                                                                  \
+    while (e) { if (e & 1) r *= b; b *= b; e >>= 1; }                                   \
+    return (T)r;                                                                        \
+}
+FJ_GEN_IPOW(i64, int64_t, uint64_t)
+FJ_GEN_IPOW(i32, int32_t, uint32_t)
+#define FJ_IPOW(x, y, err) \
+    _Generic((x), int64_t: FJ_ISA(fj_ipow_i64), default: FJ_ISA(fj_ipow_i32))(x, y, err)
+
+/* x ** imm by left-to-right binary powering (imm = 3 gives (x*x)*x, i.e. x*x*x), block
+ * at a time so every step vectorizes; imm < 0 gives 1 / x**|imm| (floats only). */
+#define FJ_GEN_POWI(TN, T, U, ISFLOAT)                                                  \
+static void FJ_ISA(fj_powi_##TN)(fj_index n, void *dv, const void *av, int64_t imm,    \
+                                 int *err)                                              \
+{                                                                                       \
+    T base[FJ_VCHUNK], acc[FJ_VCHUNK];                                                  \
+    T *d = (T *)dv;                                                                     \
+    const T *a = (const T *)av;                                                         \
+    uint64_t m = imm < 0 ? (uint64_t)0 - (uint64_t)imm : (uint64_t)imm;                 \
+    int top = 63;                                                                       \
+    if (imm < 0 && !(ISFLOAT)) { *err = FJ_ERR_NEG_INT_POWER; return; }                 \
+    while (top > 0 && !((m >> top) & 1)) top--;                                         \
+    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                       \
+        fj_index k = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                             \
+        for (fj_index i = 0; i < k; i++) { base[i] = a[c + i]; acc[i] = m ? base[i] : 1; } \
+        for (int bit = top - 1; bit >= 0 && m; bit--) {                                 \
+            for (fj_index i = 0; i < k; i++) acc[i] = (T)((U)acc[i] * (U)acc[i]);       \
+            if ((m >> bit) & 1)                                                         \
+                for (fj_index i = 0; i < k; i++) acc[i] = (T)((U)acc[i] * (U)base[i]);  \
+        }                                                                               \
+        if (imm < 0)                                                                    \
+            for (fj_index i = 0; i < k; i++) acc[i] = (T)(1 / (U)acc[i]);               \
+        memcpy(d + c, acc, (size_t)k * sizeof(T));                                      \
+    }                                                                                   \
+}
+FJ_GEN_POWI(f64, double, double, 1)
+FJ_GEN_POWI(f32, float, float, 1)
+FJ_GEN_POWI(i64, int64_t, uint64_t, 0)
+FJ_GEN_POWI(i32, int32_t, uint32_t, 0)
+
+/* ---- dtype lists: X(type-name, C type, unsigned twin, dtype enum, ...) ---------------- */
+
+#define FJ_T_F64(X, ...) X(f64, double, double, FJ_F64, __VA_ARGS__)
+#define FJ_T_F32(X, ...) X(f32, float, float, FJ_F32, __VA_ARGS__)
+#define FJ_T_I64(X, ...) X(i64, int64_t, uint64_t, FJ_I64, __VA_ARGS__)
+#define FJ_T_I32(X, ...) X(i32, int32_t, uint32_t, FJ_I32, __VA_ARGS__)
+#define FJ_T_B(X, ...) X(b, uint8_t, uint8_t, FJ_BOOL, __VA_ARGS__)
+#define FJ_T_F(X, ...) FJ_T_F64(X, __VA_ARGS__) FJ_T_F32(X, __VA_ARGS__)
+#define FJ_T_I(X, ...) FJ_T_I64(X, __VA_ARGS__) FJ_T_I32(X, __VA_ARGS__)
+#define FJ_T_FI(X, ...) FJ_T_F(X, __VA_ARGS__) FJ_T_I(X, __VA_ARGS__)
+#define FJ_T_ALL(X, ...) FJ_T_FI(X, __VA_ARGS__) FJ_T_B(X, __VA_ARGS__)
+
+/* ---- elementwise kernels: X(OP, dtype class, operand shape, expression) ----------------
+ * shapes: UN d=f(x); BIN d=f(x,y); TER d=f(x,y,z); CMP like BIN with a bool dst;
+ * WHERE d = x ? y : z with x bool; VUN / VBIN call a float64 block function (float32
+ * through float64); BLK calls a block function (n, d, a); POWI calls fj_powi_<type>. */
+#define FJ_WRAP(op) ((fj_T)((fj_U)x op (fj_U)y))
+#define FJ_EW_LIST(X)                                                                   \
+    X(COPY, ALL, UN, x)                                                                 \
+    X(ADD, F, BIN, x + y)                                                               \
+    X(ADD, I, BIN, FJ_WRAP(+))                                                          \
+    X(ADD, B, BIN, (uint8_t)((x != 0) | (y != 0)))                                      \
+    X(SUBTRACT, F, BIN, x - y)                                                          \
+    X(SUBTRACT, I, BIN, FJ_WRAP(-))                                                     \
+    X(MULTIPLY, F, BIN, x * y)                                                          \
+    X(MULTIPLY, I, BIN, FJ_WRAP(*))                                                     \
+    X(MULTIPLY, B, BIN, (uint8_t)((x != 0) & (y != 0)))                                 \
+    X(DIVIDE, F, BIN, x / y)                                                            \
+    X(POWER, F, VBIN, fj_vpow)                                                          \
+    X(POWER, I, BIN, FJ_IPOW(x, y, err))                                   \
+    X(POWI, FI, POWI, 0)                                                                \
+    X(NEGATIVE, F, UN, -x)                                                              \
+    X(NEGATIVE, I, UN, (fj_T)((fj_U)0 - (fj_U)x))                                       \
+    X(ABSOLUTE, F, UN, FJ_FABS(x))                                                      \
+    X(ABSOLUTE, I, UN, x < 0 ? (fj_T)((fj_U)0 - (fj_U)x) : x)                           \
+    X(ABSOLUTE, B, UN, x)                                                               \
+    X(SQUARE, F, UN, x * x)                                                             \
+    X(SQUARE, I, UN, (fj_T)((fj_U)x * (fj_U)x))                                         \
+    X(RECIPROCAL, F, UN, (fj_T)1 / x)                                                   \
+    X(SIGN, F, UN, x > 0 ? (fj_T)1 : (x < 0 ? (fj_T)-1 : x))                             \
+    X(SIGN, I, UN, (fj_T)((x > 0) - (x < 0)))                                           \
+    X(SQRT, F, BLK, fj_sqrt_blk)                                                   \
+    X(FLOOR, F, UN, FJ_FLOOR(x))                                                        \
+    X(CEIL, F, UN, FJ_CEIL(x))                                                          \
+    X(EXP, F, VUN, fj_vexp)                                                             \
+    X(EXP2, F, VUN, fj_vexp2)                                                           \
+    X(EXPM1, F, VUN, fj_vexpm1)                                                         \
+    X(LOG, F, VUN, fj_vlog)                                                             \
+    X(LOG2, F, VUN, fj_vlog2)                                                           \
+    X(LOG10, F, VUN, fj_vlog10)                                                         \
+    X(LOG1P, F, VUN, fj_vlog1p)                                                         \
+    X(SIN, F, VUN, fj_vsin)                                                             \
+    X(COS, F, VUN, fj_vcos)                                                             \
+    X(TAN, F, VUN, fj_vtan)                                                             \
+    X(TANH, F, VUN, fj_vtanh)                                                           \
+    X(ARCTAN2, F, VBIN, fj_vatan2)                                                      \
+    X(MAXIMUM, F, BIN, FJ_FMAXNAN(x, y))                                                \
+    X(MAXIMUM, I, BIN, x > y ? x : y)                                                   \
+    X(MAXIMUM, B, BIN, (uint8_t)((x != 0) | (y != 0)))                                  \
+    X(MINIMUM, F, BIN, FJ_FMINNAN(x, y))                                                \
+    X(MINIMUM, I, BIN, x < y ? x : y)                                                   \
+    X(MINIMUM, B, BIN, (uint8_t)((x != 0) & (y != 0)))                                  \
+    X(LESS, ALL, CMP, x < y)                                                            \
+    X(LESS_EQUAL, ALL, CMP, x <= y)                                                     \
+    X(GREATER, ALL, CMP, x > y)                                                         \
+    X(GREATER_EQUAL, ALL, CMP, x >= y)                                                  \
+    X(EQUAL, ALL, CMP, x == y)                                                          \
+    X(NOT_EQUAL, ALL, CMP, x != y)                                                      \
+    X(LOGICAL_AND, B, BIN, (uint8_t)((x != 0) & (y != 0)))                              \
+    X(LOGICAL_OR, B, BIN, (uint8_t)((x != 0) | (y != 0)))                               \
+    X(LOGICAL_NOT, B, UN, (uint8_t)(x == 0))                                            \
+    X(WHERE, ALL, WHERE, 0)                                                             \
+    X(CLIP, F, TER, FJ_FMINNAN(FJ_FMAXNAN(x, y), z))                                    \
+    X(CLIP, I, TER, (x > y ? x : y) < z ? (x > y ? x : y) : z)                          \
+    X(CLIP, B, TER, (uint8_t)((((x != 0) | (y != 0))) & (z != 0)))
+
+#define FJ_KSIG(OP, TN)                                                                 \
+    static void FJ_ISA(fj_k_##OP##_##TN)(fj_index n, void *dv, const void *av,          \
+                                         const void *bv, const void *cv, int64_t imm,   \
+                                         int *err)
+
+#define FJ_DEF_UN(TN, T, U, DT, OP, EXPR)                                               \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    typedef T fj_T; typedef U fj_U;                                                     \
+    fj_T *restrict d = (fj_T *)dv; const fj_T *restrict a = (const fj_T *)av;          \
+    (void)bv; (void)cv; (void)imm; (void)err;                                           \
+    for (fj_index i = 0; i < n; i++) { fj_T x = a[i]; d[i] = (fj_T)(EXPR); }            \
+}
+#define FJ_DEF_BIN(TN, T, U, DT, OP, EXPR)                                              \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    typedef T fj_T; typedef U fj_U;                                                     \
+    fj_T *restrict d = (fj_T *)dv;                                                      \
+    const fj_T *restrict a = (const fj_T *)av, *restrict b = (const fj_T *)bv;         \
+    (void)cv; (void)imm; (void)err;                                                     \
+    for (fj_index i = 0; i < n; i++) { fj_T x = a[i], y = b[i]; d[i] = (fj_T)(EXPR); }  \
+}
+#define FJ_DEF_TER(TN, T, U, DT, OP, EXPR)                                              \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    typedef T fj_T; typedef U fj_U;                                                     \
+    fj_T *restrict d = (fj_T *)dv;                                                      \
+    const fj_T *restrict a = (const fj_T *)av, *restrict b = (const fj_T *)bv,         \
+               *restrict c = (const fj_T *)cv;                                          \
+    (void)imm; (void)err;                                                               \
+    for (fj_index i = 0; i < n; i++) {                                                  \
+        fj_T x = a[i], y = b[i], z = c[i];                                              \
+        d[i] = (fj_T)(EXPR);                                                            \
+    }                                                                                   \
+}
+#define FJ_DEF_CMP(TN, T, U, DT, OP, EXPR)                                              \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    typedef T fj_T;                                                                     \
+    uint8_t *restrict d = (uint8_t *)dv;                                                \
+    const fj_T *restrict a = (const fj_T *)av, *restrict b = (const fj_T *)bv;         \
+    (void)cv; (void)imm; (void)err;                                                     \
+    for (fj_index i = 0; i < n; i++) { fj_T x = a[i], y = b[i]; d[i] = (uint8_t)(EXPR); } \
+}
+#define FJ_DEF_WHERE(TN, T, U, DT, OP, EXPR)                                            \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    typedef T fj_T;                                                                     \
+    fj_T *restrict d = (fj_T *)dv;                                                      \
+    const uint8_t *restrict a = (const uint8_t *)av;                                    \
+    const fj_T *restrict b = (const fj_T *)bv, *restrict c = (const fj_T *)cv;         \
+    (void)imm; (void)err;                                                               \
+    for (fj_index i = 0; i < n; i++) d[i] = a[i] ? b[i] : c[i];                         \
+}
+#define FJ_DEF_VUN(TN, T, U, DT, OP, FN)                                                \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    (void)bv; (void)cv; (void)imm; (void)err;                                           \
+    FJ_ISA(fj_vun_##TN)(n, dv, av, FJ_ISA(FN));                                         \
+}
+#define FJ_DEF_VBIN(TN, T, U, DT, OP, FN)                                               \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    (void)cv; (void)imm; (void)err;                                                     \
+    FJ_ISA(fj_vbin_##TN)(n, dv, av, bv, FJ_ISA(FN));                                    \
+}
+#define FJ_DEF_BLK(TN, T, U, DT, OP, FN)                                                \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    (void)bv; (void)cv; (void)imm; (void)err;                                           \
+    FJ_ISA(FN##_##TN)(n, dv, av);                                                       \
+}
+#define FJ_DEF_POWI_K(TN, T, U, DT, OP, EXPR)                                           \
+FJ_KSIG(OP, TN)                                                                         \
+{                                                                                       \
+    (void)bv; (void)cv;                                                                 \
+    FJ_ISA(fj_powi_##TN)(n, dv, av, imm, err);                                          \
+}
+#define FJ_DEF_POWI FJ_DEF_POWI_K
+
+#define FJ_DEF_ROW(OP, TYPES, SHAPE, EXPR) FJ_T_##TYPES(FJ_DEF_##SHAPE, OP, EXPR)
+FJ_EW_LIST(FJ_DEF_ROW)
+#undef FJ_DEF_POWI
+
+/* ---- casts: every (dst, src) pair; to bool means != 0 ------------------------------- */
+
+#define FJ_CAST_EXPR_f64(x) (x)
+#define FJ_CAST_EXPR_f32(x) (x)
+#define FJ_CAST_EXPR_i64(x) (x)
+#define FJ_CAST_EXPR_i32(x) (x)
+#define FJ_CAST_EXPR_b(x) ((x) != 0)
+#define FJ_DEF_CAST2(STN, ST, SU, SDT, DTN, DT_)                                        \
+static void FJ_ISA(fj_cast_##DTN##_##STN)(fj_index n, void *dv, const void *av,        \
+                                          const void *bv, const void *cv, int64_t imm,  \
+                                          int *err)                                     \
+{                                                                                       \
+    DT_ *restrict d = (DT_ *)dv; const ST *restrict a = (const ST *)av;                \
+    (void)bv; (void)cv; (void)imm; (void)err;                                           \
+    for (fj_index i = 0; i < n; i++) d[i] = (DT_)FJ_CAST_EXPR_##DTN(a[i]);              \
+}
+#define FJ_DEF_CAST1(DTN, DT_, DU, DDT, unused) FJ_T_ALL(FJ_DEF_CAST2, DTN, DT_)
+FJ_T_ALL(FJ_DEF_CAST1, 0)
+
+/* ---- reductions: per block partial results ------------------------------------------
+ * A block's partial is a deterministic function of the block's contents: 16 explicit
+ * lanes (vectorizable without reassociation), then a fixed pairwise fold of the lanes.
+ * float32 sums and products accumulate in float64. */
+#define FJ_LANES 16
+#define FJ_FOLD_LANES(acc, COMBINE)                                                     \
+    for (int w = FJ_LANES / 2; w >= 1; w /= 2)                                          \
+        for (int j = 0; j < w; j++) COMBINE(acc[j], acc[j + w]);
+
+#define FJ_ACC_ADD(a, b) a = a + b
+#define FJ_ACC_MUL(a, b) a = a * b
+#define FJ_ACC_UADD(a, b) a = (uint64_t)a + (uint64_t)b
+#define FJ_ACC_UMUL(a, b) a = (uint64_t)a * (uint64_t)b
+#define FJ_ACC_FMIN(a, b) a = FJ_FMINNAN(a, b)
+#define FJ_ACC_FMAX(a, b) a = FJ_FMAXNAN(a, b)
+#define FJ_ACC_IMIN(a, b) a = (b < a ? b : a)
+#define FJ_ACC_IMAX(a, b) a = (b > a ? b : a)
+#define FJ_ACC_OR(a, b) a = a | b
+#define FJ_ACC_AND(a, b) a = a & b
+
+/* RED(name, dtype name, C type, accumulator type, partial field, init, combine, conv) */
+#define FJ_DEF_RED(NAME, TN, T, AT, FIELD, INIT, COMBINE, CONV)                        \
+static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base,      \
+                                       fj_partial *out)                                 \
+{                                                                                       \
+    const T *restrict a = (const T *)av;                                                \
+    AT acc[FJ_LANES];                                                                   \
+    fj_index i = 0;                                                                     \
+    (void)base;                                                                         \
+    for (int j = 0; j < FJ_LANES; j++) acc[j] = INIT;                                   \
+    for (; i + FJ_LANES <= n; i += FJ_LANES)                                            \
+        for (int j = 0; j < FJ_LANES; j++) { AT v = CONV(a[i + j]); COMBINE(acc[j], v); } \
+    for (int j = 0; i + j < n; j++) { AT v = CONV(a[i + j]); COMBINE(acc[j], v); }      \
+    FJ_FOLD_LANES(acc, COMBINE)                                                         \
+    out->FIELD = acc[0];                                                                \
+}
+#define FJ_CONV_D(v) ((double)(v))
+#define FJ_CONV_I(v) ((int64_t)(v))
+#define FJ_CONV_U(v) ((uint64_t)(int64_t)(v))
+#define FJ_CONV_B(v) ((uint8_t)((v) != 0))
+FJ_DEF_RED(SUM, f64, double, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
+FJ_DEF_RED(SUM, f32, float, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
+FJ_DEF_RED(SUM, i64, int64_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
+FJ_DEF_RED(SUM, i32, int32_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
+FJ_DEF_RED(PROD, f64, double, double, d, 1.0, FJ_ACC_MUL, FJ_CONV_D)
+FJ_DEF_RED(PROD, f32, float, double, d, 1.0, FJ_ACC_MUL, FJ_CONV_D)
+FJ_DEF_RED(PROD, i64, int64_t, uint64_t, i, 1, FJ_ACC_UMUL, FJ_CONV_U)
+FJ_DEF_RED(PROD, i32, int32_t, uint64_t, i, 1, FJ_ACC_UMUL, FJ_CONV_U)
+FJ_DEF_RED(MIN, f64, double, double, d, INFINITY, FJ_ACC_FMIN, FJ_CONV_D)
+FJ_DEF_RED(MIN, f32, float, double, d, INFINITY, FJ_ACC_FMIN, FJ_CONV_D)
+FJ_DEF_RED(MIN, i64, int64_t, int64_t, i, INT64_MAX, FJ_ACC_IMIN, FJ_CONV_I)
+FJ_DEF_RED(MIN, i32, int32_t, int64_t, i, INT64_MAX, FJ_ACC_IMIN, FJ_CONV_I)
+FJ_DEF_RED(MIN, b, uint8_t, uint8_t, i, 1, FJ_ACC_AND, FJ_CONV_B)
+FJ_DEF_RED(MAX, f64, double, double, d, -INFINITY, FJ_ACC_FMAX, FJ_CONV_D)
+FJ_DEF_RED(MAX, f32, float, double, d, -INFINITY, FJ_ACC_FMAX, FJ_CONV_D)
+FJ_DEF_RED(MAX, i64, int64_t, int64_t, i, INT64_MIN, FJ_ACC_IMAX, FJ_CONV_I)
+FJ_DEF_RED(MAX, i32, int32_t, int64_t, i, INT64_MIN, FJ_ACC_IMAX, FJ_CONV_I)
+FJ_DEF_RED(MAX, b, uint8_t, uint8_t, i, 0, FJ_ACC_OR, FJ_CONV_B)
+FJ_DEF_RED(ANY, b, uint8_t, uint8_t, i, 0, FJ_ACC_OR, FJ_CONV_B)
+FJ_DEF_RED(ALL, b, uint8_t, uint8_t, i, 1, FJ_ACC_AND, FJ_CONV_B)
+
+/* argmin/argmax: first occurrence; for floats the first NaN wins (as NumPy) */
+#define FJ_DEF_ARG(NAME, TN, T, FIELD, BETTER)                                          \
+static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base,      \
+                                       fj_partial *out)                                 \
+{                                                                                       \
+    const T *a = (const T *)av;                                                         \
+    T best = a[0];                                                                      \
+    fj_index bi = 0;                                                                    \
+    for (fj_index i = 1; i < n; i++) {                                                  \
+        T v = a[i];                                                                     \
+        if (best == best && BETTER(v, best)) { best = v; bi = i; }                      \
+    }                                                                                   \
+    out->FIELD = best;                                                                  \
+    out->idx = base + bi;                                                               \
+}
+#define FJ_LT_NAN(v, b) ((v) < (b) || (v) != (v))
+#define FJ_GT_NAN(v, b) ((v) > (b) || (v) != (v))
+FJ_DEF_ARG(ARGMIN, f64, double, d, FJ_LT_NAN)
+FJ_DEF_ARG(ARGMIN, f32, float, d, FJ_LT_NAN)
+FJ_DEF_ARG(ARGMIN, i64, int64_t, i, FJ_LT_NAN)
+FJ_DEF_ARG(ARGMIN, i32, int32_t, i, FJ_LT_NAN)
+FJ_DEF_ARG(ARGMIN, b, uint8_t, i, FJ_LT_NAN)
+FJ_DEF_ARG(ARGMAX, f64, double, d, FJ_GT_NAN)
+FJ_DEF_ARG(ARGMAX, f32, float, d, FJ_GT_NAN)
+FJ_DEF_ARG(ARGMAX, i64, int64_t, i, FJ_GT_NAN)
+FJ_DEF_ARG(ARGMAX, i32, int32_t, i, FJ_GT_NAN)
+FJ_DEF_ARG(ARGMAX, b, uint8_t, i, FJ_GT_NAN)
+
+/* ---- the dispatch table ------------------------------------------------------------- */
+
+static void FJ_ISA(fj_fill_table)(fj_table *t)
+{
+#define FJ_REG_EW1(TN, T, U, DT, OP, EXPR) t->ew[FJ_OP_##OP][DT] = FJ_ISA(fj_k_##OP##_##TN);
+#define FJ_REG_EW(OP, TYPES, SHAPE, EXPR) FJ_T_##TYPES(FJ_REG_EW1, OP, EXPR)
+    FJ_EW_LIST(FJ_REG_EW)
+#define FJ_REG_CAST2(STN, ST, SU, SDT, DTN, DDT) t->cast[DDT][SDT] = FJ_ISA(fj_cast_##DTN##_##STN);
+#define FJ_REG_CAST1(DTN, DT_, DU, DDT, unused) FJ_T_ALL(FJ_REG_CAST2, DTN, DDT)
+    FJ_T_ALL(FJ_REG_CAST1, 0)
+#define FJ_REG_RED1(TN, T, U, DT, OP, unused) t->red[FJ_OP_##OP][DT] = FJ_ISA(fj_r_##OP##_##TN);
+    FJ_T_FI(FJ_REG_RED1, SUM, 0)
+    FJ_T_FI(FJ_REG_RED1, PROD, 0)
+    FJ_T_ALL(FJ_REG_RED1, MIN, 0)
+    FJ_T_ALL(FJ_REG_RED1, MAX, 0)
+    FJ_T_ALL(FJ_REG_RED1, ARGMIN, 0)
+    FJ_T_ALL(FJ_REG_RED1, ARGMAX, 0)
+    FJ_T_B(FJ_REG_RED1, ANY, 0)
+    FJ_T_B(FJ_REG_RED1, ALL, 0)
+    /* mean is a sum finalized by a division (kernels.h) */
+    t->red[FJ_OP_MEAN][FJ_F64] = FJ_ISA(fj_r_SUM_f64);
+    t->red[FJ_OP_MEAN][FJ_F32] = FJ_ISA(fj_r_SUM_f32);
+#undef FJ_REG_EW1
+#undef FJ_REG_EW
+#undef FJ_REG_CAST2
+#undef FJ_REG_CAST1
+#undef FJ_REG_RED1
+}
