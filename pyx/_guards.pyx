@@ -12,6 +12,7 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("load_attr", dst, src, name)   ("load_item", dst, src, key)
   ("check_type", src, type)       ("check_id", src, obj)       ("check_eq", src, value)
   ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
+  ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
 Lookups that raise (a missing attribute, say) count as a failed check, never an error.
 The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
 """
@@ -50,19 +51,25 @@ cdef enum GuardOp:
     G_CHECK_EQ
     G_CHECK_LEN
     G_CHECK_ARRAY
+    G_LOAD_CONST
+    G_CHECK_KEYS
+    G_CHECK_ALIAS
 
 OPS = {
     "load_slot": G_LOAD_SLOT, "load_global": G_LOAD_GLOBAL, "load_cell": G_LOAD_CELL,
     "load_attr": G_LOAD_ATTR, "load_item": G_LOAD_ITEM, "check_type": G_CHECK_TYPE,
     "check_id": G_CHECK_ID, "check_eq": G_CHECK_EQ, "check_len": G_CHECK_LEN,
-    "check_array": G_CHECK_ARRAY,
+    "check_array": G_CHECK_ARRAY, "load_const": G_LOAD_CONST, "check_keys": G_CHECK_KEYS,
+    "check_alias": G_CHECK_ALIAS,
 }
-_LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM}
+_LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM, G_LOAD_CONST}
+MAX_REGISTERS = 64
 
 # check_array flags: which layout facts the compiled code relies on.
 ARRAY_C_CONTIGUOUS = 1
 ARRAY_WRITEABLE = 2
 ARRAY_ALIGNED = 4
+ARRAY_NOT_C_CONTIGUOUS = 8
 
 ctypedef struct ginstr:
     int op
@@ -112,7 +119,9 @@ cdef class GuardProgram:
             self.code[i].arg2 = 0
             if op == G_LOAD_SLOT or op == G_LOAD_CELL or op == G_CHECK_LEN:
                 self.code[i].arg = int(ins[2])
-            elif op == G_LOAD_GLOBAL or op == G_CHECK_TYPE or op == G_CHECK_ID or op == G_CHECK_EQ:
+            elif op == G_CHECK_ALIAS:
+                self.code[i].src = int(ins[2])
+            elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_ID, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS):
                 self.code[i].arg = len(consts)
                 consts.append(ins[2])
             elif op == G_LOAD_ATTR or op == G_LOAD_ITEM:
@@ -130,10 +139,9 @@ cdef class GuardProgram:
                     self.shapes[shape_pos] = d
                 shape_pos += 1
                 self.code[i].src = int(ins[4]) if len(ins) > 4 else 0
-            if op in _LOADS:
-                nregs = max(nregs, ins[1] + 1)
-            else:
-                nregs = max(nregs, ins[1] + 1)
+            nregs = max(nregs, ins[1] + 1)
+        if nregs > MAX_REGISTERS:
+            raise ValueError(f"guard program uses {nregs} registers; at most {MAX_REGISTERS}")
         self.n = len(instructions)
         self.nregs = nregs
         self.consts = tuple(consts)
@@ -206,6 +214,8 @@ cdef inline int _check_array(GuardProgram p, ginstr *ins, PyObject *o) noexcept:
             return 0
     if (ins.src & ARRAY_C_CONTIGUOUS) and not cnp.PyArray_IS_C_CONTIGUOUS(a):
         return 0
+    if (ins.src & ARRAY_NOT_C_CONTIGUOUS) and cnp.PyArray_IS_C_CONTIGUOUS(a):
+        return 0
     if (ins.src & ARRAY_WRITEABLE) and not cnp.PyArray_ISWRITEABLE(a):
         return 0
     if (ins.src & ARRAY_ALIGNED) and not cnp.PyArray_ISALIGNED(a):
@@ -221,20 +231,18 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
     if prog == NULL or <object>prog is None:
         return 1
     cdef GuardProgram p = <GuardProgram>prog
-    cdef PyObject *regs[32]
+    cdef PyObject *regs[64]
     cdef PyObject *v
     cdef PyObject *c
     cdef ginstr *ins
     cdef Py_ssize_t i, j
     cdef int ok = 1
-    cdef int nregs = p.nregs if p.nregs < 32 else 32
+    cdef int nregs = p.nregs
+    cdef object t
     for j in range(nregs):
         regs[j] = NULL
     for i in range(p.n):
         ins = &p.code[i]
-        if ins.dst >= 32:
-            ok = 0
-            break
         if ins.op == G_LOAD_SLOT:
             v = slots[ins.arg] if ins.arg < nslots else NULL
             if v != NULL:
@@ -248,6 +256,9 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                 if c != NULL:
                     Py_IncRef(c)
                     v = c
+        elif ins.op == G_LOAD_CONST:
+            v = <PyObject *>p.consts[ins.arg]
+            Py_IncRef(v)
         elif ins.op == G_LOAD_ATTR or ins.op == G_LOAD_ITEM:
             v = NULL
             if regs[ins.src] != NULL:
@@ -274,6 +285,10 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                 ok = j == ins.arg
             elif ins.op == G_CHECK_ARRAY:
                 ok = _check_array(p, ins, v)
+            elif ins.op == G_CHECK_ALIAS:
+                ok = v == regs[ins.src]
+            elif ins.op == G_CHECK_KEYS:
+                ok = _check_keys(v, <PyObject *>p.consts[ins.arg])
             if not ok:
                 break
             continue
@@ -290,20 +305,40 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
     return 1 if ok else 0
 
 
-cdef inline int _check_eq(PyObject *v, PyObject *expected) noexcept:
-    """Same exact type and equal value (NaN equals NaN: a NaN constant must hit)."""
+cdef int _check_eq(PyObject *v, PyObject *expected) noexcept:
+    """Same exact type and equal value, element-wise for tuples (so (1, 2.0) does not
+    pass for (1, 2): an int and a float trace differently). NaN equals NaN, so a NaN
+    constant still hits."""
     cdef int r
+    cdef Py_ssize_t i, n
     if Py_TYPE(<object>v) != Py_TYPE(<object>expected):
         return 0
     if v == expected:
+        return 1
+    if Py_TYPE(<object>v) == <PyTypeObject *>tuple:
+        n = PyTuple_GET_SIZE(v)
+        if n != PyTuple_GET_SIZE(expected):
+            return 0
+        for i in range(n):
+            if not _check_eq(PyTuple_GET_ITEM(v, i), PyTuple_GET_ITEM(expected, i)):
+                return 0
         return 1
     r = PyObject_RichCompareBool(v, expected, Py_EQ)
     if r < 0:
         PyErr_Clear()
         return 0
-    if r == 0 and isinstance(<object>v, float):
+    if r == 0 and Py_TYPE(<object>v) == <PyTypeObject *>float:
         return (<object>v != <object>v) and (<object>expected != <object>expected)
     return r
+
+
+cdef int _check_keys(PyObject *v, PyObject *expected) noexcept:
+    """tuple(v) == expected (a dict's keys, in order); lookups that raise fail the check."""
+    try:
+        return tuple(<object>v) == <object>expected
+    except BaseException:
+        PyErr_Clear()
+        return 0
 
 
 ctypedef int (*fj_guard_check_t)(PyObject *, PyObject **, Py_ssize_t, PyObject *,
