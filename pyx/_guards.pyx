@@ -25,7 +25,10 @@ import numpy as np
 
 cnp.import_array()
 
+from cpython.weakref cimport PyWeakref_NewRef
+
 cdef extern from "Python.h":
+    PyObject *PyWeakref_GET_OBJECT(PyObject *ref)
     PyObject *PyDict_GetItemWithError(PyObject *d, PyObject *key)
     void Py_IncRef(PyObject *o)
     void Py_DecRef(PyObject *o)
@@ -121,7 +124,17 @@ cdef class GuardProgram:
                 self.code[i].arg = int(ins[2])
             elif op == G_CHECK_ALIAS:
                 self.code[i].src = int(ins[2])
-            elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_ID, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS):
+            elif op == G_CHECK_ID:
+                # Held weakly where possible: a strong reference to a user function
+                # would close a cycle through the code object's co_extra, which the
+                # garbage collector cannot see. A dead referent fails the check.
+                self.code[i].arg = len(consts)
+                try:
+                    consts.append(PyWeakref_NewRef(ins[2], None))
+                    self.code[i].src = 1
+                except TypeError:
+                    consts.append(ins[2])
+            elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS):
                 self.code[i].arg = len(consts)
                 consts.append(ins[2])
             elif op == G_LOAD_ATTR or op == G_LOAD_ITEM:
@@ -275,7 +288,10 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
             elif ins.op == G_CHECK_TYPE:
                 ok = <PyObject *>Py_TYPE(<object>v) == <PyObject *>p.consts[ins.arg]
             elif ins.op == G_CHECK_ID:
-                ok = v == <PyObject *>p.consts[ins.arg]
+                c = <PyObject *>p.consts[ins.arg]
+                if ins.src:
+                    c = PyWeakref_GET_OBJECT(c)
+                ok = v == c
             elif ins.op == G_CHECK_EQ:
                 ok = _check_eq(v, <PyObject *>p.consts[ins.arg])
             elif ins.op == G_CHECK_LEN:

@@ -10,6 +10,8 @@ from .errors import GraphBreakError, TraceError
 from .api import (compile, graph_break, error_on_graph_break, set_fullgraph, disable,
                   nonstrict_trace, custom_op)
 from . import runtime as _runtime
+from . import backends
+from .debug import set_logs
 
 
 def reset():
@@ -20,6 +22,6 @@ def reset():
 __all__ = [
     "compile", "graph_break", "error_on_graph_break", "set_fullgraph", "disable",
     "nonstrict_trace", "custom_op", "reset", "config", "build_info",
-    "GraphBreakError", "TraceError",
+    "GraphBreakError", "TraceError", "backends", "set_logs",
 ]
 __version__ = "0.1.0"

@@ -11,15 +11,19 @@ propagate out of the call of the compiled function.
 import os
 import sys
 import sysconfig
-import types
+import time
 import warnings
 
 import numpy as np
 
-from . import _native
+from . import _native, debug
 from .config import config
+from .guards.guards import lower as lower_guards
+from .trace.api import build_callable, trace_frame
+from .trace.tracer import builtins_dict
 
 _ef = _native._evalframe
+_modes = _native._modes
 
 _CO_OPTIMIZED = 0x1
 _CO_VARARGS = 0x4
@@ -43,29 +47,42 @@ _SKIP_PREFIXES = _skip_prefixes()
 _filename_verdicts = {}
 
 
-def is_user_code(code):
-    """True for code that framejit may trace: user files, not libraries or framejit."""
-    verdict = _filename_verdicts.get(code.co_filename)
+_SKIP_MODULES = ("framejit", "numpy")
+
+
+def _library_module(module_name):
+    """True for framejit's and NumPy's own modules (also their exec'd helper code)."""
+    if not isinstance(module_name, str):
+        return False
+    return module_name.split(".", 1)[0] in _SKIP_MODULES
+
+
+def is_user_code(code, module_name=None):
+    """True for code that framejit may trace: user files, not libraries or framejit.
+
+    Code compiled from a string (filename ``<...>``) belongs to the module whose globals
+    it runs in: dataclass-generated ``__init__`` of a framejit class is framejit's, and
+    framejit names the code it generates ``<framejit...>``.
+    """
+    name = code.co_filename
+    if name.startswith("<"):
+        return not (name.startswith(("<frozen", "<framejit")) or _library_module(module_name))
+    verdict = _filename_verdicts.get(name)
     if verdict is None:
-        name = code.co_filename
-        if name.startswith("<frozen") or name.startswith("<framejit"):
-            verdict = False
-        elif name.startswith("<"):
-            verdict = True          # exec'd or interactive user code
-        else:
-            real = os.path.realpath(name)
-            verdict = not real.startswith(_SKIP_PREFIXES)
-        _filename_verdicts[code.co_filename] = verdict
+        real = os.path.realpath(name)
+        verdict = not real.startswith(_SKIP_PREFIXES)
+        _filename_verdicts[name] = verdict
     return verdict
 
 
-def should_skip(code, options):
+def should_skip(code, options, func=None):
     """SKIP: module/class bodies, and code that is not the user's (unless compiled explicitly)."""
     if not code.co_flags & _CO_OPTIMIZED:
         return True
     if options is not None and options.code is code:
         return False
-    return not is_user_code(code)
+    module = func.__globals__.get("__name__") if func is not None else None
+    return not is_user_code(code, module)
 
 
 def slot_code(code):
@@ -83,7 +100,9 @@ class EntryInfo:
     def __init__(self, kind, graphs=(), guards=(), breaks=(), compile_time=0.0):
         self.kind = kind
         self.graphs = tuple(graphs)
-        self.guards = tuple(guards)
+        # Descriptions, not Guard objects: an entry must not own the functions its
+        # guards name (a cycle through co_extra that the collector cannot see).
+        self.guards = tuple(str(g) for g in guards)
         self.breaks = tuple(breaks)
         self.compile_time = compile_time
 
@@ -105,13 +124,49 @@ def _cache_limit_reached(code):
     return True
 
 
+def _backend_for(options):
+    """The backend callable a compile entry asked for."""
+    backend = options.backend if options is not None else "kernels"
+    if callable(backend):
+        return backend
+    from . import backends
+    return backends.by_name(backend)
+
+
 def convert(code, func, slots, options):
     """The hook's miss path: an (answer, guard, code, info) tuple for this frame."""
-    if should_skip(code, options):
+    if should_skip(code, options, func):
         return (_ef.ANSWER_SKIP, None, None, None)
     if _cache_limit_reached(code):
         return (_ef.ANSWER_RUN_ONLY, None, None, None)
-    return (_ef.ANSWER_ENTRY, None, slot_code(code), EntryInfo("original"))
+    recompile = _ef.cache_entries(code)
+    if recompile:
+        debug.log_recompile(code, recompile)
+    start = time.perf_counter()
+    globals_ = func.__globals__
+    result = trace_frame(code, globals_, builtins_dict(globals_), func.__closure__, slots,
+                         _modes.stack())
+    debug.log_trace(result)
+    if result.break_at is not None:
+        # Resume functions are the graph-break work (issue 4): until then an allowed
+        # break runs the whole frame unoptimized, correctly.
+        info = EntryInfo("unoptimized", breaks=result.breaks,
+                         compile_time=time.perf_counter() - start)
+        return (_ef.ANSWER_ENTRY, None, slot_code(code), info)
+    if result.exception is not None:
+        # Under these guards the frame raises. Running the original code raises the same
+        # exception after the same side effects, with CPython's own traceback through
+        # every user frame (inlined calls included).
+        info = EntryInfo("raises", guards=result.guards,
+                         compile_time=time.perf_counter() - start)
+        return (_ef.ANSWER_ENTRY, lower_guards(result.guards), slot_code(code), info)
+    fn = build_callable(result, _backend_for(options))
+    guard = lower_guards(result.guards)
+    info = EntryInfo("traced", graphs=(result.graph,) if result.graph is not None else (),
+                     guards=result.guards, breaks=result.breaks,
+                     compile_time=time.perf_counter() - start)
+    debug.log_guards(code, result.guards)
+    return (_ef.ANSWER_ENTRY, guard, fn.__code__, info)
 
 
 _ef.set_converter(convert)

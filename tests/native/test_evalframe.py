@@ -35,19 +35,23 @@ def test_hook_installed_only_while_compiled_code_runs():
 
 
 def test_miss_convert_cache_hit():
-    def g(a, b=2):
+    def g(a, b=2.0):
         return a * b
 
     f = fj.compile(g)
-    assert f(3) == 6
+    x = np.arange(3.0)
+    np.testing.assert_array_equal(f(x), x * 2.0)
     e = entries(g)
     assert len(e) == 1 and e[0]["hits"] == 0
     assert ef.cache_misses(g.__code__) == 1
     for i in range(5):
-        assert f(i, b=3) == 3 * i
+        y = np.full(3, float(i))
+        np.testing.assert_array_equal(f(y, b=2.0), y * 2.0)
     e = entries(g)
     assert len(e) == 1 and e[0]["hits"] == 5
     assert ef.cache_misses(g.__code__) == 1
+    f(np.arange(4.0))          # a new shape fails the guard: one more entry
+    assert len(entries(g)) == 2 and ef.cache_misses(g.__code__) == 2
 
 
 def test_all_argument_kinds_and_closures():
@@ -85,7 +89,20 @@ def test_cells_of_arguments():
     assert f(4) == 8 and f(5) == 10
 
 
-def test_user_functions_called_from_compiled_code_are_intercepted():
+def test_user_functions_run_as_frames_from_compiled_code_are_intercepted():
+    def helper(x):
+        return x + 1
+
+    @fj.compile
+    def f(x):
+        fj.graph_break()        # the frame runs as real Python code: helper is a real frame
+        return helper(x) * 2
+
+    assert f(1) == 4
+    assert len(entries(helper)) == 1
+
+
+def test_inlined_functions_get_no_frame_of_their_own():
     def helper(x):
         return x + 1
 
@@ -93,8 +110,8 @@ def test_user_functions_called_from_compiled_code_are_intercepted():
     def f(x):
         return helper(x) * 2
 
-    assert f(1) == 4
-    assert len(entries(helper)) == 1
+    np.testing.assert_array_equal(f(np.ones(2)), np.full(2, 4.0))
+    assert entries(helper) == []
 
 
 def test_library_code_is_skipped():
@@ -295,12 +312,13 @@ def test_run_only_serves_entries_and_compiles_nothing():
         return x * 2
 
     f = fj.compile(g)
-    f(1)
+    f(np.ones(2))
     ef.set_action(g.__code__, "run_only")
     misses = ef.cache_misses(g.__code__)
-    assert f(2) == 4
+    np.testing.assert_array_equal(f(np.ones(2)), np.full(2, 2.0))
+    np.testing.assert_array_equal(f(np.ones(3)), np.full(3, 2.0))   # no entry fits: plain run
     assert ef.cache_misses(g.__code__) == misses
-    assert entries(g)[0]["hits"] == 1
+    assert len(entries(g)) == 1 and entries(g)[0]["hits"] == 1
 
 
 def test_threads_without_compile_context_are_not_intercepted():

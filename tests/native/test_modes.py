@@ -141,13 +141,13 @@ def test_compile_and_disable_entries():
     def dis():
         inner_seen.append((_m.stack(), _m.resolved()))
 
-    @fj.compile(fullgraph=True)
+    @fj.compile
     def f():
-        dis()
-        return _m.stack()
+        dis()                   # a disabled call: an allowed break here
+        return 1
 
-    assert f() == (("compile", True),)
-    assert inner_seen == [((("compile", True), ("disable", False)), (True, False, False))]
+    assert f() == 1
+    assert inner_seen == [((("compile", False), ("disable", False)), (False, False, False))]
 
 
 def test_mode_arguments_are_validated():
@@ -172,22 +172,37 @@ def test_deep_stack_grows():
 
 
 def test_threads_are_independent():
+    """8 threads, each under its own modes, calling compiled functions that break: each
+    thread sees exactly its own stack, and a break raises exactly where its own modes
+    say so (SEMANTICS.md §2), whatever the other threads do meanwhile."""
+    import numpy as np
+
     barrier = threading.Barrier(8)
     errors = []
 
     def worker(i):
         try:
             ctx = fj.error_on_graph_break(i % 2 == 0) if i % 3 else fj.set_fullgraph(i % 2 == 1)
+            fullgraph = i % 4 == 0
 
-            @fj.compile(fullgraph=i % 4 == 0)
-            def body():
-                barrier.wait(timeout=10)
-                return _m.stack()
+            def body(x):
+                x = x + i
+                fj.graph_break()
+                return x * 2
 
-            for _ in range(200):
+            compiled = fj.compile(body, fullgraph=fullgraph)
+            expect_raise = resolve([(ctx.kind, ctx.flag), ("compile", fullgraph)]).break_raises
+            barrier.wait(timeout=20)
+            for _ in range(100):
                 with ctx:
-                    st = body()
-                assert st == ((ctx.kind, ctx.flag), ("compile", i % 4 == 0)), st
+                    assert _m.stack() == ((ctx.kind, ctx.flag),)
+                    try:
+                        out = compiled(np.ones(3))
+                    except fj.GraphBreakError:
+                        assert expect_raise, f"thread {i} raised although its modes allow the break"
+                    else:
+                        assert not expect_raise, f"thread {i} did not raise"
+                        assert (out == (1 + i) * 2).all()
                 assert _m.stack() == ()
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)

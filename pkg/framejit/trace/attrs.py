@@ -1,0 +1,388 @@
+"""Attribute access and container methods on symbolic values.
+
+``get_attr`` / ``set_attr`` / ``del_attr`` dispatch on ``type(value)`` through tables:
+arrays answer shape/dtype/ndim/size from meta and become ops for ``T``/``real``/``imag``;
+modules give their attributes (trusted library modules without guards, user modules
+guarded through ``AttrSource``); plain-class instances resolve instance attributes, then
+the class MRO (functions bind, properties are inlined, static/class methods unwrap);
+containers expose their methods as ``BuiltinMethodVal``. Stores on pre-existing objects
+record side effects; stores on objects made while tracing just update the value (the
+object is rebuilt with its final state).
+
+``container_method`` implements list/dict/tuple methods; ``list_mutate`` /
+``dict_mutate`` apply a mutation and record it when the container existed before the
+trace.
+"""
+from __future__ import annotations
+
+import functools
+import types
+
+import numpy as np
+
+from . import numpy_rules as npr
+from .breaks import BreakKind
+from .sources import AttrSource
+from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal,
+                     DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal, ListVal,
+                     MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SuperVal, TupleVal,
+                     ZipVal)
+
+TRUSTED_MODULES = frozenset(["numpy", "math", "cmath", "builtins", "functools", "operator",
+                             "itertools", "collections", "typing", "framejit"])
+
+_TYPES = {
+    ConstVal: lambda v: type(v.value),
+    ArrayVal: lambda v: v.meta.dtype.type if v.meta.scalar else np.ndarray,
+    TupleVal: lambda v: tuple,
+    ListVal: lambda v: list,
+    DictVal: lambda v: dict,
+    FunctionVal: lambda v: type(v.fn),
+    ClosureVal: lambda v: types.FunctionType,
+    MethodVal: lambda v: types.MethodType,
+    ModuleVal: lambda v: types.ModuleType,
+    ClassInstanceVal: lambda v: v.cls,
+    OpaqueVal: lambda v: type(v.obj),
+    ExceptionVal: lambda v: v.cls,
+    PartialVal: lambda v: functools.partial,
+    IteratorVal: lambda v: type(iter(())),
+    EnumerateVal: lambda v: enumerate,
+    ZipVal: lambda v: zip,
+    BuiltinMethodVal: lambda v: types.BuiltinMethodType,
+}
+
+
+def value_type(v) -> type:
+    rule = _TYPES.get(type(v))
+    return rule(v) if rule is not None else object
+
+
+_HEAPTYPE = 1 << 9
+
+
+def tp_name(cls) -> str:
+    """What CPython's messages call a type: ``tp_name`` (module-qualified for C types)."""
+    if cls.__flags__ & _HEAPTYPE or cls.__module__ == "builtins":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _no_attr(tx, v, name):
+    tx.raise_type(AttributeError, f"'{tp_name(value_type(v))}' object has no attribute '{name}'")
+
+
+# ---------------------------------------------------------------- get
+
+
+def _array_attr(tx, v, name):
+    static = npr.STATIC_ATTRS.get(name)
+    if static is not None:
+        return ConstVal(static(v.meta))
+    op = npr.OP_ATTRS.get(name)
+    if op is not None:
+        return tx.add_node(op[0], (v.node, *op[1]))
+    if callable(getattr(np.ndarray, name, None)):
+        return BuiltinMethodVal(v, name)
+    if hasattr(np.ndarray, name):
+        tx.unsupported(f"array attribute .{name} (memory layout) is not modelled")
+    return _no_attr(tx, v, name)
+
+
+def _module_attr(tx, v, name):
+    try:
+        obj = getattr(v.module, name)
+    except AttributeError as exc:
+        tx.raise_python(exc)
+    trusted = v.module.__name__.split(".")[0] in TRUSTED_MODULES
+    source = None if trusted or v.source is None else AttrSource(v.source, name)
+    return tx.wrap(obj, source)
+
+
+def _const_attr(tx, v, name):
+    value = v.value
+    if isinstance(value, type) and value.__module__ not in ("builtins",) and not issubclass(
+            value, (np.generic, BaseException)):
+        return class_attr(tx, value, None, name, v.source)
+    attr = tx.fold(getattr, value, name)
+    if callable(attr) and not isinstance(attr, type):
+        return BuiltinMethodVal(v, name)
+    return ConstVal(attr) if v.source is None else tx.wrap(attr, AttrSource(v.source, name))
+
+
+def class_attr(tx, cls, inst, name, source, after=None):
+    """``name`` looked up on ``cls``'s MRO (past ``after`` for super()), bound to ``inst``."""
+    mro = cls.__mro__
+    if after is not None:
+        mro = mro[mro.index(after) + 1:]
+    for klass in mro:
+        if name in vars(klass):
+            raw = vars(klass)[name]
+            break
+    else:
+        return None
+    rule = _DESCRIPTORS.get(type(raw))
+    if rule is not None:
+        return rule(tx, cls, inst, raw)
+    attr_source = AttrSource(source, name) if source is not None else None
+    return tx.wrap(getattr(cls, name), attr_source)
+
+
+_DESCRIPTORS = {
+    types.FunctionType: lambda tx, cls, inst, raw: (
+        MethodVal(FunctionVal(raw), inst) if inst is not None else FunctionVal(raw)),
+    staticmethod: lambda tx, cls, inst, raw: tx.wrap(raw.__func__),
+    classmethod: lambda tx, cls, inst, raw: MethodVal(tx.wrap(raw.__func__), ConstVal(cls)),
+    property: lambda tx, cls, inst, raw: (
+        tx.call(tx.wrap(raw.fget), [inst]) if inst is not None else tx.wrap(raw)),
+}
+
+
+def _instance_attr(tx, v, name):
+    if name in v.attrs:
+        return v.attrs[name]
+    if name == "__class__":
+        return ConstVal(v.cls)
+    if name not in v.deleted and v.obj is not None and name in v.obj.__dict__ and not (
+            _is_data_descriptor(v.cls, name)):
+        val = tx.wrap(v.obj.__dict__[name], AttrSource(v.source, name) if v.source else None)
+        v.attrs[name] = val
+        return val
+    found = class_attr(tx, v.cls, v, name, v.source)
+    if found is not None:
+        return found
+    if hasattr(v.cls, "__getattr__"):
+        return tx.call(class_attr(tx, v.cls, v, "__getattr__", None), [ConstVal(name)])
+    return _no_attr(tx, v, name)
+
+
+def _is_data_descriptor(cls, name):
+    raw = getattr(cls, name, None)
+    return isinstance(raw, property)
+
+
+def lookup_special(tx, inst, name):
+    """A dunder method of a plain-class instance's class, bound, or None."""
+    return class_attr(tx, inst.cls, inst, name, None)
+
+
+def _method_holder(tx, v, name):
+    if callable(getattr(value_type(v), name, None)):
+        return BuiltinMethodVal(v, name)
+    return _no_attr(tx, v, name)
+
+
+def _function_attr(tx, v, name):
+    return tx.wrap(tx.fold(getattr, v.fn, name),
+                   AttrSource(v.source, name) if v.source is not None else None)
+
+
+def _exception_attr(tx, v, name):
+    if name == "args":
+        return TupleVal(v.args)
+    return _no_attr(tx, v, name)
+
+
+def _opaque_attr(tx, v, name):
+    tx.unsupported(f"attribute .{name} of an opaque {type(v.obj).__qualname__} object")
+
+
+def _super_attr(tx, v, name):
+    found = class_attr(tx, value_type(v.obj), v.obj, name, None, after=v.cls)
+    if found is None:
+        tx.raise_type(AttributeError, f"'super' object has no attribute '{name}'")
+    return found
+
+
+_GET = {
+    SuperVal: _super_attr,
+    ArrayVal: _array_attr,
+    ModuleVal: _module_attr,
+    ConstVal: _const_attr,
+    ClassInstanceVal: _instance_attr,
+    TupleVal: _method_holder,
+    ListVal: _method_holder,
+    DictVal: _method_holder,
+    FunctionVal: _function_attr,
+    ExceptionVal: _exception_attr,
+    OpaqueVal: _opaque_attr,
+    MethodVal: lambda tx, v, name: (v.self_val if name == "__self__" else
+                                    v.func if name == "__func__" else _no_attr(tx, v, name)),
+    ModeCtxVal: lambda tx, v, name: ConstVal(getattr(v, name)) if name in ("kind", "flag")
+    else _no_attr(tx, v, name),
+}
+
+
+def get_attr(tx, v, name: str):
+    rule = _GET.get(type(v))
+    if rule is None:
+        tx.unsupported(f"attribute .{name} of a {type(v).__name__}")
+    return rule(tx, v, name)
+
+
+# ---------------------------------------------------------------- set / delete
+
+
+def set_attr(tx, v, name, value):
+    if type(v) is not ClassInstanceVal:
+        tx.unsupported(f"setting attribute .{name} on a {value_type(v).__name__}")
+    if isinstance(getattr(v.cls, name, None), property):
+        tx.unsupported(f"setting property .{name}")
+    v.attrs[name] = value
+    v.deleted.discard(name)
+    if v.source is not None:
+        tx.record("setattr", v, name, (value,))
+
+
+def del_attr(tx, v, name):
+    if type(v) is not ClassInstanceVal:
+        tx.unsupported(f"deleting attribute .{name} of a {value_type(v).__name__}")
+    present = name in v.attrs or (v.obj is not None and name in v.obj.__dict__
+                                  and name not in v.deleted)
+    if not present:
+        return _no_attr(tx, v, name)
+    v.attrs.pop(name, None)
+    v.deleted.add(name)
+    if v.source is not None:
+        tx.record("delattr", v, name)
+
+
+# ---------------------------------------------------------------- container methods
+
+
+def list_mutate(tx, lst, name, args, new_items):
+    lst.items = list(new_items)
+    lst.mutated = True
+    if lst.source is not None and name is not None:
+        tx.record("call_method", lst, name, args)
+
+
+def dict_mutate(tx, d, name, args, new_items):
+    d.items = dict(new_items)
+    d.mutated = True
+    if d.source is not None and name is not None:
+        tx.record("call_method", d, name, args)
+
+
+def _index_of(tx, items, x):
+    from .operators import binary, is_same, truthy
+    for i, item in enumerate(items):
+        if is_same(tx, item, x) or truthy(tx, binary(tx, "==", item, x)):
+            return i
+    return -1
+
+
+def _list_pop(tx, lst, args):
+    i = tx.pyval(args[0]) if args else -1
+    if not lst.items:
+        tx.raise_type(IndexError, "pop from empty list")
+    items = list(lst.items)
+    try:
+        out = items.pop(i)
+    except IndexError:
+        tx.raise_type(IndexError, "pop index out of range")
+    list_mutate(tx, lst, "pop", args, items)
+    return out
+
+
+def _list_remove(tx, lst, args):
+    i = _index_of(tx, lst.items, args[0])
+    if i < 0:
+        tx.raise_type(ValueError, "list.remove(x): x not in list")
+    items = list(lst.items)
+    del items[i]
+    list_mutate(tx, lst, "remove", args, items)
+    return ConstVal(None)
+
+
+def _list_insert(tx, lst, args):
+    items = list(lst.items)
+    items.insert(tx.pyval(args[0]), args[1])
+    list_mutate(tx, lst, "insert", args, items)
+    return ConstVal(None)
+
+
+def _seq_index(tx, seq, args):
+    i = _index_of(tx, seq.items, args[0])
+    if i < 0:
+        tx.raise_type(ValueError, f"{value_type(args[0]).__name__} is not in "
+                                  f"{value_type(seq).__name__}")
+    return ConstVal(i)
+
+
+def _iter_items(tx, v):
+    from .iteration import unpack
+    return unpack(tx, v)
+
+
+def _dict_get(tx, d, args):
+    key = tx.pyval(args[0])
+    return d.items.get(key, args[1] if len(args) > 1 else ConstVal(None))
+
+
+def _dict_pop(tx, d, args):
+    key = tx.pyval(args[0])
+    if key not in d.items:
+        if len(args) > 1:
+            return args[1]
+        tx.raise_type(KeyError, key)
+    items = dict(d.items)
+    out = items.pop(key)
+    dict_mutate(tx, d, "pop", args, items)
+    return out
+
+
+def _dict_update(tx, d, args, kwargs=None):
+    items = dict(d.items)
+    if args:
+        other = args[0]
+        pairs = other.items.items() if type(other) is DictVal else [
+            (tx.pyval(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
+        items.update(pairs)
+    dict_mutate(tx, d, "update", args, items)
+    return ConstVal(None)
+
+
+def _dict_setdefault(tx, d, args):
+    key = tx.pyval(args[0])
+    if key in d.items:
+        return d.items[key]
+    default = args[1] if len(args) > 1 else ConstVal(None)
+    dict_mutate(tx, d, "setdefault", args, {**d.items, key: default})
+    return default
+
+
+_LIST_METHODS = {
+    "append": lambda tx, l, a: list_mutate(tx, l, "append", a, l.items + [a[0]]),
+    "extend": lambda tx, l, a: list_mutate(tx, l, "extend", a, l.items + _iter_items(tx, a[0])),
+    "insert": _list_insert,
+    "pop": _list_pop,
+    "remove": _list_remove,
+    "clear": lambda tx, l, a: list_mutate(tx, l, "clear", a, []),
+    "reverse": lambda tx, l, a: list_mutate(tx, l, "reverse", a, l.items[::-1]),
+    "copy": lambda tx, l, a: ListVal(l.items),
+    "index": _seq_index,
+    "count": lambda tx, l, a: ConstVal(sum(1 for i in l.items if _index_of(tx, [i], a[0]) == 0)),
+}
+_TUPLE_METHODS = {"index": _seq_index, "count": _LIST_METHODS["count"]}
+_DICT_METHODS = {
+    "get": _dict_get,
+    "keys": lambda tx, d, a: TupleVal([ConstVal(k) for k in d.items]),
+    "values": lambda tx, d, a: TupleVal(list(d.items.values())),
+    "items": lambda tx, d, a: TupleVal([TupleVal([ConstVal(k), v]) for k, v in d.items.items()]),
+    "pop": _dict_pop,
+    "update": _dict_update,
+    "setdefault": _dict_setdefault,
+    "copy": lambda tx, d, a: DictVal(d.items),
+    "clear": lambda tx, d, a: dict_mutate(tx, d, "clear", a, {}),
+}
+CONTAINER_METHODS = {ListVal: _LIST_METHODS, TupleVal: _TUPLE_METHODS, DictVal: _DICT_METHODS}
+
+
+def container_method(tx, obj, name, args, kwargs):
+    table = CONTAINER_METHODS.get(type(obj), {})
+    rule = table.get(name)
+    if rule is None or kwargs:
+        tx.unsupported(f"{value_type(obj).__name__}.{name}() with these arguments",
+                       BreakKind.UNSUPPORTED_CALL)
+    result = rule(tx, obj, args)
+    return ConstVal(None) if result is None else result

@@ -1,0 +1,315 @@
+"""Builtins and pure standard-library callables inside traced code.
+
+``BUILTIN_CALLS`` maps ``id(callable) -> (callable, rule)``; a rule takes
+``(tracer, args, kwargs)`` and returns a Value. Covered: len, range, iter, next,
+enumerate, zip, min, max, abs, sum, isinstance, issubclass, type, int/float/bool/complex/
+str/repr, tuple, list, dict, slice, hasattr/getattr/setattr, callable, sorted, reversed,
+any, all, divmod, pow, round, map, filter, functools.partial/reduce, ``operator``
+functions and every ``math`` function (folded on constants). ``print``, ``input`` and
+``open`` are I/O: UNSUPPORTED_CALL breaks (they fall through to calls.call_const).
+"""
+from __future__ import annotations
+
+import builtins
+import functools
+import math
+import operator
+
+from . import operators as ops
+from .attrs import get_attr, lookup_special, set_attr, value_type
+from .breaks import BreakKind
+from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
+from .tracer import UserRaise
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, IteratorVal, ListVal,
+                     PartialVal, SuperVal, TupleVal, ZipVal)
+
+BUILTIN_CALLS: dict = {}
+
+
+def rule(*fns):
+    def register(f):
+        for fn in fns:
+            BUILTIN_CALLS[id(fn)] = (fn, f)
+        return f
+    return register
+
+
+def _consts(tx, args, kwargs):
+    return [tx.pyval(a) for a in args], {k: tx.pyval(v) for k, v in kwargs.items()}
+
+
+def folding(fn):
+    """A rule that evaluates ``fn`` on the trace-time values of its arguments."""
+    def fold_rule(tx, args, kwargs):
+        a, kw = _consts(tx, args, kwargs)
+        return tx.wrap(tx.fold(fn, *a, **kw))
+    return fold_rule
+
+
+@rule(len)
+def _len(tx, args, kwargs):
+    (v,) = args
+    t = type(v)
+    if t in (TupleVal, ListVal, DictVal):
+        return ConstVal(len(v.items))
+    if t is ArrayVal:
+        if v.meta.scalar or not v.meta.shape:
+            tx.raise_type(TypeError, "len() of unsized object")
+        return ConstVal(v.meta.shape[0])
+    if t is ClassInstanceVal and lookup_special(tx, v, "__len__") is not None:
+        return tx.call(lookup_special(tx, v, "__len__"), [])
+    return ConstVal(tx.fold(len, tx.pyval(v)))
+
+
+@rule(iter)
+def _iter(tx, args, kwargs):
+    if len(args) != 1:
+        tx.unsupported("iter(callable, sentinel)", BreakKind.UNSUPPORTED_CALL)
+    return make_iter(tx, args[0])
+
+
+@rule(next)
+def _next(tx, args, kwargs):
+    try:
+        return next_value(tx, args[0])
+    except Exhausted:
+        if len(args) > 1:
+            return args[1]
+        tx.raise_type(StopIteration)
+
+
+@rule(enumerate)
+def _enumerate(tx, args, kwargs):
+    start = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
+    return EnumerateVal(make_iter(tx, args[0]), tx.pyval(start))
+
+
+@rule(zip)
+def _zip(tx, args, kwargs):
+    strict = tx.pyval(kwargs["strict"]) if "strict" in kwargs else False
+    return ZipVal([make_iter(tx, a) for a in args], strict)
+
+
+def _extreme(pick):
+    def extreme_rule(tx, args, kwargs):
+        items = unpack(tx, args[0]) if len(args) == 1 else list(args)
+        key = kwargs.get("key")
+        if not items:
+            if "default" in kwargs:
+                return kwargs["default"]
+            tx.raise_type(ValueError, f"{pick.__name__}() iterable argument is empty")
+        keys = [tx.call(key, [i]) if key is not None and not _is_none(key) else i
+                for i in items]
+        values = [tx.pyval(k) for k in keys]
+        best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
+        return items[best]
+    return extreme_rule
+
+
+def _is_none(v):
+    return type(v) is ConstVal and v.value is None
+
+
+rule(min)(_extreme(min))
+rule(max)(_extreme(max))
+
+
+@rule(abs)
+def _abs(tx, args, kwargs):
+    return ops.unary(tx, "abs", args[0])
+
+
+@rule(sum)
+def _sum(tx, args, kwargs):
+    acc = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
+    for item in unpack(tx, args[0]):
+        acc = ops.binary(tx, "+", acc, item)
+    return acc
+
+
+@rule(isinstance)
+def _isinstance(tx, args, kwargs):
+    v, classes = args
+    return ConstVal(tx.fold(issubclass, value_type(v), tx.pyval(classes)))
+
+
+@rule(type)
+def _type(tx, args, kwargs):
+    if len(args) != 1:
+        tx.unsupported("type() with three arguments", BreakKind.UNSUPPORTED_CALL)
+    return ConstVal(value_type(args[0]))
+
+
+@rule(tuple)
+def _tuple(tx, args, kwargs):
+    return TupleVal(unpack(tx, args[0]) if args else [])
+
+
+@rule(list)
+def _list(tx, args, kwargs):
+    return ListVal(unpack(tx, args[0]) if args else [])
+
+
+@rule(dict)
+def _dict(tx, args, kwargs):
+    items = {}
+    if args:
+        src = args[0]
+        if type(src) is DictVal:
+            items.update(src.items)
+        else:
+            for pair in unpack(tx, src):
+                k, v = unpack(tx, pair)
+                items[tx.pyval(k)] = v
+    items.update(kwargs)
+    return DictVal(items)
+
+
+def _scalar(fn):
+    def scalar_rule(tx, args, kwargs):
+        if args and type(args[0]) is ArrayVal:
+            tx.graph_break(BreakKind.DATA_DEPENDENT,
+                           f"{fn.__name__}() of array {args[0].node.name} ({args[0].meta}) "
+                           "needs its value")
+        return folding(fn)(tx, args, kwargs)
+    return scalar_rule
+
+
+for _fn in (int, float, complex, str, repr, format, round, divmod, pow, hash, ascii,
+            chr, ord, bin, hex, oct):
+    rule(_fn)(_scalar(_fn))
+rule(bool)(lambda tx, args, kwargs: ConstVal(ops.truthy(tx, args[0]) if args else False))
+for _fn in (range, slice, issubclass):
+    rule(_fn)(folding(_fn))
+
+
+@rule(callable)
+def _callable(tx, args, kwargs):
+    (v,) = args
+    if type(v) is ConstVal:
+        return ConstVal(callable(tx.pyval(v)))
+    return ConstVal(hasattr(value_type(v), "__call__"))
+
+
+def _attr_default(tx, obj, name, default):
+    try:
+        return get_attr(tx, obj, name)
+    except UserRaise as exc:
+        if default is not None and issubclass(exc.exc.cls, AttributeError):
+            return default
+        raise
+
+
+@rule(getattr)
+def _getattr(tx, args, kwargs):
+    return _attr_default(tx, args[0], tx.pyval(args[1]), args[2] if len(args) > 2 else None)
+
+
+@rule(hasattr)
+def _hasattr(tx, args, kwargs):
+    missing = ConstVal(_MISSING)
+    found = _attr_default(tx, args[0], tx.pyval(args[1]), missing)
+    return ConstVal(found is not missing)
+
+
+_MISSING = object()
+
+
+@rule(setattr)
+def _setattr(tx, args, kwargs):
+    set_attr(tx, args[0], tx.pyval(args[1]), args[2])
+    return ConstVal(None)
+
+
+@rule(sorted)
+def _sorted(tx, args, kwargs):
+    items = unpack(tx, args[0])
+    key = kwargs.get("key")
+    keys = [tx.pyval(tx.call(key, [i]) if key is not None and not _is_none(key) else i)
+            for i in items]
+    reverse = tx.pyval(kwargs["reverse"]) if "reverse" in kwargs else False
+    order = tx.fold(lambda ks: sorted(range(len(ks)), key=ks.__getitem__, reverse=reverse), keys)
+    return ListVal([items[i] for i in order])
+
+
+@rule(reversed)
+def _reversed(tx, args, kwargs):
+    return IteratorVal(TupleVal(unpack(tx, args[0])[::-1]))
+
+
+@rule(any)
+def _any(tx, args, kwargs):
+    return ConstVal(any(ops.truthy(tx, i) for i in unpack(tx, args[0])))
+
+
+@rule(all)
+def _all(tx, args, kwargs):
+    return ConstVal(all(ops.truthy(tx, i) for i in unpack(tx, args[0])))
+
+
+@rule(map)
+def _map(tx, args, kwargs):
+    fn, *iterables = args
+    columns = [unpack(tx, it) for it in iterables]
+    return IteratorVal(TupleVal([tx.call(fn, list(row)) for row in zip(*columns)]))
+
+
+@rule(filter)
+def _filter(tx, args, kwargs):
+    fn, it = args
+    keep = [i for i in unpack(tx, it)
+            if ops.truthy(tx, i if _is_none(fn) else tx.call(fn, [i]))]
+    return IteratorVal(TupleVal(keep))
+
+
+@rule(super)
+def _super(tx, args, kwargs):
+    if args:
+        return SuperVal(tx.pyval(args[0]), args[1])
+    f = tx.frame
+    cell = f.cells.get("__class__")
+    if cell is None or not f.code.co_argcount:
+        tx.raise_type(RuntimeError, "super(): no arguments")
+    cls = cell.contents if cell.contents is not None else tx.wrap(
+        cell.source.fetch(tx.env), cell.source)
+    return SuperVal(tx.pyval(cls), f.locals[0])
+
+
+@rule(functools.partial)
+def _partial(tx, args, kwargs):
+    return PartialVal(args[0], args[1:], kwargs)
+
+
+@rule(functools.reduce)
+def _reduce(tx, args, kwargs):
+    fn, it = args[0], unpack(tx, args[1])
+    if len(args) > 2:
+        acc = args[2]
+    elif it:
+        acc, it = it[0], it[1:]
+    else:
+        tx.raise_type(TypeError, "reduce() of empty iterable with no initial value")
+    for item in it:
+        acc = tx.call(fn, [acc, item])
+    return acc
+
+
+for _sym, _fn in ops.npr.PY_OPERATORS.items():
+    rule(_fn)(lambda tx, args, kwargs, _s=_sym: ops.binary(tx, _s, *args))
+for _sym, _fn in ops.npr.PY_INPLACE.items():
+    rule(_fn)(lambda tx, args, kwargs, _s=_sym: ops.binary(tx, _s, *args, inplace=True))
+rule(operator.neg)(lambda tx, args, kwargs: ops.unary(tx, "-", args[0]))
+rule(operator.pos)(lambda tx, args, kwargs: ops.unary(tx, "+", args[0]))
+rule(operator.invert, operator.inv)(lambda tx, args, kwargs: ops.unary(tx, "~", args[0]))
+rule(operator.not_)(lambda tx, args, kwargs: ConstVal(not ops.truthy(tx, args[0])))
+rule(operator.truth)(lambda tx, args, kwargs: ConstVal(ops.truthy(tx, args[0])))
+rule(operator.is_)(lambda tx, args, kwargs: ConstVal(ops.is_same(tx, *args)))
+rule(operator.is_not)(lambda tx, args, kwargs: ConstVal(not ops.is_same(tx, *args)))
+rule(operator.getitem)(lambda tx, args, kwargs: __import__(
+    "framejit.trace.subscript", fromlist=["get_item"]).get_item(tx, *args))
+
+for _name, _fn in vars(math).items():
+    if callable(_fn) and not _name.startswith("_"):
+        rule(_fn)(_scalar(_fn))
+
+BUILTIN_NAMES = frozenset(n for n, v in vars(builtins).items() if id(v) in BUILTIN_CALLS)

@@ -1,0 +1,278 @@
+"""Replacement bytecode for a traced frame, generated from a ``TraceResult``.
+
+The generated code takes the frame's argument slots positionally (CPython's localsplus
+order: positional, keyword-only, ``*args`` tuple, ``**kwargs`` dict) under their original
+names, keeps the frame's free variables (so closure sources and nonlocal stores work with
+whichever closure the function is built with), and the user's filename, name and line
+numbers (so tracebacks point at user lines). Its body:
+
+1. preload every non-local source that later steps reload (side effects may rebind them);
+2. call the compiled graph on the graph inputs (if there is a graph) and unpack outputs;
+3. replay the recorded side effects in program order;
+4. raise the traced exception, or rebuild and return the traced return value.
+
+Recon trees become instructions through ``_EMIT`` (one emitter per Recon type); shared
+objects (``ident``) are built once and kept in a temporary. Version-specific sequences
+come from bytecode/compat.py; encoding is bytecode/assemble.py's.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..bytecode import compat
+from ..bytecode.assemble import assemble
+from ..bytecode.instructions import Instruction
+from .result import RCall, RConst, RDict, RGraphOut, RList, RNull, RSource, RTuple
+from .sources import LocalSource
+
+CO_OPTIMIZED, CO_NEWLOCALS = 0x01, 0x02
+CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
+
+#: Code objects made here, by id (the frame hook must never trace them): ``is_generated``.
+_GENERATED: dict = {}
+
+
+def _remember(code):
+    key = id(code)
+    _GENERATED[key] = weakref.ref(code, lambda _ref, key=key: _GENERATED.pop(key, None))
+
+
+def is_generated(code) -> bool:
+    ref = _GENERATED.get(id(code))
+    return ref is not None and ref() is code
+
+
+def slot_names(code) -> list:
+    n = code.co_argcount + code.co_kwonlyargcount
+    n += bool(code.co_flags & CO_VARARGS) + bool(code.co_flags & CO_VARKEYWORDS)
+    return list(code.co_varnames[:n])
+
+
+class Emitter:
+    def __init__(self, result, lineno):
+        self.result = result
+        self.out = []
+        self.lineno = lineno
+        self.temps = {}          # key -> temp local name
+        self.ntemps = 0
+
+    def emit(self, pairs):
+        for opname, argval in pairs:
+            self.out.append(Instruction(opname, argval, lineno=self.lineno))
+
+    def op(self, opname, argval=None):
+        self.out.append(Instruction(opname, argval, lineno=self.lineno))
+
+    def temp(self, key) -> str:
+        name = f"__fj_t{self.ntemps}"
+        self.ntemps += 1
+        self.temps[key] = name
+        return name
+
+    # ------------------------------------------------------------ recon -> code
+    def load(self, r):
+        _EMIT[type(r)](self, r)
+
+    def _shared(self, key, build):
+        name = self.temps.get(key)
+        if name is not None:
+            self.op("LOAD_FAST", name)
+            return
+        build()
+        self.op("COPY", 1)
+        self.op("STORE_FAST", self.temp(key))
+
+    def _source(self, r):
+        name = self.temps.get(("src", r.source))
+        if name is not None:
+            self.op("LOAD_FAST", name)
+        else:
+            self.emit(r.source.reload())
+
+    def _tuple(self, r):
+        for item in r.items:
+            self.load(item)
+        self.op("BUILD_TUPLE", len(r.items))
+
+    def _list(self, r):
+        def build():
+            for item in r.items:
+                self.load(item)
+            self.op("BUILD_LIST", len(r.items))
+        self._shared(("obj", r.ident), build)
+
+    def _dict(self, r):
+        def build():
+            for key, value in zip(r.keys, r.values):
+                self.op("LOAD_CONST", key)
+                self.load(value)
+            self.op("BUILD_MAP", len(r.keys))
+        self._shared(("obj", r.ident), build)
+
+    def _call(self, r):
+        def build():
+            self.emit(compat.emit_push_null())
+            self.load(r.fn)
+            for a in r.args:
+                self.load(a)
+            for _name, a in r.kwargs:
+                self.load(a)
+            self.emit(compat.emit_call(len(r.args) + len(r.kwargs),
+                                       tuple(name for name, _ in r.kwargs)))
+        if r.ident is None:
+            build()
+        else:
+            self._shared(("obj", r.ident), build)
+
+
+_EMIT = {
+    RConst: lambda e, r: e.op("LOAD_CONST", r.value),
+    RSource: Emitter._source,
+    RGraphOut: lambda e, r: e.op("LOAD_FAST", f"__fj_out{r.index}"),
+    RTuple: Emitter._tuple,
+    RList: Emitter._list,
+    RDict: Emitter._dict,
+    RCall: Emitter._call,
+    RNull: lambda e, r: e.emit(compat.emit_push_null()),
+}
+
+
+def _sources_in(r, acc):
+    """Every source reloaded by a Recon tree."""
+    t = type(r)
+    if t is RSource:
+        acc.append(r.source)
+    elif t in (RTuple, RList):
+        for i in r.items:
+            _sources_in(i, acc)
+    elif t is RDict:
+        for i in r.values:
+            _sources_in(i, acc)
+    elif t is RCall:
+        _sources_in(r.fn, acc)
+        for i in r.args:
+            _sources_in(i, acc)
+        for _n, i in r.kwargs:
+            _sources_in(i, acc)
+    return acc
+
+
+# ---------------------------------------------------------------- side effects
+
+
+def _setattr(e, se):
+    e.load(se.args[0])
+    e.load(se.target)
+    e.op("STORE_ATTR", se.name)
+
+
+def _delattr(e, se):
+    e.load(se.target)
+    e.op("DELETE_ATTR", se.name)
+
+
+def _setitem(e, se):
+    e.load(se.args[1])
+    e.load(se.target)
+    e.load(se.args[0])
+    e.op("STORE_SUBSCR")
+
+
+def _delitem(e, se):
+    e.load(se.target)
+    e.load(se.args[0])
+    e.op("DELETE_SUBSCR")
+
+
+def _call_method(e, se):
+    e.load(se.target)
+    e.emit(compat.emit_load_method(se.name))
+    for a in se.args:
+        e.load(a)
+    e.emit(compat.emit_call(len(se.args)))
+    e.op("POP_TOP")
+
+
+def _store_global(e, se):
+    e.load(se.args[0])
+    if se.target is None:
+        e.op("STORE_GLOBAL", se.name)
+        return
+    e.load(se.target)
+    e.op("LOAD_CONST", se.name)
+    e.op("STORE_SUBSCR")
+
+
+def _delete_global(e, se):
+    if se.target is None:
+        e.op("DELETE_GLOBAL", se.name)
+        return
+    e.load(se.target)
+    e.op("LOAD_CONST", se.name)
+    e.op("DELETE_SUBSCR")
+
+
+def _store_deref(e, se):
+    e.load(se.args[0])
+    e.op("STORE_DEREF", se.name)
+
+
+_SIDE_EFFECTS = {
+    "setattr": _setattr, "delattr": _delattr, "setitem": _setitem, "delitem": _delitem,
+    "call_method": _call_method, "store_global": _store_global,
+    "delete_global": _delete_global, "store_deref": _store_deref,
+}
+
+
+# ---------------------------------------------------------------- the code object
+
+
+def generate_code(result, compiled_graph=None):
+    """The replacement code object for a complete (break-free) trace."""
+    if result.break_at is not None:
+        raise ValueError("generate_code needs a complete trace; resume functions are "
+                         "issue 4's (trace/resume.py)")
+    code = result.code
+    e = Emitter(result, code.co_firstlineno)
+    e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
+    e.emit(compat.emit_resume())
+    recons = [r for se in result.side_effects for r in (se.target, *se.args) if r is not None]
+    recons += [x for x in (result.output,) if x is not None]
+    if result.exception is not None:
+        recons.append(result.exception.exception)
+    for src in dict.fromkeys(s for r in recons for s in _sources_in(r, [])):
+        if type(src) is not LocalSource:
+            e.emit(src.reload())
+            e.op("STORE_FAST", e.temp(("src", src)))
+    if result.graph is not None:
+        first = result.graph.nodes[0].loc if result.graph.nodes else None
+        e.lineno = first.lineno if first is not None else e.lineno
+        e.emit(compat.emit_push_null())
+        e.op("LOAD_CONST", compiled_graph)
+        for src in result.graph_inputs:
+            e.emit(src.reload())
+        e.emit(compat.emit_call(len(result.graph_inputs)))
+        n = len(result.graph.outputs)
+        if n:
+            e.op("UNPACK_SEQUENCE", n)
+            for i in range(n):
+                e.op("STORE_FAST", f"__fj_out{i}")
+        else:
+            e.op("POP_TOP")
+    for se in result.side_effects:
+        e.lineno = se.lineno or e.lineno
+        _SIDE_EFFECTS[se.kind](e, se)
+    if result.exception is not None:
+        e.lineno = result.exception.lineno or e.lineno
+        e.load(result.exception.exception)
+        e.emit(compat.emit_raise())
+    else:
+        e.lineno = result.return_lineno or e.lineno
+        e.load(result.output if result.output is not None else RConst(None))
+        e.emit(compat.emit_return_value())
+    names = slot_names(code)
+    new = assemble(e.out, (), like=code, argcount=len(names), posonlyargcount=0,
+                   kwonlyargcount=0, argnames=names, cellvars=[],
+                   freevars=list(code.co_freevars), flags=CO_OPTIMIZED | CO_NEWLOCALS)
+    _remember(new)
+    return new

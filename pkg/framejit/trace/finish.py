@@ -1,0 +1,206 @@
+"""From the tracer's final state to a ``TraceResult``: values become ``Recon`` data.
+
+``Finisher.recon(value)`` describes how generated code obtains each Python value the
+trace hands back (the return value, side-effect arguments, the raised exception, the
+live values at a break): by reloading its source, from a graph output, as a constant, or
+by building it (containers, new plain-class instances, closures, partials, exceptions).
+Arrays made by the graph become graph outputs, once each. ``finish(...)`` then builds the
+graph and the result. Dispatch is by value type through ``_RECON``.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import types
+
+from ..bytecode.analysis import live_locals
+from ..bytecode.instructions import decode
+from .handlers import Lazy
+from .result import (BreakPoint, FrameState, RCall, RConst, RDict, RGraphOut, RList,
+                     RNull, RSource, RTuple, RaiseRecord, SideEffect, TraceResult)
+from .sources import AttrSource, CellSource, ClosureSource
+from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
+                     ConstVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
+                     ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
+                     OpaqueVal, PartialVal, TupleVal, ZipVal)
+
+
+def new_object(cls, attrs):
+    """Rebuild a plain-class instance made while tracing (no ``__init__`` re-run)."""
+    obj = cls.__new__(cls)
+    obj.__dict__.update(attrs)
+    return obj
+
+
+def make_function(code, globals_, name, defaults, kwdefaults, closure):
+    fn = types.FunctionType(code, globals_, name, defaults or None, closure or None)
+    fn.__kwdefaults__ = kwdefaults or None
+    fn.__qualname__ = getattr(code, "co_qualname", name)
+    return fn
+
+
+def with_cause(exc, cause):
+    exc.__cause__ = cause
+    return exc
+
+
+def iter_from(seq, index):
+    it = iter(seq)
+    for _ in range(index):
+        next(it)
+    return it
+
+
+class Finisher:
+    def __init__(self, tx):
+        self.tx = tx
+        self.outputs = []
+        self.out_index = {}
+
+    def recon(self, v):
+        rule = _RECON.get(type(v))
+        if rule is None:
+            raise TypeError(f"cannot rebuild a {type(v).__name__}")
+        return rule(self, v)
+
+    def recon_all(self, values):
+        return tuple(self.recon(v) for v in values)
+
+    def _array(self, v):
+        if v.source is not None:
+            return RSource(v.source)
+        i = self.out_index.get(v.node)
+        if i is None:
+            i = self.out_index[v.node] = len(self.outputs)
+            self.outputs.append(v.node)
+        return RGraphOut(i)
+
+    def _sourced(self, v, build):
+        return RSource(v.source) if v.source is not None else build(v)
+
+    def _instance(self, v):
+        attrs = {k: a for k, a in v.attrs.items()}
+        return RCall(RConst(new_object), (RConst(v.cls), RDict(
+            tuple(attrs), self.recon_all(attrs.values()), -v.ident - 1)), ident=v.ident)
+
+    def _closure(self, v):
+        cells = RTuple(self.recon_all(v.closure))
+        kw = RDict(tuple(v.kwdefaults), self.recon_all(v.kwdefaults.values()), -v.ident - 1)
+        return RCall(RConst(make_function), (
+            RConst(v.code), RConst(v.globals), RConst(v.code.co_name),
+            RTuple(self.recon_all(v.defaults)), kw, cells), ident=v.ident)
+
+    def _cell(self, v):
+        if type(v.source) is ClosureSource:
+            return RSource(CellSource(v.source.index, v.source.name))
+        if type(v.source) is AttrSource:
+            return RSource(v.source.base)
+        contents = () if v.contents is None else (self.recon(v.contents),)
+        return RCall(RConst(types.CellType), contents, ident=v.ident)
+
+    def _exception(self, v):
+        exc = RCall(RConst(v.cls), self.recon_all(v.args))
+        if v.cause is None:
+            return exc
+        return RCall(RConst(with_cause), (exc, self.recon(v.cause)))
+
+    def _iterator(self, v):
+        return RCall(RConst(iter_from), (self.recon(v.seq), RConst(v.index)))
+
+    def _enumerate(self, v):
+        return RCall(RConst(enumerate), (self.recon(v.inner), RConst(v.count)))
+
+    def _zip(self, v):
+        kwargs = (("strict", RConst(True)),) if v.strict else ()
+        return RCall(RConst(zip), self.recon_all(v.inners), kwargs)
+
+
+_RECON = {
+    ConstVal: lambda f, v: RSource(v.source) if v.source is not None else RConst(v.value),
+    ArrayVal: Finisher._array,
+    TupleVal: lambda f, v: f._sourced(v, lambda v: RTuple(f.recon_all(v.items))),
+    ListVal: lambda f, v: f._sourced(v, lambda v: RList(f.recon_all(v.items), v.ident)),
+    DictVal: lambda f, v: f._sourced(v, lambda v: RDict(tuple(v.items), f.recon_all(
+        v.items.values()), v.ident)),
+    FunctionVal: lambda f, v: f._sourced(v, lambda v: RConst(v.fn)),
+    ModuleVal: lambda f, v: f._sourced(v, lambda v: RConst(v.module)),
+    OpaqueVal: lambda f, v: f._sourced(v, lambda v: RConst(v.obj)),
+    ModeCtxVal: lambda f, v: f._sourced(v, lambda v: RConst(v.obj)),
+    ClassInstanceVal: lambda f, v: f._sourced(v, f._instance),
+    ClosureVal: Finisher._closure,
+    CellVal: Finisher._cell,
+    MethodVal: lambda f, v: RCall(RConst(types.MethodType), (f.recon(v.func),
+                                                             f.recon(v.self_val))),
+    PartialVal: lambda f, v: f._sourced(v, lambda v: RCall(
+        RConst(functools.partial), (f.recon(v.func), *f.recon_all(v.args)),
+        tuple((k, f.recon(a)) for k, a in v.kwargs.items()))),
+    BuiltinMethodVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.obj), RConst(v.name))),
+    ExceptionVal: Finisher._exception,
+    IteratorVal: Finisher._iterator,
+    EnumerateVal: Finisher._enumerate,
+    ZipVal: Finisher._zip,
+    ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),
+    NullVal: lambda f, v: RNull(),
+    Lazy: lambda f, v: RSource(v.source),
+}
+
+
+def _side_effect(fin, kind, target, name, args, lineno):
+    if kind == "store_cell":
+        if type(target) is ClosureSource:
+            return SideEffect("store_deref", None, target.name, fin.recon_all(args), lineno)
+        return SideEffect("setattr", RSource(target.base), "cell_contents",
+                          fin.recon_all(args), lineno)
+    if kind in ("store_global", "delete_global"):
+        tgt = None if target is None else RSource(target)
+        return SideEffect(kind, tgt, name, fin.recon_all(args), lineno)
+    return SideEffect(kind, RSource(target.source), name, fin.recon_all(args), lineno)
+
+
+def _frame_state(fin, entry, innermost):
+    code, offset, lineno, stack, locals_, cells, modes, kw_names = entry
+    insts = decode(code).instructions
+    by_offset = decode(code).by_offset
+    inst = by_offset[offset]
+    resume = inst if innermost else insts[min(inst.index + 1, len(insts) - 1)]
+    live = live_locals(insts)[resume.index]
+    names = code.co_varnames
+    local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(locals_)
+                         if v is not None and names[i] in live)
+    cell_recons = tuple((n, fin.recon(c.contents)) for n, c in cells.items()
+                        if c.contents is not None)
+    return FrameState(code, offset, lineno, fin.recon_all(stack), local_recons, cell_recons,
+                      tuple(modes), inst.opname, tuple(kw_names))
+
+
+def finish(tx, *, retval=None, raised=None, signal=None, start=0.0) -> TraceResult:
+    fin = Finisher(tx)
+    side_effects = tuple(_side_effect(fin, *se) for se in tx.side_effects)
+    output = fin.recon(retval) if retval is not None else None
+    exception = None
+    if raised is not None:
+        exc = raised.exc
+        message = ", ".join(str(a.value) for a in exc.args if type(a) is ConstVal)
+        exception = RaiseRecord(fin.recon(exc), tx.raise_lineno, exc.cls.__name__, message)
+    break_at = None
+    breaks = ()
+    if signal is not None:
+        snap = signal.snapshot
+        try:
+            frames = tuple(_frame_state(fin, e, i == len(snap) - 1)
+                           for i, e in enumerate(snap))
+        except TypeError:  # a live value that cannot be rebuilt: no resume at this break
+            frames = ()
+        break_at = BreakPoint(signal.graph_break, frames, signal.graph_break.instruction,
+                              resumable=bool(frames))
+        breaks = (signal.graph_break,)
+    graph = tx.builder.build(fin.outputs) if tx.builder.nodes else None
+    return TraceResult(
+        code=tx.code, f_globals=tx.f_globals, closure=tx.closure, graph=graph,
+        graph_inputs=tuple(tx.input_sources) if graph is not None else (),
+        example_inputs=tuple(tx.example_inputs) if graph is not None else (),
+        side_effects=side_effects, output=output, exception=exception,
+        guards=tuple(tx.guards.values()), breaks=breaks, break_at=break_at,
+        mode_stack=tx.entry_modes, return_lineno=tx.return_lineno,
+        trace_time=time.perf_counter() - start,
+        ops_per_graph=(len(graph.nodes),) if graph is not None else ())

@@ -1,0 +1,279 @@
+"""Opcode handlers for data: operators, containers, strings, attributes, subscripts, calls.
+
+Registered into trace/handlers.py's dispatch table with the same ``@handler`` decorator;
+each handler pops its operands, delegates the semantics to the rule modules (operators,
+attrs, subscript, calls, iteration) and pushes the result.
+"""
+from __future__ import annotations
+
+from ..bytecode import compat
+from . import operators as ops
+from .attrs import del_attr, get_attr, set_attr
+from .breaks import BreakKind
+from .handlers import handler
+from .iteration import unpack
+from .subscript import del_item, get_item, set_item
+from .values import (ArrayVal, ClosureVal, ConstVal, DictVal, ListVal, NULL, TupleVal)
+
+# BINARY_OP argument -> (operator symbol, in place?), derived from dis.
+_BINOPS = tuple((sym[:-1], True) if sym.endswith("=") else (sym, False)
+                for sym in compat.NB_SYMBOLS)
+
+
+@handler("BINARY_OP")
+def BINARY_OP(tx, f, inst):
+    b = f.stack.pop()
+    a = f.stack.pop()
+    sym, inplace = _BINOPS[inst.arg]
+    f.stack.append(ops.binary(tx, sym, a, b, inplace))
+
+
+@handler("COMPARE_OP")
+def COMPARE_OP(tx, f, inst):
+    b = f.stack.pop()
+    a = f.stack.pop()
+    f.stack.append(ops.binary(tx, inst.argval, a, b))
+
+
+def _unary(sym):
+    def unary_handler(tx, f, inst):
+        f.stack.append(ops.unary(tx, sym, f.stack.pop()))
+    return unary_handler
+
+
+handler("UNARY_NEGATIVE")(_unary("-"))
+handler("UNARY_POSITIVE")(_unary("+"))
+handler("UNARY_INVERT")(_unary("~"))
+
+
+@handler("UNARY_NOT")
+def UNARY_NOT(tx, f, inst):
+    f.stack.append(ConstVal(not ops.truthy(tx, f.stack.pop())))
+
+
+@handler("IS_OP")
+def IS_OP(tx, f, inst):
+    b = f.stack.pop()
+    a = f.stack.pop()
+    f.stack.append(ConstVal(ops.is_same(tx, a, b) != bool(inst.arg)))
+
+
+@handler("CONTAINS_OP")
+def CONTAINS_OP(tx, f, inst):
+    container = f.stack.pop()
+    item = f.stack.pop()
+    f.stack.append(ConstVal(ops.contains(tx, item, container) != bool(inst.arg)))
+
+
+# ---------------------------------------------------------------- subscripts, attributes
+
+
+@handler("BINARY_SUBSCR")
+def BINARY_SUBSCR(tx, f, inst):
+    key = f.stack.pop()
+    f.stack.append(get_item(tx, f.stack.pop(), key))
+
+
+@handler("STORE_SUBSCR")
+def STORE_SUBSCR(tx, f, inst):
+    key = f.stack.pop()
+    container = f.stack.pop()
+    set_item(tx, container, key, f.stack.pop())
+
+
+@handler("DELETE_SUBSCR")
+def DELETE_SUBSCR(tx, f, inst):
+    key = f.stack.pop()
+    del_item(tx, f.stack.pop(), key)
+
+
+@handler("BUILD_SLICE")
+def BUILD_SLICE(tx, f, inst):
+    parts = f.stack[-inst.argval:]
+    del f.stack[-inst.argval:]
+    f.stack.append(ConstVal(slice(*[tx.pyval(p) for p in parts])))
+
+
+@handler("LOAD_ATTR")
+def LOAD_ATTR(tx, f, inst):
+    f.stack.append(get_attr(tx, f.stack.pop(), inst.argval))
+
+
+@handler("LOAD_METHOD")
+def LOAD_METHOD(tx, f, inst):
+    attr = get_attr(tx, f.stack.pop(), inst.argval)
+    f.stack.append(NULL)
+    f.stack.append(attr)
+
+
+@handler("STORE_ATTR")
+def STORE_ATTR(tx, f, inst):
+    obj = f.stack.pop()
+    set_attr(tx, obj, inst.argval, f.stack.pop())
+
+
+@handler("DELETE_ATTR")
+def DELETE_ATTR(tx, f, inst):
+    del_attr(tx, f.stack.pop(), inst.argval)
+
+
+# ---------------------------------------------------------------- building containers
+
+
+@handler("BUILD_TUPLE")
+def BUILD_TUPLE(tx, f, inst):
+    f.stack.append(TupleVal(f.popn(inst.argval)))
+
+
+@handler("BUILD_LIST")
+def BUILD_LIST(tx, f, inst):
+    f.stack.append(ListVal(f.popn(inst.argval)))
+
+
+@handler("BUILD_MAP")
+def BUILD_MAP(tx, f, inst):
+    flat = f.popn(2 * inst.argval)
+    f.stack.append(DictVal({tx.pyval(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}))
+
+
+@handler("BUILD_CONST_KEY_MAP")
+def BUILD_CONST_KEY_MAP(tx, f, inst):
+    keys = tx.pyval(f.stack.pop())
+    f.stack.append(DictVal(dict(zip(keys, f.popn(inst.argval)))))
+
+
+@handler("BUILD_STRING")
+def BUILD_STRING(tx, f, inst):
+    f.stack.append(ConstVal("".join(tx.pyval(p) for p in f.popn(inst.argval))))
+
+
+_CONVERSIONS = (None, str, repr, ascii)
+
+
+@handler("FORMAT_VALUE")
+def FORMAT_VALUE(tx, f, inst):
+    flags = inst.argval if isinstance(inst.argval, int) else inst.arg
+    spec = tx.pyval(f.stack.pop()) if flags & 4 else ""
+    value = f.stack.pop()
+    if type(value) is ArrayVal:
+        tx.graph_break(BreakKind.DATA_DEPENDENT,
+                       f"formatting array {value.node.name} ({value.meta}) into a string")
+    py = tx.pyval(value)
+    conv = _CONVERSIONS[flags & 3]
+    f.stack.append(ConstVal(tx.fold(format, conv(py) if conv else py, spec)))
+
+
+@handler("LIST_APPEND")
+def LIST_APPEND(tx, f, inst):
+    v = f.stack.pop()
+    f.stack[-inst.argval].items.append(v)
+
+
+@handler("LIST_EXTEND")
+def LIST_EXTEND(tx, f, inst):
+    seq = f.stack.pop()
+    f.stack[-inst.argval].items.extend(unpack(tx, seq))
+
+
+@handler("LIST_TO_TUPLE")
+def LIST_TO_TUPLE(tx, f, inst):
+    f.stack.append(TupleVal(f.stack.pop().items))
+
+
+@handler("MAP_ADD")
+def MAP_ADD(tx, f, inst):
+    value = f.stack.pop()
+    key = f.stack.pop()
+    f.stack[-inst.argval].items[tx.pyval(key)] = value
+
+
+@handler("DICT_UPDATE", "DICT_MERGE")
+def DICT_UPDATE(tx, f, inst):
+    other = f.stack.pop()
+    target = f.stack[-inst.argval]
+    if type(other) is not DictVal:
+        tx.unsupported(f"** of a {type(other).__name__}")
+    if inst.opname == "DICT_MERGE":
+        dup = set(target.items) & set(other.items)
+        if dup:
+            tx.raise_type(TypeError, f"got multiple values for keyword argument '{dup.pop()}'")
+    target.items.update(other.items)
+
+
+@handler("UNPACK_SEQUENCE")
+def UNPACK_SEQUENCE(tx, f, inst):
+    n = inst.argval
+    items = unpack(tx, f.stack.pop())
+    if len(items) != n:
+        msg = (f"too many values to unpack (expected {n})" if len(items) > n else
+               f"not enough values to unpack (expected {n}, got {len(items)})")
+        tx.raise_type(ValueError, msg)
+    f.stack.extend(reversed(items))
+
+
+@handler("UNPACK_EX")
+def UNPACK_EX(tx, f, inst):
+    before, after = inst.argval & 0xFF, inst.argval >> 8
+    items = unpack(tx, f.stack.pop())
+    if len(items) < before + after:
+        tx.raise_type(ValueError, f"not enough values to unpack (expected at least "
+                                  f"{before + after}, got {len(items)})")
+    f.stack.extend(reversed(items[len(items) - after:]))
+    f.stack.append(ListVal(items[before:len(items) - after]))
+    f.stack.extend(reversed(items[:before]))
+
+
+# ---------------------------------------------------------------- functions and calls
+
+
+@handler("MAKE_FUNCTION")
+def MAKE_FUNCTION(tx, f, inst):
+    flags = inst.argval
+    code = f.stack.pop().value
+    closure = f.stack.pop().items if flags & 0x08 else ()
+    if flags & 0x04:
+        f.stack.pop()
+    kwdefaults = f.stack.pop().items if flags & 0x02 else {}
+    defaults = unpack(tx, f.stack.pop()) if flags & 0x01 else ()
+    f.stack.append(ClosureVal(code, f.globals, defaults, kwdefaults, closure,
+                              getattr(code, "co_qualname", code.co_name)))
+
+
+@handler("KW_NAMES")
+def KW_NAMES(tx, f, inst):
+    f.kw_names = inst.argval
+
+
+@handler("CALL")
+def CALL(tx, f, inst):
+    args = f.popn(inst.argval)
+    kw_names = f.kw_names
+    f.kw_names = ()
+    second = f.stack.pop()
+    first = f.stack.pop()
+    if first is NULL:
+        fn = second
+    else:
+        fn = first
+        args.insert(0, second)
+    kwargs = {}
+    if kw_names:
+        split = len(args) - len(kw_names)
+        kwargs = dict(zip(kw_names, args[split:]))
+        del args[split:]
+    f.stack.append(tx.call(fn, args, kwargs))
+
+
+@handler("CALL_FUNCTION_EX")
+def CALL_FUNCTION_EX(tx, f, inst):
+    kw = f.stack.pop() if inst.argval & 1 else None
+    args = unpack(tx, f.stack.pop())
+    fn = f.stack.pop()
+    if f.stack and f.stack[-1] is NULL:
+        f.stack.pop()
+    kwargs = {}
+    if kw is not None:
+        if type(kw) is not DictVal:
+            tx.unsupported(f"** of a {type(kw).__name__}")
+        kwargs = dict(kw.items)
+    f.stack.append(tx.call(fn, args, kwargs))

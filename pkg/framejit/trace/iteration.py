@@ -1,0 +1,137 @@
+"""Iteration over symbolic values: ``iter()``, ``next()``, unpacking, ``for`` loops.
+
+``make_iter`` turns an iterable value into an iterator value (ranges, strings and tuples
+known while tracing, tuple/list values, dict keys, arrays along their first axis, and
+user classes with ``__iter__``); ``next_value`` advances one (raising ``Exhausted`` at the
+end) and ``unpack`` drains an iterable into a list of values. Lists are iterated live (an
+append during the loop is seen, as in Python). Loops are unrolled by the tracer.
+"""
+from __future__ import annotations
+
+from .breaks import BreakKind
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, EnumerateVal,
+                     IteratorVal, ListVal, TupleVal, ZipVal)
+
+
+class Exhausted(Exception):
+    """The iterator has no more items (StopIteration of the traced program)."""
+
+
+_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal)
+
+
+def _const_iter(tx, v):
+    value = tx.pyval(v)
+    try:
+        iter(value)
+    except TypeError as exc:
+        tx.raise_python(exc)
+    return IteratorVal(v)
+
+
+def _array_iter(tx, v):
+    if not v.meta.shape:
+        tx.raise_type(TypeError, "iteration over a 0-d array")
+    return IteratorVal(v)
+
+
+def _instance_iter(tx, v):
+    from .attrs import lookup_special
+    meth = lookup_special(tx, v, "__iter__")
+    if meth is None:
+        tx.raise_type(TypeError, f"'{v.cls.__name__}' object is not iterable")
+    return make_iter(tx, tx.call(meth, []))
+
+
+_MAKE = {
+    ConstVal: _const_iter,
+    TupleVal: lambda tx, v: IteratorVal(v),
+    ListVal: lambda tx, v: IteratorVal(v),
+    DictVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.items])),
+    ArrayVal: _array_iter,
+    ClassInstanceVal: _instance_iter,
+}
+
+
+def make_iter(tx, v):
+    if isinstance(v, _SELF_ITERATORS):
+        return v
+    rule = _MAKE.get(type(v))
+    if rule is None:
+        tx.unsupported(f"iterating over a {type(v).__name__}")
+    return rule(tx, v)
+
+
+def _seq_next(tx, it):
+    seq = it.seq
+    i = it.index
+    if type(seq) is ConstVal:
+        value = seq.value
+        if i >= len(value):
+            raise Exhausted
+        it.index += 1
+        return ConstVal(value[i])
+    if type(seq) is ArrayVal:
+        if i >= seq.meta.shape[0]:
+            raise Exhausted
+        it.index += 1
+        return tx.add_node("getitem", (seq.node, i))
+    if i >= len(seq.items):
+        raise Exhausted
+    it.index += 1
+    return seq.items[i]
+
+
+def _enumerate_next(tx, it):
+    item = next_value(tx, it.inner)
+    out = TupleVal([ConstVal(it.count), item])
+    it.count += 1
+    return out
+
+
+def _zip_next(tx, it):
+    items = []
+    for k, inner in enumerate(it.inners):
+        try:
+            items.append(next_value(tx, inner))
+        except Exhausted:
+            if it.strict and (k > 0 or _has_more(tx, it.inners[1:])):
+                tx.raise_type(ValueError, f"zip() argument {k + 1} is shorter than the others")
+            raise
+    return TupleVal(items)
+
+
+def _has_more(tx, inners):
+    for inner in inners:
+        try:
+            next_value(tx, inner)
+            return True
+        except Exhausted:
+            continue
+    return False
+
+
+_NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next}
+
+
+def next_value(tx, it):
+    rule = _NEXT.get(type(it))
+    if rule is None:
+        tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(it).__name__}")
+    return rule(tx, it)
+
+
+def unpack(tx, v) -> list:
+    """All items of an iterable value, in order."""
+    t = type(v)
+    if t is TupleVal or t is ListVal:
+        return list(v.items)
+    if t is ConstVal and isinstance(v.value, (tuple, range, str)):
+        return [ConstVal(o) for o in tx.pyval(v)]
+    it = make_iter(tx, v)
+    out = []
+    while True:
+        try:
+            out.append(next_value(tx, it))
+        except Exhausted:
+            return out

@@ -1,0 +1,228 @@
+"""Python operators over symbolic values: binary, in-place, unary, comparisons, ``is``,
+``in`` and truthiness.
+
+An operator with an array operand becomes a graph node named after the NumPy ufunc that
+``ndarray`` would call (numpy_rules); in-place operators on an array become the ufunc
+with ``out=`` the array — a mutation of the caller's array exactly as ``ndarray.__iadd__``
+does — and evaluate to the same value (identity kept). Operators on trace-time constants
+are folded with Python's own ``operator`` functions (their exceptions become the traced
+program's). Containers (tuples, lists) concatenate and repeat; user classes with dunder
+methods are inlined. Dispatch is by operand types through small tables.
+"""
+from __future__ import annotations
+
+from . import numpy_rules as npr
+from .breaks import BreakKind
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
+                     Value)
+from .wrap import node_arg
+
+_DUNDERS = {
+    "+": ("__add__", "__radd__", "__iadd__"), "-": ("__sub__", "__rsub__", "__isub__"),
+    "*": ("__mul__", "__rmul__", "__imul__"), "/": ("__truediv__", "__rtruediv__", "__itruediv__"),
+    "//": ("__floordiv__", "__rfloordiv__", "__ifloordiv__"), "%": ("__mod__", "__rmod__", "__imod__"),
+    "**": ("__pow__", "__rpow__", "__ipow__"), "@": ("__matmul__", "__rmatmul__", "__imatmul__"),
+    "&": ("__and__", "__rand__", "__iand__"), "|": ("__or__", "__ror__", "__ior__"),
+    "^": ("__xor__", "__rxor__", "__ixor__"), "<<": ("__lshift__", "__rlshift__", "__ilshift__"),
+    ">>": ("__rshift__", "__rrshift__", "__irshift__"),
+    "<": ("__lt__", "__gt__", None), "<=": ("__le__", "__ge__", None),
+    "==": ("__eq__", "__eq__", None), "!=": ("__ne__", "__ne__", None),
+    ">": ("__gt__", "__lt__", None), ">=": ("__ge__", "__le__", None),
+}
+
+
+def _array_binary(tx, sym, a, b, inplace):
+    if sym == "**" and type(a) is ArrayVal and type(b) is ConstVal:
+        op, uses_exp = npr.power_op(a.meta, tx.pyval(b))
+        args = (a.node, b.value) if uses_exp else (a.node,)
+    else:
+        op = npr.BINARY_OPS[sym]
+        args = (node_arg(tx, a), node_arg(tx, b))
+    if inplace and type(a) is ArrayVal and not a.meta.scalar:
+        tx.add_node(op, args, {"out": a.node})
+        return a
+    return tx.add_node(op, args)
+
+
+def _const_binary(tx, sym, a, b, inplace):
+    x, y = tx.pyval(a), tx.pyval(b)
+    fn = npr.PY_INPLACE[sym] if inplace else npr.PY_OPERATORS[sym]
+    return ConstVal(tx.fold(fn, x, y))
+
+
+def _seq_items(tx, v):
+    if type(v) is ConstVal:
+        value = tx.pyval(v)
+        return [ConstVal(o) for o in value] if isinstance(value, (tuple, list)) else None
+    return list(v.items) if type(v) in (TupleVal, ListVal) else None
+
+
+def _sequence_binary(tx, sym, a, b, inplace):
+    """Tuple/list concatenation and repetition (lists in place for ``+=``/``*=``)."""
+    ta, tb = python_type(a), python_type(b)
+    left, right = _seq_items(tx, a), _seq_items(tx, b)
+    seq = a
+    if sym == "+" and left is not None and right is not None and (
+            ta is tb or (inplace and type(a) is ListVal)):
+        items = left + right
+    elif sym == "*" and left is not None and tb in (int, bool):
+        items = left * tx.pyval(b)
+    elif sym == "*" and right is not None and ta in (int, bool):
+        items, seq = right * tx.pyval(a), b
+    elif type(a) is ConstVal and type(b) is ConstVal:
+        return _const_binary(tx, sym, a, b, inplace)
+    else:
+        return _type_error(tx, sym, a, b)
+    if inplace and type(seq) is ListVal:
+        from .attrs import list_mutate
+        list_mutate(tx, seq, "extend" if sym == "+" else "__imul__", [b if seq is a else a],
+                    items)
+        return seq
+    return ListVal(items) if type(seq) is ListVal else TupleVal(items)
+
+
+def _is_list(v):
+    return type(v) is ListVal
+
+
+_PROBES = {TupleVal: tuple, ListVal: list, DictVal: dict}
+
+
+def _probe(v):
+    """A stand-in of the same Python type (for CPython's own error message)."""
+    if type(v) is ConstVal:
+        return v.value
+    make = _PROBES.get(type(v))
+    return make() if make is not None else None
+
+
+def _type_error(tx, sym, a, b):
+    pa, pb = _probe(a), _probe(b)
+    if pa is not None and pb is not None:
+        tx.fold(npr.PY_OPERATORS[sym], pa, pb)   # raises CPython's exact TypeError
+    tx.raise_type(TypeError, f"unsupported operand type(s) for {sym}: "
+                             f"'{python_type(a).__name__}' and '{python_type(b).__name__}'")
+
+
+def _dunder_binary(tx, sym, a, b, inplace):
+    names = _DUNDERS[sym]
+    from .attrs import lookup_special
+    if inplace and names[2] and type(a) is ClassInstanceVal:
+        meth = lookup_special(tx, a, names[2])
+        if meth is not None:
+            return tx.call(meth, [b])
+    for obj, other, name in ((a, b, names[0]), (b, a, names[1])):
+        if type(obj) is ClassInstanceVal:
+            meth = lookup_special(tx, obj, name)
+            if meth is not None:
+                result = tx.call(meth, [other])
+                if not (type(result) is ConstVal and result.value is NotImplemented):
+                    return result
+    if sym in ("==", "!="):
+        return ConstVal((a is b) == (sym == "=="))
+    return _type_error(tx, sym, a, b)
+
+
+def binary(tx, sym: str, a: Value, b: Value, inplace: bool = False) -> Value:
+    ta, tb = type(a), type(b)
+    if ta is ArrayVal or tb is ArrayVal:
+        if ta is ClassInstanceVal or tb is ClassInstanceVal:
+            return _dunder_binary(tx, sym, a, b, inplace)
+        return _array_binary(tx, sym, a, b, inplace)
+    if ta is ConstVal and tb is ConstVal:
+        return _const_binary(tx, sym, a, b, inplace)
+    if ta is ClassInstanceVal or tb is ClassInstanceVal:
+        return _dunder_binary(tx, sym, a, b, inplace)
+    if sym in ("==", "!=") and (ta in _CONTAINERS or tb in _CONTAINERS):
+        return _container_equal(tx, sym, a, b)
+    return _sequence_binary(tx, sym, a, b, inplace)
+
+
+_CONTAINERS = (TupleVal, ListVal, DictVal)
+
+
+def _container_equal(tx, sym, a, b):
+    left, right = _seq_items(tx, a), _seq_items(tx, b)
+    if left is None or right is None or _is_list(a) != _is_list(b):
+        return ConstVal((a is b) == (sym == "=="))
+    same = len(left) == len(right) and all(
+        truthy(tx, binary(tx, "==", x, y)) for x, y in zip(left, right))
+    return ConstVal(same == (sym == "=="))
+
+
+def unary(tx, sym: str, v: Value) -> Value:
+    t = type(v)
+    if t is ArrayVal:
+        return tx.add_node(npr.UNARY_OPS[sym], (v.node,))
+    if t is ConstVal:
+        return ConstVal(tx.fold(npr.PY_UNARY[sym], tx.pyval(v)))
+    if t is ClassInstanceVal:
+        from .attrs import lookup_special
+        name = {"-": "__neg__", "+": "__pos__", "~": "__invert__", "abs": "__abs__"}[sym]
+        meth = lookup_special(tx, v, name)
+        if meth is not None:
+            return tx.call(meth, [])
+    tx.raise_type(TypeError, f"bad operand type for unary {sym}: '{python_type(v).__name__}'")
+
+
+def is_same(tx, a: Value, b: Value) -> bool:
+    if type(a) is ConstVal and type(b) is ConstVal:
+        return tx.pyval(a) is tx.pyval(b)
+    if type(a) is ConstVal or type(b) is ConstVal:
+        const, other = (a, b) if type(a) is ConstVal else (b, a)
+        # a traced object is never a trace-time constant unless it is one
+        tx.pyval(const)
+        return False
+    return a is b
+
+
+def contains(tx, item: Value, container: Value) -> bool:
+    t = type(container)
+    if t is DictVal:
+        return tx.pyval(item) in container.items
+    if t is ConstVal:
+        if type(item) is ConstVal:
+            return tx.fold(lambda x, c: x in c, tx.pyval(item), tx.pyval(container))
+        items = _seq_items(tx, container)
+    else:
+        items = _seq_items(tx, container)
+    if items is None:
+        tx.unsupported(f"'in' on a {t.__name__}")
+    return any(is_same(tx, item, x) or truthy(tx, binary(tx, "==", item, x)) for x in items)
+
+
+def _instance_truthy(tx, v):
+    from .attrs import lookup_special
+    for name in ("__bool__", "__len__"):
+        meth = lookup_special(tx, v, name)
+        if meth is not None:
+            return truthy(tx, tx.call(meth, []))
+    return True
+
+
+_TRUTHY = {
+    ConstVal: lambda tx, v: bool(tx.pyval(v)),
+    TupleVal: lambda tx, v: bool(v.items),
+    ListVal: lambda tx, v: bool(v.items),
+    DictVal: lambda tx, v: bool(v.items),
+    ClassInstanceVal: _instance_truthy,
+}
+
+
+def truthy(tx, v: Value) -> bool:
+    rule = _TRUTHY.get(type(v))
+    if rule is not None:
+        return rule(tx, v)
+    if type(v) is ArrayVal:
+        tx.graph_break(BreakKind.DATA_DEPENDENT,
+                       f"the truth value of array {v.node.name} ({v.meta}) decides Python "
+                       "control flow")
+    if type(v).__name__ == "OpaqueVal":
+        tx.unsupported(f"truth value of an opaque {type(v.obj).__name__}")
+    return True
+
+
+def python_type(v: Value) -> type:
+    """The Python type of the value the traced program would hold."""
+    from .attrs import value_type
+    return value_type(v)

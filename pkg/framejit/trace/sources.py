@@ -1,0 +1,198 @@
+"""Sources: where a traced value came from, and how to get it again.
+
+A ``Source`` is a frozen, hashable description of a path from the frame's entry state to
+a value: an argument slot, a global, a closure cell, an attribute or an item of another
+source, or a constant object baked into the generated code. Each source can
+
+- ``guard_path()``: a nested tuple naming the path for guard lowering, e.g.
+  ``("attr", ("local", 0), "w")``;
+- ``reload()``: the instructions (``(opname, argval)`` pairs through ``compat``) that load
+  the value in generated code whose argument slots are the frame's slots (for resume
+  functions: whose arguments are the live values);
+- ``fetch(env)``: the value itself, given a ``FrameEnv`` (slots, globals, builtins,
+  closure) — the reference evaluation used by Python-side guard checks and tests.
+
+Invariant: sources hold no tracer objects; two equal sources denote the same path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..bytecode import compat
+
+
+@dataclass(frozen=True)
+class FrameEnv:
+    """What a frame is entered with: argument slots, globals, builtins, closure cells."""
+    slots: tuple
+    globals: dict
+    builtins: dict
+    closure: tuple = ()
+
+
+class Source:
+    __slots__ = ()
+
+    def guard_path(self) -> tuple:
+        raise NotImplementedError
+
+    def reload(self) -> list:
+        raise NotImplementedError
+
+    def fetch(self, env: FrameEnv):
+        raise NotImplementedError
+
+    @property
+    def root(self) -> "Source":
+        return self
+
+
+@dataclass(frozen=True)
+class LocalSource(Source):
+    index: int
+    name: str
+
+    def guard_path(self):
+        return ("local", self.index)
+
+    def reload(self):
+        return [("LOAD_FAST", self.name)]
+
+    def fetch(self, env):
+        return env.slots[self.index]
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class GlobalSource(Source):
+    name: str
+
+    def guard_path(self):
+        return ("global", self.name)
+
+    def reload(self):
+        return compat.emit_load_global(self.name, False)
+
+    def fetch(self, env):
+        try:
+            return env.globals[self.name]
+        except KeyError:
+            return env.builtins[self.name]
+
+    def __str__(self):
+        return f"G[{self.name!r}]"
+
+
+@dataclass(frozen=True)
+class ClosureSource(Source):
+    """The contents of the frame function's closure cell ``index`` (free var ``name``)."""
+    index: int
+    name: str
+
+    def guard_path(self):
+        return ("closure", self.index)
+
+    def reload(self):
+        return [("LOAD_DEREF", self.name)]
+
+    def fetch(self, env):
+        return env.closure[self.index].cell_contents
+
+    def __str__(self):
+        return f"<closure {self.name}>"
+
+
+@dataclass(frozen=True)
+class CellSource(Source):
+    """The closure cell object ``index`` itself (free var ``name``) of the frame's function."""
+    index: int
+    name: str
+
+    def guard_path(self):
+        return ("cell", self.index)
+
+    def reload(self):
+        return [("LOAD_CLOSURE", self.name)]
+
+    def fetch(self, env):
+        return env.closure[self.index]
+
+    def __str__(self):
+        return f"<cell {self.name}>"
+
+
+@dataclass(frozen=True)
+class AttrSource(Source):
+    base: Source
+    name: str
+
+    def guard_path(self):
+        return ("attr", self.base.guard_path(), self.name)
+
+    def reload(self):
+        return self.base.reload() + compat.emit_load_attr(self.name)
+
+    def fetch(self, env):
+        return getattr(self.base.fetch(env), self.name)
+
+    @property
+    def root(self):
+        return self.base.root
+
+    def __str__(self):
+        return f"{self.base}.{self.name}"
+
+
+@dataclass(frozen=True)
+class ItemSource(Source):
+    base: Source
+    key: object
+
+    def guard_path(self):
+        return ("item", self.base.guard_path(), self.key)
+
+    def reload(self):
+        return self.base.reload() + [("LOAD_CONST", self.key)] + compat.emit_binary_subscr()
+
+    def fetch(self, env):
+        return self.base.fetch(env)[self.key]
+
+    @property
+    def root(self):
+        return self.base.root
+
+    def __str__(self):
+        return f"{self.base}[{self.key!r}]"
+
+
+class ConstSource(Source):
+    """A fixed object (a module's globals dict, a builtin): compared by identity."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        object.__setattr__(self, "value", value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ConstSource is immutable")
+
+    def __eq__(self, other):
+        return type(other) is ConstSource and other.value is self.value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def guard_path(self):
+        return ("const", self.value)
+
+    def reload(self):
+        return [("LOAD_CONST", self.value)]
+
+    def fetch(self, env):
+        return self.value
+
+    def __repr__(self):
+        return f"ConstSource({type(self.value).__name__}@{id(self.value):#x})"
+
+    __str__ = __repr__

@@ -1,0 +1,262 @@
+"""The symbolic interpreter: frames, the step loop, and the services handlers use.
+
+A ``Frame`` is one (possibly inlined) Python frame: its decoded instructions, instruction
+pointer, value stack, locals (by slot), cells (by name), globals and the mode entries it
+pushed. ``Tracer`` owns what is shared across the inline stack: the GraphBuilder, guards,
+side-effect records, the symbolic mode stack and the frame stack. The step loop fetches an
+instruction and calls ``HANDLERS[opcode](tracer, frame, inst)`` (trace/handlers.py);
+a handler returns True only to leave the frame (RETURN_VALUE).
+
+Control leaves the normal path through three internal signals: ``UserRaise`` (the traced
+program raises: routed through the exception table of each frame, outermost last),
+``BreakSignal`` (a graph break: carries the GraphBreak and a snapshot of every frame taken
+where it happened) and ``StopTrace`` (internal). ``trace_frame`` in trace/api.py turns the
+outcome into a ``TraceResult`` (trace/finish.py) — plain data, never this object.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..bytecode.instructions import decode
+from ..graph.builder import GraphBuilder
+from ..graph.infer import DataDependentShape
+from ..graph.ir import Loc
+from . import breaks as _breaks
+from .breaks import BreakKind, UserFrame
+from .guards import Guard, GuardKind
+from .sources import ConstSource, FrameEnv
+from .values import ArrayVal, ConstVal, ExceptionVal
+
+MAX_INLINE_DEPTH = 64
+MAX_BACKWARD_JUMPS = 20000
+
+
+class UserRaise(Exception):
+    """The traced program raised ``exc`` (an ExceptionVal)."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+
+class BreakSignal(Exception):
+    """A graph break. ``raises``: the mode in force forbids it."""
+
+    def __init__(self, graph_break, raises, snapshot):
+        self.graph_break = graph_break
+        self.raises = raises
+        self.snapshot = snapshot
+
+
+class Frame:
+    __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
+                 "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
+                 "exc_stack", "global_base", "saved_stack", "saved_kw_names")
+
+    def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
+        self.code = code
+        self.insts = decode(code).instructions
+        self.ip = 0
+        self.inst = self.insts[0]
+        self.stack = []
+        self.locals = [None] * code.co_nlocals
+        self.cells = {}
+        self.globals = globals_
+        self.builtins = builtins
+        self.fn_source = fn_source
+        self.parent = parent
+        self.kw_names = ()
+        self.modes = []
+        self.retval = None
+        self.exc_stack = []
+        self.global_base = global_base   # None: the traced frame's own globals
+        self.saved_stack = []            # the value stack before the current instruction
+        self.saved_kw_names = ()
+
+    def push(self, v):
+        self.stack.append(v)
+
+    def pop(self):
+        return self.stack.pop()
+
+    def popn(self, n):
+        if n == 0:
+            return []
+        out = self.stack[-n:]
+        del self.stack[-n:]
+        return out
+
+    def user_frame(self) -> UserFrame:
+        return UserFrame.at(self.code, self.inst.lineno)
+
+
+class Tracer:
+    def __init__(self, code, f_globals, f_builtins, closure, slots, mode_stack):
+        self.code = code
+        self.f_globals = f_globals
+        self.f_builtins = f_builtins
+        self.closure = tuple(closure or ())
+        self.slots = tuple(slots)
+        self.entry_modes = tuple(tuple(m) for m in mode_stack)
+        self.modes = list(self.entry_modes)
+        self.builder = GraphBuilder()
+        self.input_sources = []
+        self.example_inputs = []
+        self.guards = {}
+        self.side_effects = []
+        self.frames = []
+        self.breaks = []
+        self.wrapped = {}            # id(obj) -> (obj, Value) for mutable sourced objects
+        self.global_values = {}      # (id(globals), name) -> Value after a traced store
+        self.backward_jumps = 0
+        self.return_lineno = 0
+        self.raise_lineno = 0
+        self.exc_info = []
+        self.env = FrameEnv(self.slots, f_globals, f_builtins, self.closure)
+
+    # ------------------------------------------------------------------ running
+    def run_frame(self, frame):
+        from .handlers import HANDLERS
+        if len(self.frames) >= MAX_INLINE_DEPTH:
+            self.graph_break(BreakKind.TOO_COMPLEX,
+                             f"inlining deeper than {MAX_INLINE_DEPTH} calls")
+        self.frames.append(frame)
+        insts = frame.insts
+        try:
+            while True:
+                inst = insts[frame.ip]
+                frame.ip += 1
+                frame.inst = inst
+                # a break re-runs the instruction in Python: keep its operands
+                frame.saved_stack = frame.stack[:]
+                frame.saved_kw_names = frame.kw_names
+                try:
+                    if HANDLERS[inst.opcode](self, frame, inst):
+                        return frame.retval
+                except UserRaise as exc:
+                    self._route_exception(frame, inst, exc)
+        finally:
+            self.frames.pop()
+
+    def _route_exception(self, frame, inst, signal):
+        entry = inst.handler
+        if entry is None:
+            self.raise_lineno = inst.lineno
+            raise signal
+        del frame.stack[entry.depth:]
+        if entry.lasti:
+            frame.push(ConstVal(inst.offset))
+        frame.push(signal.exc)
+        frame.ip = entry.target.index
+
+    # ------------------------------------------------------------------ services
+    @property
+    def frame(self):
+        return self.frames[-1]
+
+    def loc(self) -> Loc:
+        f = self.frames[-1]
+        return Loc(f.code.co_filename, f.inst.lineno, f.code.co_name)
+
+    def add_node(self, op, args, kwargs=None, source=None) -> ArrayVal:
+        try:
+            node = self.builder.add(op, args, kwargs or {}, self.loc())
+        except DataDependentShape as exc:
+            self.graph_break(BreakKind.DATA_DEPENDENT_SHAPE, str(exc))
+        except Exception as exc:  # NumPy's own error for invalid input (meta rule)
+            self.raise_python(exc)
+        return ArrayVal(node, source)
+
+    def add_guard(self, kind: GuardKind, source, expected):
+        if type(source) is ConstSource:   # a baked-in object is what it is
+            return
+        key = (kind, source)
+        if key not in self.guards:
+            self.guards[key] = Guard(kind, source, expected)
+
+    def pyval(self, v):
+        """The Python value of a trace-time constant, guarding on it (once)."""
+        if type(v) is ConstVal:
+            if not v.guarded:
+                v.guarded = True
+                from .wrap import guard_constant
+                guard_constant(self, v)
+            return v.value
+        from .wrap import python_value
+        return python_value(self, v)
+
+    def wrap(self, obj, source=None):
+        from .wrap import wrap
+        return wrap(self, obj, source)
+
+    def call(self, fn, args, kwargs=None):
+        from .calls import call
+        return call(self, fn, list(args), dict(kwargs or {}))
+
+    # ------------------------------------------------------------------ exceptions
+    def raise_python(self, exc: BaseException):
+        """Make the traced program raise ``exc`` (type and args kept)."""
+        raise UserRaise(ExceptionVal(type(exc), tuple(ConstVal(a) for a in exc.args)))
+
+    def raise_type(self, cls, *args):
+        raise UserRaise(ExceptionVal(cls, tuple(ConstVal(a) for a in args)))
+
+    def fold(self, fn, *args):
+        """Evaluate ``fn(*args)`` on constants now; its exception becomes the program's."""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.raise_python(exc)
+
+    # ------------------------------------------------------------------ breaks
+    def graph_break(self, kind: BreakKind, detail: str, *, message=None, hint=None):
+        stack = tuple(f.user_frame() for f in self.frames)
+        inst = self.frames[-1].inst if self.frames else None
+        where = (f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}"
+                 if inst is not None and stack else "?")
+        gb = _breaks.make_break(kind, detail, stack, hint=hint, message=message,
+                                instruction=where)
+        raises = _breaks.would_raise(self.modes)
+        snapshot = None if raises else self.snapshot()
+        raise BreakSignal(gb, raises, snapshot)
+
+    def unsupported(self, detail: str, kind=BreakKind.UNSUPPORTED_OBJECT):
+        self.graph_break(kind, detail)
+
+    def snapshot(self):
+        """Per frame (outermost first): code, offset, line, value stack, locals, cells,
+        modes, pending kw_names. The breaking (innermost) frame's stack is the one before
+        its instruction (the instruction re-runs in Python); an outer frame's is the one
+        while its pending call runs (the callee's result is pushed on return)."""
+        out = []
+        last = len(self.frames) - 1
+        for i, f in enumerate(self.frames):
+            stack = f.saved_stack if i == last else f.stack
+            kw = f.saved_kw_names if i == last else ()
+            out.append((f.code, f.inst.offset, f.inst.lineno, list(stack), list(f.locals),
+                        dict(f.cells), list(f.modes), kw))
+        return out
+
+    # ------------------------------------------------------------------ modes
+    def push_mode(self, frame, kind, flag):
+        self.modes.append((kind, flag))
+        frame.modes.append((kind, flag))
+
+    def pop_mode(self, frame):
+        frame.modes.pop()
+        self.modes.pop()
+
+    # ------------------------------------------------------------------ side effects
+    def record(self, kind, target, name=None, args=()):
+        lineno = self.frames[-1].inst.lineno if self.frames else 0
+        self.side_effects.append((kind, target, name, tuple(args), lineno))
+
+    def count_backward_jump(self):
+        self.backward_jumps += 1
+        if self.backward_jumps > MAX_BACKWARD_JUMPS:
+            self.graph_break(BreakKind.TOO_COMPLEX,
+                             f"more than {MAX_BACKWARD_JUMPS} loop iterations unrolled")
+
+
+def builtins_dict(globals_) -> dict:
+    b = globals_.get("__builtins__", sys.modules["builtins"])
+    return b if isinstance(b, dict) else vars(b)

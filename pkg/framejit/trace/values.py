@@ -1,0 +1,302 @@
+"""Symbolic values: what the tracer keeps on its value stack and in locals.
+
+Every value may carry a ``source`` (trace/sources.py) saying how to load it from the
+frame's entry state; values created while tracing have none and are rebuilt from their
+parts (graph outputs, constants, fresh containers). Values are small classes with
+``__slots__``; behaviour lives in rule tables keyed by ``type(value)`` (operators,
+attributes, calls, iteration), not here.
+
+- ArrayVal: an array (or NumPy scalar, ``meta.scalar``) that is a graph Node.
+- ConstVal: a Python value known while tracing (int, float, str, None, tuples of them,
+  NumPy scalars, dtypes, types, builtin and NumPy callables, ranges, slices). Reading
+  ``.value`` for a decision goes through ``Tracer.pyval`` so that the VALUE/ID guard is
+  installed only when the trace really depended on it.
+- TupleVal / ListVal / DictVal: containers of values (lists/dicts are mutable; a
+  sourced one mutated while tracing records side effects).
+- FunctionVal (a real Python function), ClosureVal (a function made while tracing),
+  CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
+  PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).
+- IteratorVal / EnumerateVal / ZipVal: iterators over sequences, ranges, and their combinators.
+- ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``).
+- ModeCtxVal / ModeExitVal: framejit mode context managers (``with error_on_graph_break``).
+- OpaqueVal: anything else; passing it around is fine, using it is a graph break.
+- NULL: the NULL that CPython pushes below a callable.
+"""
+from __future__ import annotations
+
+import itertools
+
+_ids = itertools.count()
+
+
+class Value:
+    __slots__ = ("source",)
+
+    mutable = False
+
+    def __init__(self, source=None):
+        self.source = source
+
+    def __repr__(self):
+        src = f" @{self.source}" if self.source is not None else ""
+        return f"<{type(self).__name__}{self._repr_body()}{src}>"
+
+    def _repr_body(self):
+        return ""
+
+
+class NullVal(Value):
+    __slots__ = ()
+
+
+NULL = NullVal()
+
+
+class ConstVal(Value):
+    __slots__ = ("value", "guarded")
+
+    def __init__(self, value, source=None):
+        self.source = source
+        self.value = value
+        self.guarded = source is None
+
+    def _repr_body(self):
+        return f" {self.value!r}"
+
+
+class ArrayVal(Value):
+    __slots__ = ("node",)
+
+    def __init__(self, node, source=None):
+        self.source = source
+        self.node = node
+
+    @property
+    def meta(self):
+        return self.node.meta
+
+    def _repr_body(self):
+        return f" {self.node.name}:{self.node.meta}"
+
+
+class TupleVal(Value):
+    __slots__ = ("items",)
+
+    def __init__(self, items, source=None):
+        self.source = source
+        self.items = tuple(items)
+
+    def _repr_body(self):
+        return f" {list(self.items)!r}"
+
+
+class ListVal(Value):
+    __slots__ = ("items", "ident", "mutated")
+    mutable = True
+
+    def __init__(self, items, source=None):
+        self.source = source
+        self.items = list(items)
+        self.ident = next(_ids)
+        self.mutated = False
+
+    def _repr_body(self):
+        return f" {self.items!r}"
+
+
+class DictVal(Value):
+    """Keys are Python constants (hashable, known while tracing); values are Values."""
+    __slots__ = ("items", "ident", "mutated")
+    mutable = True
+
+    def __init__(self, items, source=None):
+        self.source = source
+        self.items = dict(items)
+        self.ident = next(_ids)
+        self.mutated = False
+
+
+class FunctionVal(Value):
+    __slots__ = ("fn",)
+
+    def __init__(self, fn, source=None):
+        self.source = source
+        self.fn = fn
+
+    def _repr_body(self):
+        return f" {getattr(self.fn, '__qualname__', self.fn)}"
+
+
+class CellVal(Value):
+    """A closure cell. ``contents`` is a Value, or None while unbound."""
+    __slots__ = ("contents", "ident")
+
+    def __init__(self, contents=None, source=None):
+        self.source = source
+        self.contents = contents
+        self.ident = next(_ids)
+
+
+class ClosureVal(Value):
+    """A function created while tracing (MAKE_FUNCTION): lambdas, nested defs."""
+    __slots__ = ("code", "globals", "defaults", "kwdefaults", "closure", "qualname", "ident")
+
+    def __init__(self, code, globals_, defaults=(), kwdefaults=None, closure=(), qualname=None):
+        self.source = None
+        self.code = code
+        self.globals = globals_
+        self.defaults = tuple(defaults)
+        self.kwdefaults = dict(kwdefaults or {})
+        self.closure = tuple(closure)
+        self.qualname = qualname or code.co_name
+        self.ident = next(_ids)
+
+    def _repr_body(self):
+        return f" {self.qualname}"
+
+
+class MethodVal(Value):
+    __slots__ = ("func", "self_val")
+
+    def __init__(self, func, self_val, source=None):
+        self.source = source
+        self.func = func
+        self.self_val = self_val
+
+
+class BuiltinMethodVal(Value):
+    """``obj.name`` where obj is a container or array value and name a known method."""
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name):
+        self.source = None
+        self.obj = obj
+        self.name = name
+
+    def _repr_body(self):
+        return f" {self.name} of {self.obj!r}"
+
+
+class SuperVal(Value):
+    """``super()`` / ``super(cls, obj)``: attribute lookup starts after ``cls`` in the MRO."""
+    __slots__ = ("cls", "obj")
+
+    def __init__(self, cls, obj):
+        self.source = None
+        self.cls = cls
+        self.obj = obj
+
+
+class PartialVal(Value):
+    __slots__ = ("func", "args", "kwargs")
+
+    def __init__(self, func, args, kwargs, source=None):
+        self.source = source
+        self.func = func
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+
+
+class ModuleVal(Value):
+    __slots__ = ("module",)
+
+    def __init__(self, module, source=None):
+        self.source = source
+        self.module = module
+
+    def _repr_body(self):
+        return f" {self.module.__name__}"
+
+
+class ClassInstanceVal(Value):
+    """A plain user-class instance. ``obj`` is the real object for pre-existing instances
+    (attributes read lazily through ``AttrSource``) or None for ones made while tracing;
+    ``attrs`` holds attributes set or already read while tracing."""
+    __slots__ = ("cls", "obj", "attrs", "deleted", "ident")
+    mutable = True
+
+    def __init__(self, cls, obj=None, source=None):
+        self.source = source
+        self.cls = cls
+        self.obj = obj
+        self.attrs = {}
+        self.deleted = set()
+        self.ident = next(_ids)
+
+    def _repr_body(self):
+        return f" {self.cls.__qualname__}"
+
+
+class IteratorVal(Value):
+    """An iterator over ``seq`` (a ConstVal range/tuple/str, TupleVal or ListVal)."""
+    __slots__ = ("seq", "index")
+    mutable = True
+
+    def __init__(self, seq, index=0):
+        self.source = None
+        self.seq = seq
+        self.index = index
+
+
+class EnumerateVal(Value):
+    __slots__ = ("inner", "count")
+    mutable = True
+
+    def __init__(self, inner, start=0):
+        self.source = None
+        self.inner = inner
+        self.count = start
+
+
+class ZipVal(Value):
+    __slots__ = ("inners", "strict")
+    mutable = True
+
+    def __init__(self, inners, strict=False):
+        self.source = None
+        self.inners = tuple(inners)
+        self.strict = strict
+
+
+class ExceptionVal(Value):
+    __slots__ = ("cls", "args", "cause")
+
+    def __init__(self, cls, args, cause=None):
+        self.source = None
+        self.cls = cls
+        self.args = tuple(args)
+        self.cause = cause
+
+    def _repr_body(self):
+        return f" {self.cls.__name__}{self.args!r}"
+
+
+class ModeCtxVal(Value):
+    """``framejit.error_on_graph_break(flag)`` / ``set_fullgraph(flag)`` as a value."""
+    __slots__ = ("kind", "flag", "obj")
+
+    def __init__(self, kind, flag, obj=None, source=None):
+        self.source = source
+        self.kind = kind
+        self.flag = flag
+        self.obj = obj
+
+
+class ModeExitVal(Value):
+    """The bound ``__exit__`` of an entered ModeCtxVal (pops the mode when called)."""
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx):
+        self.source = None
+        self.ctx = ctx
+
+
+class OpaqueVal(Value):
+    __slots__ = ("obj",)
+
+    def __init__(self, obj, source=None):
+        self.source = source
+        self.obj = obj
+
+    def _repr_body(self):
+        return f" {type(self.obj).__qualname__}"

@@ -1,0 +1,301 @@
+"""From Python objects to symbolic values (with guards), and back to Python constants.
+
+``wrap(tracer, obj, source)`` makes the Value for an object reached through ``source`` (an
+argument, a global, an attribute ...) and installs the guards that the value's *kind*
+needs at once: ARRAY for arrays (they become graph inputs), TYPE + LEN for containers,
+TYPE for plain-class instances, ID for functions, modules, classes and callables. Python
+constants (numbers, strings, None, tuples of them, NumPy scalars, dtypes) are guarded
+lazily: ``guard_constant`` runs the first time the trace reads the value
+(``Tracer.pyval``), so a constant that is only passed through costs no guard.
+
+Mutable objects are wrapped once per trace (by identity): a second path to the same
+object yields the same Value plus an ALIAS guard, so mutations are seen through both.
+Dispatch is by ``type(obj)`` through ``_WRAPPERS``; the fallback classifies by protocol.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import weakref
+import sys
+import sysconfig
+import types
+
+import numpy as np
+
+from ..graph.ir import Meta
+from . import markers
+from .breaks import BreakKind
+from .guards import ArrayExpect, GuardKind
+from .sources import AttrSource, ConstSource, ItemSource
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, FunctionVal, ListVal,
+                     MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
+
+_CONST_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes, range, slice,
+                          type(Ellipsis), type(NotImplemented)])
+_VALUE_GUARD_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes])
+
+
+def is_constant(obj) -> bool:
+    t = type(obj)
+    if t in _CONST_TYPES:
+        return True
+    if t is tuple:
+        return all(is_constant(o) for o in obj)
+    return isinstance(obj, (np.generic, np.dtype))
+
+
+def _value_guardable(obj) -> bool:
+    t = type(obj)
+    if t in _VALUE_GUARD_TYPES or isinstance(obj, (np.generic, np.dtype)):
+        return True
+    return t is tuple and all(_value_guardable(o) for o in obj)
+
+
+def guard_constant(tx, v: ConstVal):
+    if v.source is None:
+        return
+    kind = GuardKind.VALUE if _value_guardable(v.value) else GuardKind.ID
+    tx.add_guard(kind, v.source, v.value)
+
+
+def _input_name(source) -> str:
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in str(source)).strip("_")
+    return text or "input"
+
+
+def _wrap_array(tx, obj, source):
+    tx.add_guard(GuardKind.ARRAY, source, ArrayExpect(obj.dtype, obj.shape))
+    node = tx.builder.add_input(Meta(tuple(obj.shape), obj.dtype, False),
+                                name=_input_name(source))
+    tx.input_sources.append(source)
+    tx.example_inputs.append(obj)
+    return ArrayVal(node, source)
+
+
+def _wrap_list(tx, obj, source):
+    tx.add_guard(GuardKind.TYPE, source, list)
+    tx.add_guard(GuardKind.LEN, source, len(obj))
+    val = ListVal((), source)
+    _remember(tx, obj, val)
+    val.items = [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
+    return val
+
+
+def _wrap_tuple(tx, obj, source):
+    if is_constant(obj):
+        return ConstVal(obj, source)
+    tx.add_guard(GuardKind.TYPE, source, tuple)
+    tx.add_guard(GuardKind.LEN, source, len(obj))
+    return TupleVal([wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)], source)
+
+
+def _wrap_dict(tx, obj, source):
+    if not all(is_constant(k) for k in obj):
+        return OpaqueVal(obj, source)
+    tx.add_guard(GuardKind.TYPE, source, dict)
+    tx.add_guard(GuardKind.KEYS, source, tuple(obj))
+    val = DictVal({}, source)
+    _remember(tx, obj, val)
+    val.items = {k: wrap(tx, o, ItemSource(source, k)) for k, o in obj.items()}
+    return val
+
+
+def _wrap_identity(make):
+    def wrapper(tx, obj, source):
+        tx.add_guard(GuardKind.ID, source, obj)
+        return make(obj, source)
+    return wrapper
+
+
+def _wrap_partial(tx, obj, source):
+    tx.add_guard(GuardKind.TYPE, source, functools.partial)
+    func = wrap(tx, obj.func, AttrSource(source, "func"))
+    args = wrap(tx, obj.args, AttrSource(source, "args"))
+    kw = wrap(tx, obj.keywords, AttrSource(source, "keywords"))
+    return PartialVal(func, _items(args), kw.items if isinstance(kw, DictVal) else {}, source)
+
+
+def _items(v):
+    return [ConstVal(o) for o in v.value] if isinstance(v, ConstVal) else list(v.items)
+
+
+def _wrap_method(tx, obj, source):
+    tx.add_guard(GuardKind.TYPE, source, types.MethodType)
+    func = wrap(tx, obj.__func__, AttrSource(source, "__func__"))
+    self_val = wrap(tx, obj.__self__, AttrSource(source, "__self__"))
+    return MethodVal(func, self_val, source)
+
+
+def _wrap_mode_context(tx, obj, source):
+    tx.add_guard(GuardKind.ID, source, obj)
+    return ModeCtxVal(obj.kind, obj.flag, obj, source)
+
+
+_WRAPPERS = {
+    np.ndarray: _wrap_array,
+    list: _wrap_list,
+    tuple: _wrap_tuple,
+    dict: _wrap_dict,
+    types.FunctionType: _wrap_identity(
+        lambda fn, source: ConstVal(fn, source) if is_library_code(fn.__code__)
+        else FunctionVal(fn, source)),
+    types.ModuleType: _wrap_identity(ModuleVal),
+    functools.partial: _wrap_partial,
+    types.MethodType: _wrap_method,
+}
+
+
+def _remember(tx, obj, val):
+    tx.wrapped[id(obj)] = (obj, val)
+
+
+def _library_prefixes():
+    paths = sysconfig.get_paths()
+    dirs = {os.path.dirname(os.path.dirname(__file__)), os.path.dirname(np.__file__)}
+    dirs.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths)
+    dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return tuple(os.path.realpath(d) + os.sep for d in dirs)
+
+
+_LIBRARY_PREFIXES = _library_prefixes()
+_library_verdicts: dict = {}
+
+
+def is_library_code(code) -> bool:
+    """Code of NumPy, framejit, the standard library or site-packages: never inlined."""
+    verdict = _library_verdicts.get(code.co_filename)
+    if verdict is None:
+        name = code.co_filename
+        verdict = name.startswith("<frozen") or (not name.startswith("<") and os.path.realpath(
+            name).startswith(_LIBRARY_PREFIXES))
+        _library_verdicts[code.co_filename] = verdict
+    return verdict
+
+
+# Weakly keyed: a verdict must not keep a user's class alive.
+_plain_cache = weakref.WeakKeyDictionary()
+
+
+def is_plain_class(cls) -> bool:
+    """A user class whose instances behave like attribute bags with methods."""
+    hit = _plain_cache.get(cls)
+    if hit is None:
+        hit = (type(cls) in (type,) or type(cls).__module__ == "abc") and (
+            cls.__getattribute__ is object.__getattribute__
+            and cls.__setattr__ is object.__setattr__
+            and cls.__delattr__ is object.__delattr__
+            and cls.__module__ not in ("builtins",)
+            and not issubclass(cls, (BaseException, np.ndarray, np.generic))
+            and "__slots__" not in vars(cls)
+            and cls.__new__ is object.__new__)
+        _plain_cache[cls] = hit
+    return hit
+
+
+def _wrap_other(tx, obj, source):
+    if is_constant(obj):
+        return ConstVal(obj, source)
+    marker = markers.classify(obj)
+    if marker is markers.Marker.MODE_CONTEXT:
+        return _wrap_mode_context(tx, obj, source)
+    cls = type(obj)
+    if marker is None and is_plain_class(cls) and hasattr(obj, "__dict__"):
+        tx.add_guard(GuardKind.TYPE, source, cls)
+        val = ClassInstanceVal(cls, obj, source)
+        _remember(tx, obj, val)
+        return val
+    if marker is not None or callable(obj):
+        tx.add_guard(GuardKind.ID, source, obj)
+        return ConstVal(obj, source)
+    return OpaqueVal(obj, source)
+
+
+def wrap(tx, obj, source=None):
+    """The Value for ``obj`` reached through ``source`` (None: a trusted constant)."""
+    if source is None:
+        source = ConstSource(obj) if not is_constant(obj) else None
+        if source is None:
+            return ConstVal(obj)
+    seen = tx.wrapped.get(id(obj))
+    if seen is not None and seen[0] is obj:
+        if seen[1].source != source:
+            tx.add_guard(GuardKind.ALIAS, source, seen[1].source)
+        return seen[1]
+    val = _WRAPPERS.get(type(obj), _wrap_other)(tx, obj, source)
+    if type(obj) is np.ndarray:
+        _remember(tx, obj, val)
+    return val
+
+
+# ---------------------------------------------------------------- values -> Python
+
+
+def _tuple_value(tx, v):
+    return tuple(tx.pyval(i) for i in v.items)
+
+
+def _list_value(tx, v):
+    return [tx.pyval(i) for i in v.items]
+
+
+def _array_value(tx, v):
+    tx.graph_break(BreakKind.DATA_DEPENDENT,
+                   f"the value of array {v.node.name} ({v.meta}) is needed as a Python value")
+
+
+def _opaque_value(tx, v):
+    if v.source is not None:
+        tx.add_guard(GuardKind.ID, v.source, v.obj)
+    return v.obj
+
+
+_PYTHON_VALUE = {
+    TupleVal: _tuple_value,
+    ListVal: _list_value,
+    ArrayVal: _array_value,
+    ModuleVal: lambda tx, v: v.module,
+    FunctionVal: lambda tx, v: v.fn,
+    OpaqueVal: _opaque_value,
+    ModeCtxVal: lambda tx, v: v.obj,
+}
+
+
+def python_value(tx, v):
+    rule = _PYTHON_VALUE.get(type(v))
+    if rule is None:
+        tx.unsupported(f"a {type(v).__name__} is needed as a plain Python value")
+    return rule(tx, v)
+
+
+# ---------------------------------------------------------------- values -> node arguments
+
+
+def _const_arg(tx, v):
+    return tx.pyval(v)
+
+
+_NODE_ARG = {
+    ArrayVal: lambda tx, v: v.node,
+    ConstVal: _const_arg,
+    TupleVal: lambda tx, v: tuple(node_arg(tx, i) for i in v.items),
+    ListVal: lambda tx, v: [node_arg(tx, i) for i in v.items],
+}
+
+
+def node_arg(tx, v):
+    """The graph-argument form of a value: Nodes for arrays, Python constants otherwise."""
+    rule = _NODE_ARG.get(type(v))
+    if rule is None:
+        tx.unsupported(f"a {type(v).__name__} cannot be passed to a NumPy operation",
+                       BreakKind.UNSUPPORTED_CALL)
+    return rule(tx, v)
+
+
+def has_array(v) -> bool:
+    t = type(v)
+    if t is ArrayVal:
+        return True
+    if t is TupleVal or t is ListVal:
+        return any(has_array(i) for i in v.items)
+    return False
