@@ -9,12 +9,13 @@ converter callback, per-code cache inspection, markers, reset and counters.
 
 The converter is called as ``converter(code, func, slots, payload)`` with the hook
 paused for the calling thread and must return ``(answer, guard, code, info)`` with
-answer one of ANSWER_ENTRY, ANSWER_SKIP, ANSWER_RUN_ONLY, ANSWER_DEFAULT_ONCE.
+answer one of ANSWER_ENTRY, ANSWER_SKIP, ANSWER_RUN_ONLY, ANSWER_DEFAULT_ONCE,
+ANSWER_RUN_ONCE (run the returned code now, cache nothing: explain sessions).
 """
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 
-from modes cimport fj_modes_api_t
+from modes cimport fj_modes_api_t, fj_mode_stack
 
 cdef extern from "framejit/evalframe.h":
     ctypedef int (*fj_guard_check_t)(PyObject *, PyObject **, Py_ssize_t, PyObject *,
@@ -44,6 +45,7 @@ cdef extern from "framejit/evalframe.h":
         FJ_ANSWER_SKIP
         FJ_ANSWER_RUN_ONLY
         FJ_ANSWER_DEFAULT_ONCE
+        FJ_ANSWER_RUN_ONCE
 
     Py_ssize_t fj_extra_index
     int fj_installed
@@ -69,6 +71,7 @@ ANSWER_ENTRY = FJ_ANSWER_ENTRY
 ANSWER_SKIP = FJ_ANSWER_SKIP
 ANSWER_RUN_ONLY = FJ_ANSWER_RUN_ONLY
 ANSWER_DEFAULT_ONCE = FJ_ANSWER_DEFAULT_ONCE
+ANSWER_RUN_ONCE = FJ_ANSWER_RUN_ONCE
 _ACTIONS = {FJ_ACTION_DEFAULT: "default", FJ_ACTION_SKIP: "skip", FJ_ACTION_RUN_ONLY: "run_only"}
 _ACTION_IDS = {v: k for k, v in _ACTIONS.items()}
 
@@ -184,3 +187,20 @@ def set_passthrough_evaluator(bint on):
     """Benchmark floor: install (or remove) a do-nothing C eval function."""
     if fj_set_passthrough(on) < 0:
         raise RuntimeError("cannot install the pass-through evaluator while framejit's hook is active")
+
+
+def set_explaining(bint on):
+    """Enter (True) or leave (False) an explain session on this thread: while inside,
+    the hook neither reads nor writes code caches and asks the converter every time."""
+    cdef fj_mode_stack *s = fj_modes_api_table.current()
+    if s == NULL:
+        raise MemoryError()
+    if on:
+        s.explaining += 1
+    elif s.explaining > 0:
+        s.explaining -= 1
+
+
+def explaining():
+    cdef fj_mode_stack *s = fj_modes_api_table.current()
+    return s != NULL and s.explaining > 0

@@ -10,6 +10,9 @@
  * closure; the frame itself is never evaluated. On a miss the Python converter is
  * called with the hook paused for this thread; its answer is an entry to add, or a
  * marker (SKIP: never look at this code again; RUN_ONLY: serve entries, compile nothing).
+ * Inside framejit.explain() (the thread's `explaining` flag) the code's own cache is
+ * neither read nor written: every frame goes to the converter, which keeps a private
+ * cache and answers RUN_ONCE (run this code now, store nothing).
  *
  * Everything that is not the hook's business goes to the previous evaluator, which is
  * saved at install time and chained (never overwritten): generator-like frames, frames
@@ -37,7 +40,7 @@ enum fj_action { FJ_ACTION_DEFAULT = 0, FJ_ACTION_SKIP = 1, FJ_ACTION_RUN_ONLY =
 
 /* Converter answers (first item of the tuple it returns). */
 enum fj_answer { FJ_ANSWER_ENTRY = 0, FJ_ANSWER_SKIP = 1, FJ_ANSWER_RUN_ONLY = 2,
-                 FJ_ANSWER_DEFAULT_ONCE = 3 };
+                 FJ_ANSWER_DEFAULT_ONCE = 3, FJ_ANSWER_RUN_ONCE = 4 };
 
 typedef int (*fj_guard_check_t)(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                                 PyObject *globals, PyObject *builtins, PyObject *closure);
@@ -225,6 +228,8 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     fj_stat_intercepts++;
     nslots = fj_code_nslots(co);
     func = fj_frame_func(f);
+    if (fj_modes_current()->explaining)
+        c = NULL;
     /* A compile entry's payload is (backend, options): entries are keyed on the backend. */
     payload = top->compile_payload;
     backend = (payload && PyTuple_CheckExact(payload) && PyTuple_GET_SIZE(payload) == 2)
@@ -259,6 +264,17 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     if (a == FJ_ANSWER_DEFAULT_ONCE) {
         Py_DECREF(answer);
         return fj_prev_eval(ts, f, throwflag);
+    }
+    if (a == FJ_ANSWER_RUN_ONCE) {
+        fj_entry once = {0};
+        fj_cache *cc = fj_cache_ensure(PyTuple_GET_ITEM(answer, 2));
+        if (cc == NULL) { Py_DECREF(answer); return NULL; }
+        cc->action = FJ_ACTION_SKIP;
+        once.code = PyTuple_GET_ITEM(answer, 2);
+        res = fj_run_entry(&once, f, nslots);
+        Py_DECREF(answer);
+        fj_frame_after_replace(ts, f);
+        return res;
     }
     c = fj_cache_ensure((PyObject *)co);
     if (c == NULL) { Py_DECREF(answer); return NULL; }

@@ -52,6 +52,7 @@ typedef struct {
     Py_ssize_t cap;
     unsigned long long next_token;
     int paused;                    /* >0 while framejit's own Python code runs */
+    int explaining;                /* >0 inside framejit.explain(): private cache */
     fj_mode_entry inline_entries[FJ_MODES_INLINE];
 } fj_mode_stack;
 

@@ -12,6 +12,7 @@ from .api import (compile, graph_break, error_on_graph_break, set_fullgraph, dis
 from . import runtime as _runtime
 from . import backends
 from .debug import set_logs
+from .explain import explain
 
 
 def reset():
@@ -22,6 +23,6 @@ def reset():
 __all__ = [
     "compile", "graph_break", "error_on_graph_break", "set_fullgraph", "disable",
     "nonstrict_trace", "custom_op", "reset", "config", "build_info",
-    "GraphBreakError", "TraceError", "backends", "set_logs",
+    "GraphBreakError", "TraceError", "backends", "set_logs", "explain",
 ]
 __version__ = "0.1.0"

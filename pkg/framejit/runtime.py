@@ -16,7 +16,8 @@ import warnings
 
 import numpy as np
 
-from . import _native, debug
+from . import _native, debug, explain
+from .errors import GraphBreakError
 from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_callable, trace_frame
@@ -137,16 +138,26 @@ def convert(code, func, slots, options):
     """The hook's miss path: an (answer, guard, code, info) tuple for this frame."""
     if should_skip(code, options, func):
         return (_ef.ANSWER_SKIP, None, None, None)
+    session = explain.current()
+    if session is not None:
+        return _convert_explained(session, code, func, slots, options)
     if _cache_limit_reached(code):
         return (_ef.ANSWER_RUN_ONLY, None, None, None)
     recompile = _ef.cache_entries(code)
     if recompile:
         debug.log_recompile(code, recompile)
+    return convert_traced(code, func, slots, options)
+
+
+def convert_traced(code, func, slots, options, session=None):
+    """Trace the frame and build its entry: (answer, guard, replacement code, info)."""
     start = time.perf_counter()
     globals_ = func.__globals__
     result = trace_frame(code, globals_, builtins_dict(globals_), func.__closure__, slots,
                          _modes.stack())
     debug.log_trace(result)
+    if session is not None:
+        session.record(result, elapsed=time.perf_counter() - start)
     if result.break_at is not None:
         # Resume functions are the graph-break work (issue 4): until then an allowed
         # break runs the whole frame unoptimized, correctly.
@@ -167,6 +178,23 @@ def convert(code, func, slots, options):
                      compile_time=time.perf_counter() - start)
     debug.log_guards(code, result.guards)
     return (_ef.ANSWER_ENTRY, guard, fn.__code__, info)
+
+
+def _convert_explained(session, code, func, slots, options):
+    """convert() inside framejit.explain(): the session's private cache, never raising."""
+    key = (_modes.resolved()[:2], id(options.backend) if options is not None else None)
+    replacement = session.lookup(code, func, slots, key)
+    if replacement is None:
+        start = time.perf_counter()
+        try:
+            answer, guard, replacement, info = convert_traced(code, func, slots, options,
+                                                              session=session)
+        except GraphBreakError as err:
+            # A break the mode forbids: reported, and the frame runs unoptimized.
+            session.record(elapsed=time.perf_counter() - start, forbidden=err)
+            answer, guard, replacement = _ef.ANSWER_ENTRY, None, slot_code(code)
+        session.store(code, key, guard, replacement)
+    return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
 
 
 _ef.set_converter(convert)

@@ -23,6 +23,7 @@ cdef extern from "framejit/modes.h" nogil:
         Py_ssize_t len
         Py_ssize_t cap
         int paused
+        int explaining
 
     ctypedef void (*fj_activation_cb)(int active)
 
