@@ -116,6 +116,8 @@ def _extensions():
         exts.append(Extension(
             f"framejit.{name}", [path],
             include_dirs=include_dirs,
+            # header-only C: a changed header must rebuild the module that includes it
+            depends=sorted(glob.glob(os.path.join("include", "framejit", "*"))),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         ))
     return cythonize(

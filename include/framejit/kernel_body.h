@@ -16,9 +16,12 @@
 #define FJ_FABS(v) _Generic((v), float: __builtin_fabsf, default: __builtin_fabs)(v)
 #define FJ_FLOOR(v) _Generic((v), float: __builtin_floorf, default: __builtin_floor)(v)
 #define FJ_CEIL(v) _Generic((v), float: __builtin_ceilf, default: __builtin_ceil)(v)
-/* NumPy's maximum/minimum: NaN in either operand gives NaN */
-#define FJ_FMAXNAN(a, b) (((a) >= (b) || (a) != (a)) ? (a) : (b))
-#define FJ_FMINNAN(a, b) (((a) <= (b) || (a) != (a)) ? (a) : (b))
+/* NumPy's maximum/minimum: NaN in either operand gives NaN; ties give b (+-0) */
+#define FJ_FMAXNAN(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))
+#define FJ_FMINNAN(a, b) (((a) < (b) || (a) != (a)) ? (a) : (b))
+/* NumPy's clip: NaN in any operand gives NaN; ties keep x */
+#define FJ_FCLIP_LO(x, lo) (((x) >= (lo) || (x) != (x)) ? (x) : (lo))
+#define FJ_FCLIP_HI(x, hi) (((x) <= (hi) || (x) != (x)) ? (x) : (hi))
 
 typedef void (*FJ_ISA(fj_vfn1))(fj_index, double *, const double *);
 typedef void (*FJ_ISA(fj_vfn2))(fj_index, double *, const double *, const double *);
@@ -99,6 +102,11 @@ static void FJ_ISA(fj_powi_##TN)(fj_index n, void *dv, const void *av, int64_t i
     int top = 63;                                                                       \
     if (imm < 0 && !(ISFLOAT)) { *err = FJ_ERR_NEG_INT_POWER; return; }                 \
     while (top > 0 && !((m >> top) & 1)) top--;                                         \
+    if (imm == 2) { for (fj_index i = 0; i < n; i++) d[i] = (T)((U)a[i] * (U)a[i]); return; } \
+    if (imm == 3) {                                                                     \
+        for (fj_index i = 0; i < n; i++) d[i] = (T)((U)(T)((U)a[i] * (U)a[i]) * (U)a[i]); \
+        return;                                                                         \
+    }                                                                                   \
     for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                       \
         fj_index k = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                             \
         for (fj_index i = 0; i < k; i++) { base[i] = a[c + i]; acc[i] = m ? base[i] : 1; } \
@@ -128,6 +136,10 @@ FJ_GEN_POWI(i32, int32_t, uint32_t, 0)
 #define FJ_T_I(X, ...) FJ_T_I64(X, __VA_ARGS__) FJ_T_I32(X, __VA_ARGS__)
 #define FJ_T_FI(X, ...) FJ_T_F(X, __VA_ARGS__) FJ_T_I(X, __VA_ARGS__)
 #define FJ_T_ALL(X, ...) FJ_T_FI(X, __VA_ARGS__) FJ_T_B(X, __VA_ARGS__)
+/* the same list again, for the inner loop of a pair of nested expansions (casts) */
+#define FJ_T2_ALL(X, ...) X(f64, double, double, FJ_F64, __VA_ARGS__)                    \
+    X(f32, float, float, FJ_F32, __VA_ARGS__) X(i64, int64_t, uint64_t, FJ_I64, __VA_ARGS__) \
+    X(i32, int32_t, uint32_t, FJ_I32, __VA_ARGS__) X(b, uint8_t, uint8_t, FJ_BOOL, __VA_ARGS__)
 
 /* ---- elementwise kernels: X(OP, dtype class, operand shape, expression) ----------------
  * shapes: UN d=f(x); BIN d=f(x,y); TER d=f(x,y,z); CMP like BIN with a bool dst;
@@ -156,7 +168,7 @@ FJ_GEN_POWI(i32, int32_t, uint32_t, 0)
     X(SQUARE, F, UN, x * x)                                                             \
     X(SQUARE, I, UN, (fj_T)((fj_U)x * (fj_U)x))                                         \
     X(RECIPROCAL, F, UN, (fj_T)1 / x)                                                   \
-    X(SIGN, F, UN, x > 0 ? (fj_T)1 : (x < 0 ? (fj_T)-1 : x))                             \
+    X(SIGN, F, UN, x > 0 ? (fj_T)1 : (x < 0 ? (fj_T)-1 : (x == 0 ? (fj_T)0 : x)))         \
     X(SIGN, I, UN, (fj_T)((x > 0) - (x < 0)))                                           \
     X(SQRT, F, BLK, fj_sqrt_blk)                                                   \
     X(FLOOR, F, UN, FJ_FLOOR(x))                                                        \
@@ -189,7 +201,7 @@ FJ_GEN_POWI(i32, int32_t, uint32_t, 0)
     X(LOGICAL_OR, B, BIN, (uint8_t)((x != 0) | (y != 0)))                               \
     X(LOGICAL_NOT, B, UN, (uint8_t)(x == 0))                                            \
     X(WHERE, ALL, WHERE, 0)                                                             \
-    X(CLIP, F, TER, FJ_FMINNAN(FJ_FMAXNAN(x, y), z))                                    \
+    X(CLIP, F, TER, FJ_FCLIP_HI(FJ_FCLIP_LO(x, y), z))                                  \
     X(CLIP, I, TER, (x > y ? x : y) < z ? (x > y ? x : y) : z)                          \
     X(CLIP, B, TER, (uint8_t)((((x != 0) | (y != 0))) & (z != 0)))
 
@@ -293,7 +305,7 @@ static void FJ_ISA(fj_cast_##DTN##_##STN)(fj_index n, void *dv, const void *av, 
     (void)bv; (void)cv; (void)imm; (void)err;                                           \
     for (fj_index i = 0; i < n; i++) d[i] = (DT_)FJ_CAST_EXPR_##DTN(a[i]);              \
 }
-#define FJ_DEF_CAST1(DTN, DT_, DU, DDT, unused) FJ_T_ALL(FJ_DEF_CAST2, DTN, DT_)
+#define FJ_DEF_CAST1(DTN, DT_, DU, DDT, unused) FJ_T2_ALL(FJ_DEF_CAST2, DTN, DT_)
 FJ_T_ALL(FJ_DEF_CAST1, 0)
 
 /* ---- reductions: per block partial results ------------------------------------------
@@ -393,7 +405,7 @@ static void FJ_ISA(fj_fill_table)(fj_table *t)
 #define FJ_REG_EW(OP, TYPES, SHAPE, EXPR) FJ_T_##TYPES(FJ_REG_EW1, OP, EXPR)
     FJ_EW_LIST(FJ_REG_EW)
 #define FJ_REG_CAST2(STN, ST, SU, SDT, DTN, DDT) t->cast[DDT][SDT] = FJ_ISA(fj_cast_##DTN##_##STN);
-#define FJ_REG_CAST1(DTN, DT_, DU, DDT, unused) FJ_T_ALL(FJ_REG_CAST2, DTN, DDT)
+#define FJ_REG_CAST1(DTN, DT_, DU, DDT, unused) FJ_T2_ALL(FJ_REG_CAST2, DTN, DDT)
     FJ_T_ALL(FJ_REG_CAST1, 0)
 #define FJ_REG_RED1(TN, T, U, DT, OP, unused) t->red[FJ_OP_##OP][DT] = FJ_ISA(fj_r_##OP##_##TN);
     FJ_T_FI(FJ_REG_RED1, SUM, 0)

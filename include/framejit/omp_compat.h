@@ -9,10 +9,12 @@
 #define FJ_HAVE_OPENMP 1
 static inline int fj_omp_max_threads(void) { return omp_get_max_threads(); }
 static inline int fj_omp_thread_num(void) { return omp_get_thread_num(); }
+static inline double fj_omp_wtime(void) { return omp_get_wtime(); }
 #else
 #define FJ_HAVE_OPENMP 0
 static inline int fj_omp_max_threads(void) { return 1; }
 static inline int fj_omp_thread_num(void) { return 0; }
+static inline double fj_omp_wtime(void) { return 0.0; }
 #endif
 
 #endif /* FRAMEJIT_OMP_COMPAT_H */

@@ -59,11 +59,21 @@ FJ_VAI double FJ_ISA(fj_kcos)(double x, double y)
  * products are exact for |n| < 2^20, the differences are error-free TwoSums. */
 FJ_VAI uint64_t FJ_ISA(fj_rem_pio2)(double x, double *hi, double *lo)
 {
-    const double invpio2 = 6.36619772367581382433e-01, p1 = 1.57079632673412561417e+00,
-                 p2 = 6.07710050630396597660e-11, p3 = 2.02226624871116645580e-21,
-                 p3t = 8.47842766036889956997e-32;
+    const double invpio2 = 6.36619772367581382433e-01;
     double kd = x * invpio2 + FJ_MAGIC;
     double fn = kd - FJ_MAGIC;
+#if defined(__FMA__)
+    /* pi/2 = c1 + c2 + c3 (53 bits each); each fused step rounds once, and the first is
+     * exact where it cancels, so r carries < ~1 ulp of error: no tail needed */
+    const double c1 = 1.5707963267948966, c2 = 6.123233995736766e-17,
+                 c3 = -1.4973849048591698e-33;
+    double r = FJ_FMA(-fn, c1, x);
+    r = FJ_FMA(-fn, c2, r);
+    *hi = FJ_FMA(-fn, c3, r);
+    *lo = 0.0;
+#else
+    const double p1 = 1.57079632673412561417e+00, p2 = 6.07710050630396597660e-11,
+                 p3 = 2.02226624871116645580e-21, p3t = 8.47842766036889956997e-32;
     double t = x - fn * p1;
     double b = -(fn * p2);
     double s = t + b, bb = s - t, e1 = (t - (s - bb)) + (b - bb);
@@ -73,6 +83,7 @@ FJ_VAI uint64_t FJ_ISA(fj_rem_pio2)(double x, double *hi, double *lo)
     double h = s2 + e;
     *hi = h;
     *lo = e - (h - s2);
+#endif
     return FJ_ISA(fj_asu)(kd) & 3;
 }
 
@@ -81,6 +92,50 @@ FJ_VAI double FJ_ISA(fj_flipsign)(double v, uint64_t neg) /* neg: 0 or 1 */
     return FJ_ISA(fj_asd)(FJ_ISA(fj_asu)(v) ^ (neg << 63));
 }
 
+#if defined(__FMA__)
+/* With FMA: reduce by multiples of pi (q even for sin, odd for cos, in units of pi/2) so
+ * one odd polynomial on [-pi/2, pi/2] serves every lane: sin(r) = r + r z P(z), z = r^2,
+ * P a degree-8 Chebyshev fit (coefficient rounding costs < 0.3 ulp). */
+FJ_VAI double FJ_ISA(fj_sinpoly)(double r)
+{
+    double z = r * r;
+    double p = -8.006048703469621e-18;
+    p = FJ_FMA(p, z, 2.810468581681568e-15);
+    p = FJ_FMA(p, z, -7.647139114646649e-13);
+    p = FJ_FMA(p, z, 1.605904347927675e-10);
+    p = FJ_FMA(p, z, -2.5052108382389887e-08);
+    p = FJ_FMA(p, z, 2.7557319223971256e-06);
+    p = FJ_FMA(p, z, -0.00019841269841269806);
+    p = FJ_FMA(p, z, 0.008333333333333333);
+    p = FJ_FMA(p, z, -0.16666666666666666);
+    return FJ_FMA(r * z, p, r);
+}
+
+/* x = q pi/2 + r with q = 2n + odd; returns sin(r) with the sign of (-1)^n applied */
+FJ_VAI double FJ_ISA(fj_sin_by_pi)(double x, int odd)
+{
+    const double invpi = 0.31830988618379067154, c1 = 1.5707963267948966,
+                 c2 = 6.123233995736766e-17, c3 = -1.4973849048591698e-33;
+    double kd = (x * invpi - (odd ? 0.5 : 0.0)) + FJ_MAGIC;
+    double n = kd - FJ_MAGIC;
+    double q = 2.0 * n + (odd ? 1.0 : 0.0);
+    double r = FJ_FMA(-q, c1, x);
+    r = FJ_FMA(-q, c2, r);
+    r = FJ_FMA(-q, c3, r);
+    return FJ_ISA(fj_flipsign)(FJ_ISA(fj_sinpoly)(r), (FJ_ISA(fj_asu)(kd) & 1) ^ (uint64_t)odd);
+}
+
+FJ_VAI double FJ_ISA(fj_sin1)(double x)
+{
+    double v = FJ_ISA(fj_sin_by_pi)(x, 0);
+    return fabs(x) < 0x1p-26 ? x : v;
+}
+
+FJ_VAI double FJ_ISA(fj_cos1)(double x)
+{
+    return FJ_ISA(fj_sin_by_pi)(x, 1);
+}
+#else
 FJ_VAI double FJ_ISA(fj_sin1)(double x)
 {
     double hi, lo;
@@ -99,6 +154,7 @@ FJ_VAI double FJ_ISA(fj_cos1)(double x)
     double v = (q & 1) ? s : c;
     return FJ_ISA(fj_flipsign)(v, ((q + 1) >> 1) & 1);
 }
+#endif
 
 FJ_VAI double FJ_ISA(fj_tan1)(double x)
 {
@@ -116,15 +172,23 @@ FJ_VAI double FJ_ISA(fj_tan1)(double x)
 #define fj_ln2lo 1.90821492927058770002e-10
 #define fj_invln2 1.44269504088896338700e+00
 
-/* 2^k * exp(hi - lo) for |hi - lo| <= ~0.35 (msun e_exp.c), k + 1023 in [1, 2046] */
+/* 2^k * exp(hi - lo) for |hi - lo| <= ~0.35, k + 1023 in [1, 2046]. Division-free:
+ * exp(r) = 1 + (r + r^2 Q(r)), Q a degree-9 Chebyshev fit of (e^r - 1 - r) / r^2
+ * (< 0.2 ulp from the fit and coefficient rounding). */
 FJ_VAI double FJ_ISA(fj_exp_core)(double hi, double lo, uint64_t kbits)
 {
-    const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
-                 P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
-                 P5 = 4.13813679705723846039e-08;
-    double r = hi - lo, t = r * r;
-    double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-    double y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    double r = hi - lo;
+    double q = 2.5100472505694996e-08;
+    q = FJ_FMA(q, r, 2.7620201591031547e-07);
+    q = FJ_FMA(q, r, 2.7557268276905696e-06);
+    q = FJ_FMA(q, r, 2.4801521057868204e-05);
+    q = FJ_FMA(q, r, 0.00019841269863171557);
+    q = FJ_FMA(q, r, 0.0013888888917367081);
+    q = FJ_FMA(q, r, 0.008333333333330039);
+    q = FJ_FMA(q, r, 0.041666666666623824);
+    q = FJ_FMA(q, r, 0.16666666666666669);
+    q = FJ_FMA(q, r, 0.5000000000000001);
+    double y = 1.0 + FJ_FMA(r * r, q, r);
     double scale = FJ_ISA(fj_asd)((kbits + 1023) << 52);
     return y * scale;
 }
@@ -351,15 +415,75 @@ static void FJ_ISA(fj_vsqrtf)(fj_index n, float *restrict y, const float *restri
     for (; i < n; i++) y[i] = sqrtf(x[i]);
 }
 
-/* Binary functions without a vector kernel yet: libm, element by element. */
+/* power has no vector kernel yet (it needs a double-double log to stay within a few
+ * ulp for large results): libm, element by element. */
 static void FJ_ISA(fj_vpow)(fj_index n, double *restrict y, const double *restrict a,
                             const double *restrict b)
 {
     for (fj_index i = 0; i < n; i++) y[i] = pow(a[i], b[i]);
 }
 
-static void FJ_ISA(fj_vatan2)(fj_index n, double *restrict y, const double *restrict a,
-                              const double *restrict b)
+/* atan(t) for t >= 0 (msun s_atan.c, branch-free: the four reduction intervals become
+ * selects, one division for all of them) */
+FJ_VAI double FJ_ISA(fj_atan_pos)(double t)
 {
-    for (fj_index i = 0; i < n; i++) y[i] = atan2(a[i], b[i]);
+    const double a0 = 3.33333333333329318027e-01, a1 = -1.99999999998764832476e-01,
+                 a2 = 1.42857142725034663711e-01, a3 = -1.11111104054623557880e-01,
+                 a4 = 9.09088713343650656196e-02, a5 = -7.69187620504482999495e-02,
+                 a6 = 6.66107313738753120669e-02, a7 = -5.83357013379057348645e-02,
+                 a8 = 4.97687799461593236017e-02, a9 = -3.65315727442169155270e-02,
+                 a10 = 1.62858201153657823623e-02;
+    double num = t >= 2.4375 ? -1.0 : t >= 1.1875 ? t - 1.5 : t >= 0.6875 ? t - 1.0
+               : t >= 0.4375 ? 2.0 * t - 1.0 : t;
+    double den = t >= 2.4375 ? t : t >= 1.1875 ? 1.0 + 1.5 * t : t >= 0.6875 ? t + 1.0
+               : t >= 0.4375 ? 2.0 + t : 1.0;
+    double hi = t >= 2.4375 ? 1.57079632679489655800e+00 : t >= 1.1875 ? 9.82793723247329054082e-01
+              : t >= 0.6875 ? 7.85398163397448278999e-01 : 4.63647609000806093515e-01;
+    double lo = t >= 2.4375 ? 6.12323399573676603587e-17 : t >= 1.1875 ? 1.39033110312309984516e-17
+              : t >= 0.6875 ? 3.06161699786838301793e-17 : 2.26987774529616870924e-17;
+    double x = num / den;
+    double z = x * x, w = z * z;
+    double s1 = z * (a0 + w * (a2 + w * (a4 + w * (a6 + w * (a8 + w * a10)))));
+    double s2 = w * (a1 + w * (a3 + w * (a5 + w * (a7 + w * a9))));
+    double small = x - x * (s1 + s2);
+    double big = hi - ((x * (s1 + s2) - lo) - x);
+    double v = t >= 0.4375 ? big : small;
+    v = t >= 0x1p66 ? 1.57079632679489655800e+00 : v;
+    return t < 0x1p-27 ? t : v;
+}
+
+/* atan2 (msun e_atan2.c) for finite, nonzero y and x; the rest goes to libm */
+FJ_VAI double FJ_ISA(fj_atan2_1)(double y, double x)
+{
+    const double pi = 3.1415926535897931160E+00, pi_lo = 1.2246467991473531772E-16;
+    double t = fabs(y / x);
+    double z = FJ_ISA(fj_atan_pos)(t);
+    z = (x < 0 ? t : 1.0) < 0x1p-60 ? 0.0 : z;
+    z = t > 0x1p60 ? 1.57079632679489655800e+00 + 0.5 * pi_lo : z;
+    double pos = x < 0 ? pi - (z - pi_lo) : z;
+    return y < 0 ? -pos : pos;
+}
+/* finite and nonzero operands (a product overflowing or underflowing just means libm) */
+#define FJ_ATAN2_OK(y, x) (fabs((y) * (x)) < INFINITY && (y) * (x) != 0)
+
+static void FJ_ISA(fj_vatan2)(fj_index n, double *y, const double *a, const double *b)
+{
+    double t[FJ_VCHUNK], ya[FJ_VCHUNK], xa[FJ_VCHUNK];
+    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {
+        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;
+        const double *ac = a + c, *bc = b + c;
+        int bad = 0;
+        for (fj_index i = 0; i < m; i++) {     /* sanitize: the fast path sees 1, 1 */
+            int ok = FJ_ATAN2_OK(ac[i], bc[i]);
+            bad |= !ok;
+            ya[i] = ok ? ac[i] : 1.0;
+            xa[i] = ok ? bc[i] : 1.0;
+        }
+        for (fj_index i = 0; i < m; i++) t[i] = FJ_ISA(fj_atan2_1)(ya[i], xa[i]);
+        if (bad) {
+            for (fj_index i = 0; i < m; i++)
+                if (!FJ_ATAN2_OK(ac[i], bc[i])) t[i] = atan2(ac[i], bc[i]);
+        }
+        memcpy(y + c, t, (size_t)m * sizeof(double));
+    }
 }

@@ -170,6 +170,9 @@ class CustomOp:
         self.fn = fn
         self.mutates_args = tuple(mutates_args)
         self.fake = None
+        # The body is opaque: it runs under a `disable` entry, so the frame hook never
+        # traces it, whether it runs inside a graph or at a graph break.
+        self._body = _ModeCall(fn, "disable", False)
         functools.update_wrapper(self, fn)
 
     def register_fake(self, fake):
@@ -178,7 +181,7 @@ class CustomOp:
         return fake
 
     def __call__(self, *args, **kwargs):
-        return self.fn(*args, **kwargs)
+        return self._body(*args, **kwargs)
 
     def __repr__(self):
         return f"<framejit.custom_op {self.name!r}>"

@@ -20,7 +20,7 @@ from . import _native, debug, explain
 from .errors import GraphBreakError
 from .config import config
 from .guards.guards import lower as lower_guards
-from .trace.api import build_callable, trace_frame
+from .trace.api import build_break, build_callable, trace_frame
 from .trace.tracer import builtins_dict
 
 _ef = _native._evalframe
@@ -159,8 +159,17 @@ def convert_traced(code, func, slots, options, session=None):
     if session is not None:
         session.record(result, elapsed=time.perf_counter() - start)
     if result.break_at is not None:
-        # Resume functions are the graph-break work (issue 4): until then an allowed
-        # break runs the whole frame unoptimized, correctly.
+        if result.break_at.resumable:
+            # graph so far, the break in plain Python, then resume functions (which the
+            # hook compiles on first entry); the break runner is never traced
+            new_code, runner = build_break(result, _backend_for(options))
+            _ef.set_action(runner, "skip")
+            info = EntryInfo("break", graphs=(result.graph,) if result.graph is not None
+                             else (), guards=result.guards, breaks=result.breaks,
+                             compile_time=time.perf_counter() - start)
+            debug.log_guards(code, result.guards)
+            return (_ef.ANSWER_ENTRY, lower_guards(result.guards), new_code, info)
+        # a live value that cannot be rebuilt: this frame runs unoptimized, correctly
         info = EntryInfo("unoptimized", breaks=result.breaks,
                          compile_time=time.perf_counter() - start)
         return (_ef.ANSWER_ENTRY, None, slot_code(code), info)

@@ -200,16 +200,7 @@ def test_make_args_are_fresh(case):
 # ------------------------------------------------------------------ (b) compiled == NumPy
 # Cases that do not compile into one graph yet, with the reason. strict: once a gap is
 # closed the test fails until its entry is removed here.
-KNOWN_GAPS = {
-    "mean_of_positive": "boolean-mask read: data-dependent shape",
-    "sigma_clipped_mean": "boolean-mask read: data-dependent shape",
-    "reflecting_walls": "boolean-mask read: data-dependent shape",
-    "summary_list": "np.median missing from the op registry",
-    "boolean_mask_writes": "setitem with a traced boolean mask",
-    "linear_regression_normal_eq": "np.linalg.solve missing from the op registry",
-    "polyfit_lstsq": "np.linalg.solve missing from the op registry",
-    "jacobi_solve": "np.diag missing from the op registry",
-}
+KNOWN_GAPS: dict = {}
 COMPILED_CASES = [
     pytest.param(c, id=c.name, marks=pytest.mark.xfail(reason=KNOWN_GAPS[c.name], strict=True))
     if c.name in KNOWN_GAPS else pytest.param(c, id=c.name)

@@ -95,8 +95,8 @@ def test_user_functions_run_as_frames_from_compiled_code_are_intercepted():
 
     @fj.compile
     def f(x):
-        fj.graph_break()        # the frame runs as real Python code: helper is a real frame
-        return helper(x) * 2
+        # a break runs its instruction in plain Python: the helper it calls is a real frame
+        return eval("helper(x)", {"helper": helper, "x": x}) * 2
 
     assert f(1) == 4
     assert len(entries(helper)) == 1

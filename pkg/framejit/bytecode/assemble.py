@@ -105,11 +105,19 @@ def to_bytecode(instructions, exception_table=(), **fields) -> _bc.Bytecode:
     return out
 
 
-def assemble(instructions, exception_table=(), *, like=None, **overrides):
-    """Encode ``instructions`` into a code object (metadata from ``like`` + overrides)."""
+def assemble(instructions, exception_table=(), *, like=None, keep_exception_depths=False,
+             **overrides):
+    """Encode ``instructions`` into a code object (metadata from ``like`` + overrides).
+
+    ``keep_exception_depths``: use the table's ``depth`` values as given instead of
+    letting the library derive them from the flow (generated code that enters a copy of
+    an original function in the middle of a ``try`` range knows the true depths; the
+    flow from its prologue does not). The stack size is computed either way.
+    """
     fields = _like_fields(like) if like is not None else {}
     unknown = set(overrides) - set(_CODE_FIELDS)
     if unknown:
         raise TypeError(f"unknown code fields: {sorted(unknown)}")
     fields.update(overrides)
-    return to_bytecode(instructions, exception_table, **fields).to_code()
+    return to_bytecode(instructions, exception_table, **fields).to_code(
+        compute_exception_stack_depths=not keep_exception_depths)

@@ -4,19 +4,29 @@
 added, so an invalid program fails here with the exception NumPy itself would raise
 (same type, same message) at the same program point. Nodes are named v0, v1, ... in
 program order; inputs take the caller's names (argument names) when given, and no name
-is ever reused inside one graph.
+is ever reused inside one graph. Rules see a boolean array node as a ``dyn.MaskMeta``
+carrying the node's name: the name of the run-time size of a selection by that mask.
 """
 from __future__ import annotations
 
+from .dyn import MaskMeta
 from .ir import Graph, Loc, Meta, Node
 from .ops import OPS
+
+
+def _node_meta(node: Node) -> Meta:
+    m = node.meta
+    if m.dtype.kind == "b" and m.shape and not m.scalar:
+        return MaskMeta(m.shape, m.dtype, False, node.name)
+    return m
+
 
 _MAP = {
     tuple: lambda v: tuple(_metas(x) for x in v),
     list: lambda v: [_metas(x) for x in v],
     dict: lambda v: {k: _metas(x) for k, x in v.items()},
     slice: lambda v: slice(_metas(v.start), _metas(v.stop), _metas(v.step)),
-    Node: lambda v: v.meta,
+    Node: _node_meta,
 }
 
 

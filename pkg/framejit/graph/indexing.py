@@ -6,7 +6,12 @@ Advanced indexing (integer arrays, lists, constant boolean masks) computes a cop
 shape is derived: a *skeleton* index with every advanced item replaced by ``:`` gives the
 remaining dims and NumPy's errors; the broadcast index shape goes where the first
 advanced item was when all advanced items are adjacent, else in front (NumPy's rule).
-A traced boolean mask selects a data-dependent number of elements: DataDependentShape.
+A traced boolean mask selects ``DynDim(mask)`` elements (a size known only at run time,
+``graph/dyn.py``): it becomes ``mask.ndim`` integer index arrays of that length, exactly
+as NumPy expands a constant mask. On a run-time-sized axis, only whole (or reversed)
+slices keep an expressible size; other slices raise DataDependentShape. A write through
+a mask checks the value against the selection only where the sizes are static; a
+run-time size may match anything, and NumPy itself decides when the graph runs.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import math
 
 import numpy as np
 
+from . import dyn
 from .infer import DataDependentShape, full, is_meta, meta_of, replay, run_on, shape_of
-from .ir import Meta
+from .ir import DynDim, Meta
+
 
 def getitem(a, idx):
     return a[idx]
@@ -57,26 +64,74 @@ def _is_mask(item) -> bool:
     return isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim > 0
 
 
+def _is_traced_mask(item) -> bool:
+    return is_meta(item) and item.dtype == np.bool_
+
+
+def _width(item) -> int:
+    """How many dims of the array an index item consumes (Ellipsis: see callers)."""
+    if item is None or _is_scalar_bool(item):
+        return 0
+    return item.ndim if _is_mask(item) or _is_traced_mask(item) else 1
+
+
+def _selected(item):
+    """The integer index arrays a traced mask stands for: ``mask.ndim`` arrays of length
+    ``DynDim(mask node)`` (the builder names the node through ``MaskMeta.key``)."""
+    key = getattr(item, "key", "")
+    if item.ndim == 0 or not key:
+        raise DataDependentShape("indexing with a traced boolean mask has a data-dependent shape")
+    n = dyn.size_of(DynDim(key)) if math.prod(item.shape) else 0
+    return [Meta((n,), np.dtype(np.intp))] * item.ndim
+
+
+def _numpy_checks_mask(a: Meta, idx):
+    """A mask that does not match the dims it covers: NumPy's IndexError, except for the
+    empty masks NumPy accepts (they select nothing, ``_selected`` makes that static)."""
+    if dyn.has_stand_in(a, idx):
+        raise DataDependentShape("whether a boolean index matches depends on a run-time size")
+    try:
+        run_on(full, getitem, (a, idx), {})
+    except IndexError as exc:
+        raise exc.with_traceback(None) from None
+
+
 def _expand_masks(a: Meta, idx, items):
-    """Constant boolean masks become the integer arrays of their nonzero() (NumPy does),
-    after NumPy's check that each mask matches the dims it covers."""
-    consumed = sum(it.ndim if _is_mask(it) else 1 for it in items
-                   if it is not None and it is not Ellipsis)
+    """Boolean masks become the integer arrays of their nonzero() (NumPy does), after
+    NumPy's check that each mask matches the dims it covers."""
+    consumed = sum(_width(it) for it in items if it is not Ellipsis)
     out, axis = [], 0
     for item in items:
-        if is_meta(item) and item.dtype == np.bool_:
-            raise DataDependentShape(
-                "indexing with a traced boolean mask has a data-dependent shape")
-        if _is_mask(item):
+        if _is_mask(item) or _is_traced_mask(item):
             covered = a.shape[axis:axis + item.ndim]
             if len(covered) == item.ndim and covered != item.shape:
-                replay(getitem, (a, idx), {}, IndexError("boolean index did not match"))
-            out.extend(item.nonzero())
+                _numpy_checks_mask(a, idx)
+            out.extend(item.nonzero() if _is_mask(item) else _selected(item))
         else:
             out.append(item)
-        axis += a.ndim - consumed if item is Ellipsis else 0 if item is None else (
-            item.ndim if _is_mask(item) else 1)
+        axis += a.ndim - consumed if item is Ellipsis else _width(item)
     return out
+
+
+def _whole(item) -> bool:
+    return item.start is None and item.stop is None and item.step in (None, 1, -1)
+
+
+def _check_run_time_axes(a: Meta, items):
+    """A run-time-sized axis may be kept whole, reversed or indexed; any other slice of it
+    has a size computed from the run-time size (``min(D, 3)``, ``D - 1``)."""
+    if not any(map(dyn.is_stand_in, a.shape)):
+        return
+    consumed = sum(_width(it) for it in items if it is not Ellipsis)
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += a.ndim - consumed
+            continue
+        if (isinstance(item, slice) and axis < a.ndim and dyn.is_stand_in(a.shape[axis])
+                and not _whole(item)):
+            raise DataDependentShape("slicing an axis whose size is known only at run time")
+        axis += _width(item)
 
 
 def _consumed(items) -> int:
@@ -114,13 +169,25 @@ def _advanced_shape(a: Meta, idx, items, check_bounds=True) -> tuple:
         kept = meta_of(run_on(full, getitem, (a, skeleton), {})).shape
     except IndexError:
         replay(getitem, (a, idx), {}, IndexError("bad index"))
+    # with a mask's run-time count among the index arrays, NumPy's verdicts on their
+    # broadcast and on the bounds of the others (checked only if something is taken)
+    # depend on that count
+    counted = any(map(dyn.is_stand_in, (d for i in advanced for d in shape_of(items[i]))))
     try:
         index_shape = np.broadcast_shapes(*(shape_of(items[i]) for i in sorted(advanced)))
     except ValueError as exc:
+        if counted:
+            raise DataDependentShape("mask selection broadcast against index arrays") from exc
         replay(getitem, (a, idx), {}, exc)
     _check_bounds(a, items, advanced, arrays=False)
     if check_bounds and math.prod(index_shape):
-        _check_bounds(a, items, advanced, arrays=True)
+        try:
+            _check_bounds(a, items, advanced, arrays=True)
+        except IndexError as exc:
+            if counted:
+                raise DataDependentShape("index arrays out of bounds unless the mask selects "
+                                         "nothing") from exc
+            raise
     positions, dim = [], 0
     for i, item in enumerate(items):
         if i in advanced:
@@ -136,6 +203,7 @@ def _advanced_shape(a: Meta, idx, items, check_bounds=True) -> tuple:
 def getitem_meta(args, kwargs, check_bounds=True) -> Meta:
     a, idx = args
     items = tuple(map(_as_index, idx)) if isinstance(idx, tuple) else (_as_index(idx),)
+    _check_run_time_axes(a, items)
     # x[True] / x[False] add a length-1/0 axis; the stand-in copy is at most x's size
     if not any(_is_advanced_array(it) for it in items) or any(map(_is_scalar_bool, items)):
         return meta_of(run_on(full, getitem, (a, items if isinstance(idx, tuple) else items[0]), {}))
@@ -147,6 +215,13 @@ def _strip_leading_ones(shape, ndim):
     while len(shape) > ndim and shape[0] == 1:
         shape = shape[1:]
     return shape
+
+
+def _may_fit(vshape, tshape) -> bool:
+    """Could the value broadcast into the target for some run-time sizes?"""
+    pairs = zip(reversed(tuple(vshape)), reversed(tuple(tshape)))
+    return len(vshape) <= len(tshape) and all(
+        v == t or v == 1 or dyn.is_stand_in(v) or dyn.is_stand_in(t) for v, t in pairs)
 
 
 def _convert_scalar(a: Meta, value):
@@ -181,7 +256,10 @@ def setitem_meta(args, kwargs) -> Meta:
         ok = np.broadcast_shapes(vshape, target.shape) == tuple(target.shape)
     except ValueError:
         ok = False
-    if not ok:
+    if not ok and dyn.has_stand_in(Meta(vshape, a.dtype), target):
+        if not _may_fit(vshape, target.shape):
+            raise DataDependentShape("setitem: NumPy's error names a size known only at run time")
+    elif not ok:
         replay(setitem, args, kwargs, ValueError("setitem: value does not broadcast"))
     getitem_meta((a, idx), {})
     return a

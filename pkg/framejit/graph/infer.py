@@ -23,13 +23,10 @@ import warnings
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .ir import Meta
+from . import dyn
+from .ir import DataDependentShape, Meta
 
 NOVALUE = np._NoValue
-
-
-class DataDependentShape(Exception):
-    """The op's result shape depends on array values (boolean masks, 1-arg where)."""
 
 
 def is_meta(x) -> bool:
@@ -132,8 +129,12 @@ def replay(impl, args, kwargs, exc: BaseException):
     """Re-raise NumPy's own exception for a shape error found analytically.
 
     NumPy validates shapes before computing, so running on full stand-ins raises at once.
-    Should NumPy unexpectedly accept the call, the analytic error stands.
+    Should NumPy unexpectedly accept the call, the analytic error stands. A run-time size
+    (a ``DynDim`` stand-in) is never replayed: whether NumPy accepts depends on it.
     """
+    if dyn.has_stand_in(args, kwargs):
+        raise DataDependentShape(f"{getattr(impl, '__name__', impl)}: whether the shapes agree "
+                                 "depends on a size known only at run time") from exc
     try:
         run_on(full, impl, args, kwargs)
     except Exception as numpy_exc:

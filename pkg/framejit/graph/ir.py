@@ -7,6 +7,13 @@ registry (``graph/ops.py``) with NumPy's own name and argument order; its ``args
 shape/dtype (and whether NumPy returns a scalar rather than an array) computed when the
 node is added, exactly as NumPy would produce it. ``loc`` is the user source location.
 
+A shape entry is an ``int`` or a ``DynDim``: a size known only at run time. A ``DynDim``
+is the number of True elements of one boolean mask node (``x[mask]``), named by that
+node, so every selection through the same mask has the same symbolic length and
+``x[m] - y[m]`` broadcasts statically. Ops that keep dims (elementwise, reductions,
+astype, where, ...) propagate it; asking for a concrete size (``Meta.size``,
+``Meta.concrete()``, a reshape to it) raises ``DataDependentShape`` (``graph/dyn.py``).
+
 Invariants: nodes only refer to inputs or to earlier nodes; names are unique in a graph.
 The IR owns no tracing state.
 """
@@ -15,6 +22,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+class DataDependentShape(Exception):
+    """The op's result shape depends on array values in a way the graph cannot express,
+    or a concrete size was asked of a ``DynDim`` (the tracer breaks the graph there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DynDim:
+    """A dimension whose size is known only at run time: the number of True elements of
+    the boolean mask node named ``key`` (graph-local; equal keys mean equal sizes)."""
+    key: str
+
+    def __repr__(self):
+        return f"nnz({self.key})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +51,21 @@ class Meta:
         return len(self.shape)
 
     @property
+    def dynamic(self) -> bool:
+        """Some dimension is a ``DynDim`` (known only at run time)."""
+        return any(type(d) is DynDim for d in self.shape)
+
+    def concrete(self) -> tuple:
+        """The shape as ints; ``DataDependentShape`` when a dimension is a ``DynDim``."""
+        if self.dynamic:
+            raise DataDependentShape(f"the shape of an {self} is known only at run time "
+                                     "(it comes from a boolean-mask selection)")
+        return self.shape
+
+    @property
     def size(self):
         n = 1
-        for d in self.shape:
+        for d in self.concrete():
             n *= d
         return n
 

@@ -12,8 +12,10 @@ name, ``"<ufunc>.<method>"``, ``getitem``/``setitem``/``astype``/``copy``).
 Adding an op is adding a row to one of the tables below; meta rules are assembled from
 ``computed`` (tiny-stand-in probe for dtype + analytic shape from ``graph/shapes.py``) or
 ``viewed`` (run on a zero-strided full-shape stand-in: exact and free for views).
+``register`` extends every rule to run-time sizes (``DynDim``) through ``graph/dyn.py``.
 Ufuncs returning tuples (divmod, modf, frexp) and gufuncs other than matmul are not
-registered: their results are not one array.
+registered: their results are not one array. The one non-NumPy row, ``custom_op``, is the
+opaque node of a ``framejit.custom_op`` call (``graph/opaque.py``).
 """
 from __future__ import annotations
 
@@ -23,9 +25,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import creation, indexing, shapes
-from .infer import (DataDependentShape, full, meta_of, probe, reraise_probe_error, run_on,
-                    with_shape)
+from . import creation, dyn, indexing, linalg, opaque, shapes
+from .infer import (DataDependentShape, bind, full, meta_of, probe, reraise_probe_error,
+                    run_on, tiny, with_shape)
 from .ir import Meta
 
 __all__ = ["Family", "OpDef", "OPS", "register", "DataDependentShape", "KERNEL_OPS"]
@@ -59,7 +61,9 @@ def register(name, family, impl, meta, *, kernel=None, view=False, mutates=()) -
     """Add one row; re-registering a name is a bug in the table, not an override."""
     if name in OPS:
         raise ValueError(f"op {name!r} registered twice")
-    op = OpDef(name, family, impl, meta, kernel, view, tuple(mutates))
+    # every rule also takes Metas with run-time sizes (DynDim) where its family allows
+    op = OpDef(name, family, impl, dyn.dynamic_rule(name, family, meta), kernel, view,
+               tuple(mutates))
     OPS[name] = op
     return op
 
@@ -137,6 +141,40 @@ for _n in ("cumsum", "cumprod", "sort", "argsort"):
     register(_n, Family.REDUCTION, _f, computed(_f, shapes.flat_or_same(_f)), mutates=("out",))
 
 register("diff", Family.REDUCTION, np.diff, computed(np.diff, shapes.diff))
+
+
+def _ureduce(fn, q=False):
+    """median/percentile/quantile. A tiny ``out`` stand-in need not take the probe's
+    result (q keeps its size): probe without ``out``, then cast that result into an
+    ``out`` of its shape. They partially sort ``a`` in place when overwrite_input=True."""
+    shape_rule = shapes.ureduce(fn, q)
+    rule = computed(fn, shape_rule, shape_first=True)
+
+    def meta(args, kwargs):
+        b = bind(fn, args, kwargs)
+        try:
+            return _with_out(b, b.pop("out"), args, kwargs)
+        except IndexError as exc:
+            # an empty ``a``: NumPy's message names an index computed from q's values
+            empty = 0 in shapes.shape_of(b["a"])
+            if q and isinstance(b["q"], Meta) and type(exc) is IndexError and empty:
+                raise DataDependentShape(f"{fn.__name__} of an empty array: {exc}") from exc
+            raise
+
+    def _with_out(b, out, args, kwargs):
+        if not isinstance(out, Meta):
+            return rule(args, kwargs)
+        shape = shape_rule(fn, args, kwargs)
+        result = run_on(tiny, fn, (), b)
+        stand_in = tiny(out) if out.scalar else np.zeros(np.shape(result), out.dtype)
+        run_on(tiny, fn, (), {**b, "out": stand_in})
+        return Meta(tuple(shape), out.dtype, False)
+    return meta
+
+
+register("median", Family.REDUCTION, np.median, _ureduce(np.median), mutates=(0, "out"))
+for _f in (np.percentile, np.quantile):
+    register(_f.__name__, Family.REDUCTION, _f, _ureduce(_f, q=True), mutates=(0, "out"))
 
 # -- elementwise functions that are not ufunc calls ---------------------------------------
 
@@ -239,6 +277,19 @@ for _n, _f, _rule in _LINALG:
     register(_n, Family.LINALG, _f, computed(_f, _rule, shape_first=_n == "tensordot"),
              mutates=("out",) if _n in {"dot", "matmul", "outer", "einsum", "trace"} else ())
 
+_SOLVERS = [
+    # name, impl, shape rule; dtypes probed on 1x1 matrices of ones (never singular)
+    ("linalg.solve", np.linalg.solve, linalg.solve_shape),
+    ("linalg.inv", np.linalg.inv, linalg.inv_shape),
+    ("linalg.det", np.linalg.det, linalg.det_shape),
+]
+for _n, _f, _rule in _SOLVERS:
+    register(_n, Family.LINALG, _f, linalg.solver(_f, _rule))
+register("diag", Family.LINALG, np.diag, linalg.diag_meta, view=True)
+
 # -- indexing --------------------------------------------------------------------------------
 register("getitem", Family.INDEXING, indexing.getitem, indexing.getitem_meta, view=True)
 register("setitem", Family.INDEXING, indexing.setitem, indexing.setitem_meta, mutates=(0,))
+
+# -- opaque: framejit.custom_op calls (args[0] is the op; effects and mutations per node) -----
+register("custom_op", Family.OPAQUE, opaque.impl, opaque.meta, mutates=(opaque.PER_NODE,))

@@ -81,18 +81,45 @@ def reduction(fn, arr="a"):
     Runs before the probe (``shape_first``): NumPy checks ``out`` before it reduces."""
     def rule(impl, args, kwargs):
         b = bind(fn, args, kwargs)
-        shape = shape_of(b[arr])
-        try:
-            # ufunc.reduce accepts axis=0 on 0-d input (legacy); the probe decides
-            axes = _axes(b.get("axis"), len(shape)) if shape else ()
-        except Exception:
-            probe(impl, args, kwargs)  # NumPy's own AxisError / TypeError
-            raise
-        if b.get("keepdims"):
-            res = tuple(1 if i in axes else d for i, d in enumerate(shape))
-        else:
-            res = tuple(d for i, d in enumerate(shape) if i not in axes)
+        res = _reduced(impl, args, kwargs, shape_of(b[arr]), b)
         return with_out(impl, args, kwargs, res, b.get("out"), exact=True)
+    return rule
+
+
+def _reduced(impl, args, kwargs, shape, b) -> tuple:
+    try:
+        # ufunc.reduce accepts axis=0 on 0-d input (legacy); the probe decides
+        axes = _axes(b.get("axis"), len(shape)) if shape else ()
+    except Exception:
+        probe(impl, args, kwargs)  # NumPy's own AxisError / TypeError
+        raise
+    if b.get("keepdims"):
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def ureduce(fn, q=False):
+    """np.median / np.percentile / np.quantile (NumPy's ``_ureduce``): ``q``'s shape in
+    front of the reduced shape. ``out`` is returned as is; with keepdims NumPy writes into
+    ``out[..., 0 on each reduced axis]``. Median's mean needs that exact; the quantiles
+    write with a ufunc, so ``out`` only has to take the result by broadcasting."""
+    def rule(impl, args, kwargs):
+        b = bind(fn, args, kwargs)
+        shape, out = tuple(shape_of(b["a"])), b.get("out")
+        lead = tuple(shape_of(b["q"])) if q else ()
+        if out is None:
+            return lead + _reduced(impl, args, kwargs, shape, b)
+        res = lead + _reduced(impl, args, kwargs, shape, {**b, "keepdims": False})
+        target = out
+        if b.get("keepdims"):
+            axes = _axes(b.get("axis"), len(shape))
+            index = (Ellipsis,) + tuple(0 if i in axes else slice(None) for i in range(len(shape)))
+            try:
+                target = np.empty((), out.dtype) if out.scalar else full(out)[index]
+            except IndexError as exc:
+                raise exc.with_traceback(None) from None
+        with_out(impl, args, kwargs, res, target, exact=not q)
+        return tuple(out.shape)
     return rule
 
 

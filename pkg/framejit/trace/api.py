@@ -5,7 +5,8 @@ one frame about to run ``code`` with argument ``slots`` (localsplus order: posit
 keyword-only, ``*args`` tuple, ``**kwargs`` dict), the function's ``closure`` cells and the
 run-time mode stack (``(kind, flag)`` pairs, outermost first). A graph break that the mode
 forbids raises ``GraphBreakError`` (before anything of the frame runs); an allowed one
-returns a result whose ``break_at`` says where the trace stopped (issue 4 resumes there).
+returns a result whose ``break_at`` says where the trace stopped; ``build_break`` makes
+the replacement that runs the graph so far, the break, and the resume functions.
 
 ``build_callable(result, backend) -> fn`` compiles the graph with
 ``backend(graph, example_inputs)`` (not called when there is no graph) and returns a
@@ -18,6 +19,7 @@ from __future__ import annotations
 import time
 import types
 
+from .breakgen import break_code
 from .codegen import generate_code
 from .errors import TraceError, break_error
 from .finish import finish
@@ -26,7 +28,7 @@ from .sources import ClosureSource, LocalSource
 from .tracer import BreakSignal, Frame, Tracer, UserRaise
 from .values import CellVal
 
-__all__ = ["trace_frame", "build_callable"]
+__all__ = ["trace_frame", "build_callable", "build_break"]
 
 
 def _entry_frame(tx, code, f_globals, f_builtins, closure, slots):
@@ -35,26 +37,48 @@ def _entry_frame(tx, code, f_globals, f_builtins, closure, slots):
     for i, obj in enumerate(slots):
         frame.locals[i] = Lazy(obj, LocalSource(i, names[i]))
     for i, name in enumerate(code.co_freevars):
-        frame.cells[name] = CellVal(None, ClosureSource(i, name))
+        frame.cells[name] = tx.remember_cell(closure[i], CellVal(None, ClosureSource(i, name)))
     return frame
 
 
 def trace_frame(code, globals, builtins, closure, slots, mode_stack=()):
-    """Trace ``code`` symbolically; see the module docstring."""
+    """Trace ``code`` symbolically; see the module docstring.
+
+    An allowed break deep in the inline stack that cannot resume in every frame (see
+    ``Tracer._resume_obstacle``) is traced again, stopping at the outer frame's pending
+    instruction instead: the same deterministic trace up to there.
+    """
     start = time.perf_counter()
-    tx = Tracer(code, globals, builtins, closure, slots, mode_stack)
-    frame = _entry_frame(tx, code, globals, builtins, closure, slots)
-    try:
-        retval = tx.run_frame(frame)
-    except UserRaise as raised:
-        return finish(tx, raised=raised, start=start)
-    except BreakSignal as signal:
-        if signal.raises:
-            raise break_error(signal.graph_break) from None
-        return finish(tx, signal=signal, start=start)
-    except RecursionError as exc:
-        raise TraceError(f"framejit: tracing {code.co_name} recursed too deeply") from exc
-    return finish(tx, retval=retval, start=start)
+    stop = None
+    while True:
+        tx = Tracer(code, globals, builtins, closure, slots, mode_stack)
+        if stop is not None:
+            tx.stop_depth, tx.stop_inst, tx.stop_break = stop
+        frame = _entry_frame(tx, code, globals, builtins, closure, slots)
+        try:
+            retval = tx.run_frame(frame)
+        except UserRaise as raised:
+            return finish(tx, raised=raised, start=start)
+        except BreakSignal as signal:
+            if signal.raises:
+                raise break_error(signal.graph_break) from None
+            if signal.retrace is not None and (stop is None or signal.retrace[0] < stop[0]):
+                # the depth strictly decreases: at most one re-trace per inline level
+                stop = (*signal.retrace, stop[2] if stop else signal.graph_break)
+                continue
+            return finish(tx, signal=signal, start=start)
+        except RecursionError as exc:
+            raise TraceError(f"framejit: tracing {code.co_name} recursed too deeply") from exc
+        return finish(tx, retval=retval, start=start)
+
+
+def build_break(result, backend):
+    """``(replacement code, break runner code)`` for a resumable break (trace/breakgen.py).
+    The runner must be marked SKIP by the caller (it is never traced)."""
+    compiled = None
+    if result.graph is not None:
+        compiled = backend(result.graph, list(result.example_inputs))
+    return break_code(result, compiled)
 
 
 def build_callable(result, backend):

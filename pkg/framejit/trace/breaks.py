@@ -62,9 +62,12 @@ class BreakKind(enum.Enum):
                  "generator, coroutine or async code",
                  "consume the generator into a list outside the compiled function, or "
                  "compile the function that consumes it")
-    NONSTRICT_CALL = ("nonstrict_call",
-                      "call to a framejit.nonstrict_trace function (not yet captured)",
-                      "run under a lenient mode until nonstrict tracing lands")
+    CUSTOM_OP_ORDER = ("custom_op_order",
+                       "a custom op is called after a Python side effect (a mutation of a "
+                       "pre-existing object, a global store) that framejit replays after the "
+                       "graph runs, so inside one graph its body would run first",
+                       "make the mutation after the custom-op call, or let the graph split "
+                       "here (fullgraph=False / error_on_graph_break(False))")
     TOO_COMPLEX = ("too_complex",
                    "the trace is too long or too deep (a long unrolled loop, deep recursion)",
                    "vectorize the loop with NumPy operations, or move it out of the "

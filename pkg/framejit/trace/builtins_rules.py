@@ -55,7 +55,7 @@ def _len(tx, args, kwargs):
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:
             tx.raise_type(TypeError, "len() of unsized object")
-        return ConstVal(v.meta.shape[0])
+        return ConstVal(v.meta.concrete()[0])
     if t is ClassInstanceVal and lookup_special(tx, v, "__len__") is not None:
         return tx.call(lookup_special(tx, v, "__len__"), [])
     return ConstVal(tx.fold(len, tx.pyval(v)))

@@ -6,7 +6,8 @@
   (defaults, keyword-only, ``*args``, ``**kwargs``; binding errors become the program's
   TypeError) and their bytecode runs in a new ``Frame`` on the same tracer;
 - framejit markers (graph_break, disable, mode decorators, compiled wrappers, custom ops)
-  follow docs/internals.md;
+  follow docs/internals.md: a custom op with a fake is one opaque ``custom_op`` node, a
+  ``nonstrict_trace`` function runs natively on traced arrays (trace/nonstrict.py);
 - trace-time constants that are callable go to builtins (trace/builtins_rules.py), NumPy
   (graph nodes through the op registry, constant-folded when no array is involved and the
   op is not a creation), exception classes, plain classes (instance + inlined
@@ -87,6 +88,9 @@ def inline(tx, code, globals_, qualname, defaults, kwdefaults, cells, args, kwar
     frame = Frame(code, globals_, builtins_dict(globals_), tx.frame, fn_source, base)
     frame.locals[:len(slots)] = slots
     frame.cells.update(cells)
+    # the parent's CALL returns this frame's value (resume chains rely on it)
+    frame.direct = tx.inline_direct is tx.frame
+    tx.inline_direct = None
     return tx.run_frame(frame)
 
 
@@ -99,8 +103,10 @@ def _function_parts(tx, fn_val):
                   for k, d in (fn.__kwdefaults__ or {}).items()}
     cells = {}
     for i, name in enumerate(fn.__code__.co_freevars):
+        known = tx.known_cell(fn.__closure__[i])
         src = AttrSource(ItemSource(AttrSource(base, "__closure__"), i), "cell_contents")
-        cells[name] = CellVal(None, src)
+        cells[name] = known if known is not None else tx.remember_cell(
+            fn.__closure__[i], CellVal(None, src))
     return defaults, kwdefaults, cells
 
 
@@ -140,7 +146,7 @@ def _mode_wrapped(tx, f, obj, args, kwargs):
     inner_src = AttrSource(f.source, "__wrapped__") if f.source is not None else None
     inner = tx.wrap(obj.__wrapped__, inner_src)
     frame = tx.frame
-    tx.push_mode(frame, kind, flag)
+    tx.push_mode(frame, kind, flag, getattr(obj, "payload", None))
     try:
         return call(tx, inner, args, kwargs)
     finally:
@@ -153,20 +159,18 @@ def _disabled(tx, f, obj, args, kwargs):
 
 
 def _nonstrict(tx, f, obj, args, kwargs):
-    tx.graph_break(BreakKind.NONSTRICT_CALL,
-                   f"call to nonstrict_trace function {getattr(obj, '__qualname__', obj)!s}")
+    from .nonstrict import call_nonstrict
+    return call_nonstrict(tx, obj, args, kwargs)
 
 
 def _nonstrict_factory(tx, f, obj, args, kwargs):
-    return tx.wrap(tx.fold(obj, *[tx.pyval(a) for a in args]))
+    from .nonstrict import nonstrict_factory
+    return nonstrict_factory(tx, obj, args)
 
 
 def _custom_op(tx, f, obj, args, kwargs):
-    if obj.fake is None:
-        tx.graph_break(BreakKind.CUSTOM_OP_NO_FAKE,
-                       f"custom op {obj.name!r} has no fake implementation")
-    tx.graph_break(BreakKind.UNSUPPORTED_CALL,
-                   f"custom op {obj.name!r}: opaque custom-op nodes are not captured yet")
+    from .nonstrict import call_custom_op
+    return call_custom_op(tx, obj, args, kwargs)
 
 
 MARKER_CALLS = {
@@ -308,7 +312,12 @@ def _class_rule(fn, c):
 
 
 #: How a callable constant is called: the first resolver that knows it wins.
-_CONST_RESOLVERS = (_builtin_rule, _marker_rule, _numpy_rule, _exception_rule, _class_rule)
+def _modeops_rule(fn, c):
+    from .modeops import trace_rule
+    return trace_rule(fn, c)
+
+
+_CONST_RESOLVERS = (_modeops_rule, _builtin_rule, _marker_rule, _numpy_rule, _exception_rule, _class_rule)
 
 
 def call_const(tx, c, args, kwargs):
@@ -401,8 +410,25 @@ _CALLS = {
 }
 
 
+#: Call rules whose inlined frame (if any) returns the call's own result.
+_TRANSPARENT = frozenset([call_function, call_closure, call_method, call_partial,
+                          call_instance])
+_MODE_MARKERS = frozenset([markers.Marker.MODE_DECORATED, markers.Marker.COMPILED])
+
+
+def _keeps_direct(rule, fn) -> bool:
+    if rule is call_const:
+        return markers.classify(fn.value) in _MODE_MARKERS
+    if rule is call_function:
+        marker = markers.classify(fn.fn)
+        return marker is None or marker in _MODE_MARKERS
+    return rule in _TRANSPARENT
+
+
 def call(tx, fn, args, kwargs):
     rule = _CALLS.get(type(fn))
     if rule is None:
         tx.unsupported(f"calling a {type(fn).__name__}")
+    if tx.inline_direct is not None and not _keeps_direct(rule, fn):
+        tx.inline_direct = None
     return rule(tx, fn, args, kwargs)

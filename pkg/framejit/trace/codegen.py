@@ -227,19 +227,12 @@ _SIDE_EFFECTS = {
 # ---------------------------------------------------------------- the code object
 
 
-def generate_code(result, compiled_graph=None):
-    """The replacement code object for a complete (break-free) trace."""
-    if result.break_at is not None:
-        raise ValueError("generate_code needs a complete trace; resume functions are "
-                         "issue 4's (trace/resume.py)")
-    code = result.code
-    e = Emitter(result, code.co_firstlineno)
-    e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
-    e.emit(compat.emit_resume())
-    recons = [r for se in result.side_effects for r in (se.target, *se.args) if r is not None]
-    recons += [x for x in (result.output,) if x is not None]
-    if result.exception is not None:
-        recons.append(result.exception.exception)
+def emit_prefix(e, result, compiled_graph, recons):
+    """Steps 1-3 of the module docstring: preload the non-local sources that ``recons``
+    (and the side effects) reload, call the graph and unpack its outputs, replay the
+    side effects. Shared by complete traces and breaks (trace/breakgen.py)."""
+    recons = [r for se in result.side_effects for r in (se.target, *se.args)
+              if r is not None] + list(recons)
     for src in dict.fromkeys(s for r in recons for s in _sources_in(r, [])):
         if type(src) is not LocalSource:
             e.emit(src.reload())
@@ -262,6 +255,21 @@ def generate_code(result, compiled_graph=None):
     for se in result.side_effects:
         e.lineno = se.lineno or e.lineno
         _SIDE_EFFECTS[se.kind](e, se)
+
+
+def generate_code(result, compiled_graph=None):
+    """The replacement code object for a complete (break-free) trace."""
+    if result.break_at is not None:
+        raise ValueError("generate_code needs a complete trace; breaks are "
+                         "trace/breakgen.py's")
+    code = result.code
+    e = Emitter(result, code.co_firstlineno)
+    e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
+    e.emit(compat.emit_resume())
+    recons = [x for x in (result.output,) if x is not None]
+    if result.exception is not None:
+        recons.append(result.exception.exception)
+    emit_prefix(e, result, compiled_graph, recons)
     if result.exception is not None:
         e.lineno = result.exception.lineno or e.lineno
         e.load(result.exception.exception)

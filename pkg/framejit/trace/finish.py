@@ -16,8 +16,9 @@ import types
 from ..bytecode.analysis import live_locals
 from ..bytecode.instructions import decode
 from .handlers import Lazy
-from .result import (BreakPoint, FrameState, RCall, RConst, RDict, RGraphOut, RList,
-                     RNull, RSource, RTuple, RaiseRecord, SideEffect, TraceResult)
+from .resume import origin
+from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, RGraphOut,
+                     RList, RNull, RSource, RTuple, RaiseRecord, SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
@@ -157,20 +158,62 @@ def _side_effect(fin, kind, target, name, args, lineno):
     return SideEffect(kind, RSource(target.source), name, fin.recon_all(args), lineno)
 
 
-def _frame_state(fin, entry, innermost):
-    code, offset, lineno, stack, locals_, cells, modes, kw_names = entry
-    insts = decode(code).instructions
-    by_offset = decode(code).by_offset
-    inst = by_offset[offset]
-    resume = inst if innermost else insts[min(inst.index + 1, len(insts) - 1)]
+def _mode_specs(fin, snap):
+    out = []
+    for (kind, flag), origin in zip(snap.modes, snap.mode_origins):
+        if type(origin) is ModeCtxVal:
+            out.append(ModeSpec(kind, flag, ctx=fin.recon(origin)))
+        else:
+            out.append(ModeSpec(kind, flag, payload=origin))
+    return tuple(out)
+
+
+def _frame_state(fin, snap, innermost):
+    # a resumed trace runs resume functions: describe the frame in the ORIGINAL code
+    code, where = origin(snap.code, snap.offset)
+    if where is None or (innermost and where.after):
+        raise TypeError("the break is in generated prologue code")
+    decoded = decode(code)
+    inst = decoded.by_offset[where.offset]
+    insts = decoded.instructions
+    if where.after:
+        resume = inst
+    else:
+        resume = inst if innermost else insts[min(inst.index + 1, len(insts) - 1)]
     live = live_locals(insts)[resume.index]
-    names = code.co_varnames
-    local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(locals_)
+    names = snap.code.co_varnames
+    local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(snap.locals)
                          if v is not None and names[i] in live)
-    cell_recons = tuple((n, fin.recon(c.contents)) for n, c in cells.items()
+    cell_recons = tuple((n, fin.recon(c.contents)) for n, c in snap.cells.items()
                         if c.contents is not None)
-    return FrameState(code, offset, lineno, fin.recon_all(stack), local_recons, cell_recons,
-                      tuple(modes), inst.opname, tuple(kw_names))
+    cell_objs = []
+    for name in code.co_freevars + code.co_cellvars:
+        cell = snap.cells.get(name)
+        if cell is None:
+            raise TypeError(f"cell {name!r} of {code.co_name} is not known")
+        cell_objs.append(fin.recon(cell))
+    return FrameState(code, where.offset, snap.lineno, fin.recon_all(snap.stack), local_recons,
+                      cell_recons, tuple(snap.modes), inst.opname, tuple(snap.kw_names),
+                      _mode_specs(fin, snap), tuple(cell_objs),
+                      where.offset if where.after else -1, where.pops)
+
+
+def _break_point(fin, tx, signal):
+    snap = signal.snapshot
+    why = ""
+    if tx.exc_info:
+        why = "the break is inside an except block"
+    elif not all(s.same_globals for s in snap):
+        why = "an inlined frame of another module"
+    frames = ()
+    if not why:
+        try:
+            frames = tuple(_frame_state(fin, s, i == len(snap) - 1)
+                           for i, s in enumerate(snap))
+        except TypeError as exc:  # a live value that cannot be rebuilt
+            why = str(exc)
+    return BreakPoint(signal.graph_break, frames, signal.graph_break.instruction,
+                      resumable=not why, why_not=why)
 
 
 def finish(tx, *, retval=None, raised=None, signal=None, start=0.0) -> TraceResult:
@@ -185,14 +228,7 @@ def finish(tx, *, retval=None, raised=None, signal=None, start=0.0) -> TraceResu
     break_at = None
     breaks = ()
     if signal is not None:
-        snap = signal.snapshot
-        try:
-            frames = tuple(_frame_state(fin, e, i == len(snap) - 1)
-                           for i, e in enumerate(snap))
-        except TypeError:  # a live value that cannot be rebuilt: no resume at this break
-            frames = ()
-        break_at = BreakPoint(signal.graph_break, frames, signal.graph_break.instruction,
-                              resumable=bool(frames))
+        break_at = _break_point(fin, tx, signal)
         breaks = (signal.graph_break,)
     graph = tx.builder.build(fin.outputs) if tx.builder.nodes else None
     return TraceResult(

@@ -340,7 +340,7 @@ def WITH_EXCEPT_START(tx, f, inst):
 def BEFORE_WITH(tx, f, inst):
     mgr = f.stack.pop()
     if type(mgr) is ModeCtxVal:
-        tx.push_mode(f, mgr.kind, mgr.flag)
+        tx.push_mode(f, mgr.kind, mgr.flag, mgr)
         f.stack.append(ModeExitVal(mgr))
         f.stack.append(mgr)
         return

@@ -163,16 +163,30 @@ def FORMAT_VALUE(tx, f, inst):
     f.stack.append(ConstVal(tx.fold(format, conv(py) if conv else py, spec)))
 
 
+# A container on the stack may come from outside the trace (a resume function receives
+# a comprehension's list half built): its mutations are then side effects.
+
 @handler("LIST_APPEND")
 def LIST_APPEND(tx, f, inst):
     v = f.stack.pop()
-    f.stack[-inst.argval].items.append(v)
+    lst = f.stack[-inst.argval]
+    if lst.source is not None:
+        from .attrs import list_mutate
+        list_mutate(tx, lst, "append", (v,), lst.items + [v])
+    else:
+        lst.items.append(v)
 
 
 @handler("LIST_EXTEND")
 def LIST_EXTEND(tx, f, inst):
     seq = f.stack.pop()
-    f.stack[-inst.argval].items.extend(unpack(tx, seq))
+    lst = f.stack[-inst.argval]
+    items = unpack(tx, seq)
+    if lst.source is not None:
+        from .attrs import list_mutate
+        list_mutate(tx, lst, "extend", (TupleVal(items),), lst.items + items)
+    else:
+        lst.items.extend(items)
 
 
 @handler("LIST_TO_TUPLE")
@@ -184,7 +198,12 @@ def LIST_TO_TUPLE(tx, f, inst):
 def MAP_ADD(tx, f, inst):
     value = f.stack.pop()
     key = f.stack.pop()
-    f.stack[-inst.argval].items[tx.pyval(key)] = value
+    d = f.stack[-inst.argval]
+    if d.source is not None:
+        from .attrs import dict_mutate
+        dict_mutate(tx, d, "__setitem__", (key, value), {**d.items, tx.pyval(key): value})
+    else:
+        d.items[tx.pyval(key)] = value
 
 
 @handler("DICT_UPDATE", "DICT_MERGE")
@@ -261,6 +280,7 @@ def CALL(tx, f, inst):
         split = len(args) - len(kw_names)
         kwargs = dict(zip(kw_names, args[split:]))
         del args[split:]
+    tx.inline_direct = f
     f.stack.append(tx.call(fn, args, kwargs))
 
 
@@ -276,4 +296,5 @@ def CALL_FUNCTION_EX(tx, f, inst):
         if type(kw) is not DictVal:
             tx.unsupported(f"** of a {type(kw).__name__}")
         kwargs = dict(kw.items)
+    tx.inline_direct = f
     f.stack.append(tx.call(fn, args, kwargs))

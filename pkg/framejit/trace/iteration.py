@@ -32,6 +32,7 @@ def _const_iter(tx, v):
 def _array_iter(tx, v):
     if not v.meta.shape:
         tx.raise_type(TypeError, "iteration over a 0-d array")
+    v.meta.concrete()  # the trip count must be known: a run-time size breaks the graph
     return IteratorVal(v)
 
 

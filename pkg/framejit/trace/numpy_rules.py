@@ -173,8 +173,8 @@ def method_op(name):
 
 # ---------------------------------------------------------------- ndarray attributes
 
-STATIC_ATTRS = {
-    "shape": lambda m: m.shape,
+STATIC_ATTRS = {  # shape/size of a run-time-sized array raise DataDependentShape
+    "shape": lambda m: m.concrete(),
     "dtype": lambda m: m.dtype,
     "ndim": lambda m: len(m.shape),
     "size": lambda m: m.size,

@@ -112,6 +112,20 @@ class FrameState:
     modes: tuple                # mode entries this frame pushed (outermost first)
     pending: str = ""           # opname of the instruction in progress (breaking / calling)
     kw_names: tuple = ()        # KW_NAMES in force for a breaking CALL
+    mode_specs: tuple = ()      # per entry of ``modes``: what re-enters it (ModeSpec)
+    cell_objs: tuple = ()       # Recon of each cell object, co_freevars + co_cellvars order
+    resume_at: int = -1         # outer frame: offset to resume at (-1: right after offset)
+    extra_pops: int = 0         # outer frame: inherited mode entries to pop on return
+
+
+@dataclass(frozen=True, eq=False)
+class ModeSpec:
+    """How generated code re-enters one mode entry: ``ctx`` (Recon of the ModeContext of
+    an open ``with`` block) or ``(kind, flag, payload)`` pushed on the C stack."""
+    kind: str
+    flag: bool
+    ctx: Recon | None = None
+    payload: object = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +134,7 @@ class BreakPoint:
     frames: tuple               # FrameState, outermost first
     instruction: str            # "<opname> at <file>:<line>"
     resumable: bool = True      # False when a live value cannot be rebuilt (frames empty)
+    why_not: str = ""           # why a break is not resumable
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,6 +28,8 @@ from .sources import ConstSource, FrameEnv
 from .values import ArrayVal, ConstVal, ExceptionVal
 
 MAX_INLINE_DEPTH = 64
+_RESUMABLE_CALLS = ("CALL", "CALL_FUNCTION_EX")
+MAX_RESUME_DEPTH = 8      # inline levels resumed by one chain (deeper: break further out)
 MAX_BACKWARD_JUMPS = 20000
 
 
@@ -39,18 +41,32 @@ class UserRaise(Exception):
 
 
 class BreakSignal(Exception):
-    """A graph break. ``raises``: the mode in force forbids it."""
+    """A graph break. ``raises``: the mode in force forbids it. ``retrace``: None, or
+    ``(depth, instruction)`` of an outer frame's pending instruction where the break must
+    happen instead (trace/api.py traces the frame again and stops there)."""
 
-    def __init__(self, graph_break, raises, snapshot):
+    def __init__(self, graph_break, raises, snapshot, retrace=None):
         self.graph_break = graph_break
         self.raises = raises
         self.snapshot = snapshot
+        self.retrace = retrace
+
+
+class FrameSnap:
+    """One frame of a break snapshot (trace/finish.py turns it into a FrameState)."""
+    __slots__ = ("code", "offset", "lineno", "stack", "locals", "cells", "modes",
+                 "mode_origins", "kw_names", "same_globals")
+
+    def __init__(self, **fields):
+        for k, v in fields.items():
+            setattr(self, k, v)
 
 
 class Frame:
     __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
                  "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
-                 "exc_stack", "global_base", "saved_stack", "saved_kw_names")
+                 "exc_stack", "global_base", "saved_stack", "saved_kw_names", "direct",
+                 "mode_origins")
 
     def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
         self.code = code
@@ -71,6 +87,8 @@ class Frame:
         self.global_base = global_base   # None: the traced frame's own globals
         self.saved_stack = []            # the value stack before the current instruction
         self.saved_kw_names = ()
+        self.direct = False              # the parent's pending CALL returns this frame's value
+        self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
 
     def push(self, v):
         self.stack.append(v)
@@ -112,6 +130,11 @@ class Tracer:
         self.raise_lineno = 0
         self.exc_info = []
         self.env = FrameEnv(self.slots, f_globals, f_builtins, self.closure)
+        self.inline_direct = None    # the frame whose CALL handler is dispatching a call
+        self.stop_inst = None        # forced break: (instruction, depth) set by trace/api.py
+        self.stop_depth = -1
+        self.stop_break = None       # the GraphBreak that made the forced break necessary
+        self.cell_vals = {}          # id(real cell) -> (cell, CellVal): one value per cell
 
     # ------------------------------------------------------------------ running
     def run_frame(self, frame):
@@ -121,11 +144,16 @@ class Tracer:
                              f"inlining deeper than {MAX_INLINE_DEPTH} calls")
         self.frames.append(frame)
         insts = frame.insts
+        stop = self.stop_inst
         try:
             while True:
                 inst = insts[frame.ip]
                 frame.ip += 1
                 frame.inst = inst
+                if inst is stop and len(self.frames) - 1 == self.stop_depth:
+                    frame.saved_stack = frame.stack[:]
+                    frame.saved_kw_names = frame.kw_names
+                    self._forced_break()
                 # a break re-runs the instruction in Python: keep its operands
                 frame.saved_stack = frame.stack[:]
                 frame.saved_kw_names = frame.kw_names
@@ -134,6 +162,8 @@ class Tracer:
                         return frame.retval
                 except UserRaise as exc:
                     self._route_exception(frame, inst, exc)
+                except DataDependentShape as exc:  # Python read a run-time size (x[m].shape)
+                    self.graph_break(BreakKind.DATA_DEPENDENT_SHAPE, str(exc))
         finally:
             self.frames.pop()
 
@@ -184,6 +214,16 @@ class Tracer:
         from .wrap import python_value
         return python_value(self, v)
 
+    def known_cell(self, cell):
+        """The CellVal of a real closure cell already reached another way, or None
+        (a resumed frame's cell and an inlined closure's cell are often one object)."""
+        hit = self.cell_vals.get(id(cell))
+        return hit[1] if hit is not None and hit[0] is cell else None
+
+    def remember_cell(self, cell, val):
+        self.cell_vals[id(cell)] = (cell, val)
+        return val
+
     def wrap(self, obj, source=None):
         from .wrap import wrap
         return wrap(self, obj, source)
@@ -216,8 +256,44 @@ class Tracer:
         gb = _breaks.make_break(kind, detail, stack, hint=hint, message=message,
                                 instruction=where)
         raises = _breaks.would_raise(self.modes)
-        snapshot = None if raises else self.snapshot()
-        raise BreakSignal(gb, raises, snapshot)
+        if raises:
+            raise BreakSignal(gb, True, None)
+        raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
+
+    def _resume_obstacle(self):
+        """Where an allowed break must happen instead, or None (see trace/resume.py).
+
+        A break at depth k resumes every frame of the inline stack through one chain of
+        resume functions. That needs, for each outer frame: a pending CALL whose result
+        is the callee frame's return value, no exception handler around it, and the
+        callee sharing the outermost frame's globals. The outermost frame that lacks one
+        breaks at its pending instruction instead (the callee then runs, and is
+        compiled, on its own)."""
+        frames = self.frames
+        for j in range(len(frames) - 1):
+            f, callee = frames[j], frames[j + 1]
+            if (not callee.direct or callee.globals is not frames[0].globals
+                    or f.inst.handler is not None or f.inst.opname not in _RESUMABLE_CALLS):
+                return (j, f.inst)
+        if len(frames) - 1 > MAX_RESUME_DEPTH:
+            # a very deep chain (recursion) would make one huge resume trace and guard set
+            j = len(frames) - 1 - MAX_RESUME_DEPTH
+            return (j, frames[j].inst)
+        return None
+
+    def _forced_break(self):
+        """The break of a re-trace, at an outer frame's pending instruction: allowed
+        whatever the mode here (the real break, deeper, was allowed and decides again
+        when the callee is compiled on its own)."""
+        stack = tuple(f.user_frame() for f in self.frames)
+        inst = self.frames[-1].inst
+        orig = self.stop_break
+        gb = _breaks.make_break(
+            orig.kind, f"{orig.detail} (the frame resumes around the call at line "
+                       f"{inst.lineno}; the callee is compiled on its own)", stack,
+            hint=orig.hint, message=orig.message,
+            instruction=f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}")
+        raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
 
     def unsupported(self, detail: str, kind=BreakKind.UNSUPPORTED_OBJECT):
         self.graph_break(kind, detail)
@@ -232,17 +308,31 @@ class Tracer:
         for i, f in enumerate(self.frames):
             stack = f.saved_stack if i == last else f.stack
             kw = f.saved_kw_names if i == last else ()
-            out.append((f.code, f.inst.offset, f.inst.lineno, list(stack), list(f.locals),
-                        dict(f.cells), list(f.modes), kw))
+            out.append(FrameSnap(
+                code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
+                locals=list(f.locals), cells=dict(f.cells), modes=list(f.modes),
+                mode_origins=list(f.mode_origins), kw_names=kw,
+                same_globals=f.globals is self.frames[0].globals))
         return out
 
     # ------------------------------------------------------------------ modes
-    def push_mode(self, frame, kind, flag):
+    def push_mode(self, frame, kind, flag, origin=None):
+        """``origin``: the ModeCtxVal of a ``with`` block, or the payload of a wrapper's
+        entry (what a resume re-pushes at run time)."""
         self.modes.append((kind, flag))
         frame.modes.append((kind, flag))
+        frame.mode_origins.append(origin)
 
     def pop_mode(self, frame):
         frame.modes.pop()
+        frame.mode_origins.pop()
+        self.modes.pop()
+
+    def pop_inherited_mode(self):
+        """Pop an entry pushed before this frame was entered (by the code that called a
+        resume function); the caller records the run-time pop as a side effect."""
+        if not self.modes:
+            self.unsupported("exiting a framejit mode that is not on the mode stack")
         self.modes.pop()
 
     # ------------------------------------------------------------------ side effects

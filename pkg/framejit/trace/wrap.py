@@ -28,8 +28,8 @@ from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from .sources import AttrSource, ConstSource, ItemSource
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, FunctionVal, ListVal,
-                     MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
+from .values import (ArrayVal, CellVal, ClassInstanceVal, ConstVal, DictVal, FunctionVal,
+                     ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
 
 _CONST_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes, range, slice,
                           type(Ellipsis), type(NotImplemented)])
@@ -128,8 +128,21 @@ def _wrap_method(tx, obj, source):
 
 
 def _wrap_mode_context(tx, obj, source):
-    tx.add_guard(GuardKind.ID, source, obj)
+    # By kind and flag, not identity: ``with error_on_graph_break(False):`` makes a new
+    # object per call, and resume functions receive it (its bound ``__exit__``).
+    tx.add_guard(GuardKind.TYPE, source, type(obj))
+    tx.add_guard(GuardKind.VALUE, AttrSource(source, "kind"), obj.kind)
+    tx.add_guard(GuardKind.VALUE, AttrSource(source, "flag"), obj.flag)
     return ModeCtxVal(obj.kind, obj.flag, obj, source)
+
+
+def _wrap_cell(tx, obj, source):
+    """A closure cell passed as a value (resume chains pass inner frames' cells)."""
+    tx.add_guard(GuardKind.TYPE, source, types.CellType)
+    known = tx.known_cell(obj)
+    if known is not None:   # the same cell reached another way (no guard path for cells)
+        return known
+    return tx.remember_cell(obj, CellVal(None, AttrSource(source, "cell_contents")))
 
 
 _WRAPPERS = {
@@ -143,6 +156,7 @@ _WRAPPERS = {
     types.ModuleType: _wrap_identity(ModuleVal),
     functools.partial: _wrap_partial,
     types.MethodType: _wrap_method,
+    types.CellType: _wrap_cell,
 }
 
 

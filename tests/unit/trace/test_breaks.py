@@ -127,8 +127,11 @@ def _class_stmt(x):
     (lambda x: _disabled(x), BreakKind.DISABLED_CALL),
     (lambda x: list(_gen(x)), BreakKind.GENERATOR),
     (_class_stmt, BreakKind.UNSUPPORTED_BYTECODE),
-    (lambda x: np.median(x), BreakKind.UNSUPPORTED_CALL),
-    (lambda x: x[x > 0], BreakKind.DATA_DEPENDENT_SHAPE),
+    (lambda x: np.unique(x), BreakKind.UNSUPPORTED_CALL),
+    (lambda x: x[x > 0].shape, BreakKind.DATA_DEPENDENT_SHAPE),
+    (lambda x: len(x[x > 0]), BreakKind.DATA_DEPENDENT_SHAPE),
+    (lambda x: x[x > 0].reshape(2, -1), BreakKind.DATA_DEPENDENT_SHAPE),
+    (lambda x: [v for v in x[x > 0]], BreakKind.DATA_DEPENDENT_SHAPE),
 ])
 def test_structured_break_kinds(fn, kind):
     assert _kind(fn, X) is kind

@@ -1,0 +1,794 @@
+/* kernels.h: framejit's fused kernel library (header-only, compiled into _kernels.pyx).
+ *
+ * A program is a list of registers and a list of instructions (opcode, dst, a, b, c,
+ * imm) from ops.def. It runs over an iteration space of `nseg` segments of `seg_len`
+ * elements each (one segment for elementwise work and full reductions, one per row for
+ * last-axis reductions), in blocks of at most `block` elements that never cross a
+ * segment. PASS instructions split the program into passes: a pass runs over every block
+ * of a segment before the next pass starts, so a later pass can read what the reductions
+ * of an earlier one produced (row max -> exp -> row sum -> divide). TEMP registers live
+ * for one block of one pass; ACC registers hold one reduction result per segment.
+ *
+ * Determinism: a block's reduction partial depends only on the block's data, and the
+ * partials of a segment are folded pairwise in block order by one thread, so results do
+ * not depend on the thread count at all. Kernels are compiled three times (baseline,
+ * AVX2+FMA, AVX-512) and one table is chosen at import from the CPU.
+ * Threading: OpenMP over blocks (one segment) or over segments (many rows) when the
+ * estimated work is above FJ_PAR_MIN_WORK; fj_run never touches Python objects.
+ */
+#ifndef FRAMEJIT_KERNELS_H
+#define FRAMEJIT_KERNELS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+#include "omp_compat.h"
+
+typedef int64_t fj_index;
+
+#if defined(_MSC_VER)
+#define FJ_THREAD_LOCAL __declspec(thread)
+#else
+#define FJ_THREAD_LOCAL _Thread_local
+#endif
+
+enum { FJ_F64, FJ_F32, FJ_I64, FJ_I32, FJ_BOOL, FJ_NDTYPES };
+static const int fj_itemsize[FJ_NDTYPES] = {8, 4, 8, 4, 1};
+
+enum {
+#define FJ_OP(NAME, NARGS, KIND, NPNAME, SIG, COST) FJ_OP_##NAME,
+#include "ops.def"
+#undef FJ_OP
+    FJ_NOPS
+};
+enum { FJ_KIND_CONTROL, FJ_KIND_ELEMENTWISE, FJ_KIND_REDUCTION };
+enum { FJ_SIG_NONE, FJ_SIG_SAME, FJ_SIG_CMP, FJ_SIG_WHERE, FJ_SIG_CAST, FJ_SIG_ARG };
+
+typedef struct { const char *name; int nargs, kind, sig, cost; } fj_opinfo;
+static const fj_opinfo fj_ops[FJ_NOPS] = {
+#define FJ_OP(NAME, NARGS, KIND, NPNAME, SIG, COST) \
+    {NPNAME, NARGS, FJ_KIND_##KIND, FJ_SIG_##SIG, COST},
+#include "ops.def"
+#undef FJ_OP
+};
+
+enum {
+    FJ_OK = 0,
+    FJ_ERR_NOMEM = 1,
+    FJ_ERR_NEG_INT_POWER = 2,
+    FJ_ERR_EMPTY_REDUCE = 3,
+    FJ_ERR_UNSUPPORTED = 4,
+};
+
+/* one block's (or a fold of blocks') reduction result: float results in d, integer and
+ * bool results in i, arg-reductions' index in idx (offset within the segment) */
+typedef struct { double d; int64_t i; int64_t idx; } fj_partial;
+
+typedef void (*fj_ew_fn)(fj_index n, void *dst, const void *a, const void *b, const void *c,
+                         int64_t imm, int *err);
+typedef void (*fj_red_fn)(fj_index n, const void *src, fj_index base, fj_partial *out);
+
+typedef struct {
+    fj_ew_fn ew[FJ_NOPS][FJ_NDTYPES];        /* keyed by the op's SIG dtype */
+    fj_ew_fn cast[FJ_NDTYPES][FJ_NDTYPES];   /* [dst][src] */
+    fj_red_fn red[FJ_NOPS][FJ_NDTYPES];      /* keyed by the source dtype */
+} fj_table;
+
+/* ---- the kernels, once per instruction set ---------------------------------------- */
+
+#define FJ_CAT2(a, b) a##b
+#define FJ_CAT(a, b) FJ_CAT2(a, b)
+#define FJ_ISA(name) FJ_CAT(name, FJ_ISA_SUFFIX)
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define FJ_GCC_REGIONS 1
+#endif
+
+#ifdef FJ_GCC_REGIONS
+#pragma GCC push_options
+/* lets GCC vectorize floor/ceil and if-convert selects; NaN/inf semantics unchanged */
+#pragma GCC optimize("no-trapping-math")
+#endif
+#define FJ_ISA_SUFFIX _base
+#include "vecmath.h"
+#include "kernel_body.h"
+#undef FJ_ISA_SUFFIX
+#ifdef FJ_GCC_REGIONS
+#pragma GCC pop_options
+#endif
+
+#if defined(FJ_GCC_REGIONS) && defined(__x86_64__)
+#define FJ_X86_VARIANTS 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,bmi,bmi2,popcnt,f16c")
+#pragma GCC optimize("no-trapping-math")
+#define FJ_ISA_SUFFIX _avx2
+#include "vecmath.h"
+#include "kernel_body.h"
+#undef FJ_ISA_SUFFIX
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,bmi,bmi2,popcnt,f16c,prefer-vector-width=512")
+#pragma GCC optimize("no-trapping-math")
+#define FJ_ISA_SUFFIX _avx512
+#include "vecmath.h"
+#include "kernel_body.h"
+#undef FJ_ISA_SUFFIX
+#pragma GCC pop_options
+#endif
+
+/* ---- instruction-set selection ------------------------------------------------------ */
+
+enum { FJ_ISA_BASE, FJ_ISA_AVX2, FJ_ISA_AVX512, FJ_NISA };
+static const char *const fj_isa_names[FJ_NISA] = {"baseline", "avx2", "avx512"};
+static fj_table fj_tables[FJ_NISA];
+static int fj_isa_supported = FJ_ISA_BASE;   /* best level this CPU runs */
+static int fj_isa_current = FJ_ISA_BASE;     /* level in use */
+
+static void fj_init_tables(void)
+{
+    memset(fj_tables, 0, sizeof(fj_tables));
+    fj_fill_table_base(&fj_tables[FJ_ISA_BASE]);
+#ifdef FJ_X86_VARIANTS
+    fj_fill_table_avx2(&fj_tables[FJ_ISA_AVX2]);
+    fj_fill_table_avx512(&fj_tables[FJ_ISA_AVX512]);
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        fj_isa_supported = FJ_ISA_AVX2;
+    if (fj_isa_supported == FJ_ISA_AVX2 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw"))
+        fj_isa_supported = FJ_ISA_AVX512;
+#endif
+    fj_isa_current = fj_isa_supported;
+}
+
+/* returns 0 and switches when the CPU supports `level`, else -1 (tests use this) */
+static int fj_set_isa(int level)
+{
+    if (level < 0 || level > fj_isa_supported) return -1;
+    fj_isa_current = level;
+    return 0;
+}
+
+/* table lookups for the binding (validation of programs) */
+static fj_ew_fn fj_lookup_ew(int op, int dtype) { return fj_tables[fj_isa_current].ew[op][dtype]; }
+static fj_ew_fn fj_lookup_cast(int dst, int src) { return fj_tables[fj_isa_current].cast[dst][src]; }
+static fj_red_fn fj_lookup_red(int op, int dtype) { return fj_tables[fj_isa_current].red[op][dtype]; }
+
+/* ---- programs ----------------------------------------------------------------------- */
+
+#define FJ_MAXDIM 64
+#define FJ_BLOCK_DEFAULT 2048   /* largest default block (elements) */
+#define FJ_BLOCK_MIN 256
+#define FJ_BLOCK_BYTES 65536     /* default block x 8 bytes x registers stays below this */
+#define FJ_STACK_BYTES 32768   /* fj_run's stack arena for small calls */
+#define FJ_PAR_MIN_WORK 65536   /* elements x op cost below which one thread runs */
+static double fj_par_min_work = FJ_PAR_MIN_WORK;   /* tests lower it to force threads */
+/* Shared cores: when another process keeps our worker threads off the CPU, every
+ * parallel region waits a scheduler quantum for them (measured here: 47 us of work took
+ * 13 ms on 2 threads). Results never depend on the thread count, so after a run in which
+ * the calling thread had to do nearly all the work itself, calls stay serial for
+ * FJ_BACKOFF_S seconds and then try threads again. */
+#define FJ_BACKOFF_S 0.25
+#define FJ_BACKOFF_MIN_WAIT_S 1e-3   /* a scheduler quantum, not a wake-up */
+static double fj_backoff_until = 0.0;
+static int fj_adaptive = 1;                     /* tests switch it off */
+
+enum { FJ_REG_ARRAY, FJ_REG_CONST, FJ_REG_TEMP, FJ_REG_ACC };
+enum { FJ_REDUCE_NONE, FJ_REDUCE_ALL, FJ_REDUCE_LAST };
+
+typedef union { double f64; float f32; int64_t i64; int32_t i32; uint8_t b; } fj_scalar;
+
+typedef struct {
+    int kind, dtype;
+    int array;          /* ARRAY: operand index; ACC: output operand index or -1 */
+    fj_scalar value;    /* CONST */
+} fj_reg;
+
+typedef struct { int op, dst, a, b, c; int64_t imm; } fj_instr;
+
+typedef struct {
+    int nregs;
+    const fj_reg *regs;
+    int ninstr;
+    const fj_instr *code;
+    int reduce;         /* FJ_REDUCE_*; informational, the launch gives the segments */
+} fj_program;
+
+typedef struct {
+    char *data;
+    fj_index strides[FJ_MAXDIM];   /* bytes per step of each iteration dim, 0 = broadcast */
+} fj_operand;
+
+typedef struct {
+    int ndim;                      /* iteration space (coalesced), ndim >= 1 */
+    fj_index dims[FJ_MAXDIM];
+    fj_index nseg, seg_len;        /* nseg * seg_len == product of dims */
+    fj_operand *ops;               /* one per ARRAY operand */
+    char **acc_out;                /* per register: contiguous nseg-element output, or NULL */
+    int nthreads;                  /* >= 1 */
+    fj_index block;                /* 0 = FJ_BLOCK_DEFAULT */
+} fj_launch;
+
+/* ---- run-time plan ------------------------------------------------------------------ */
+
+enum { FJ_RP_FIXED, FJ_RP_DIRECT, FJ_RP_LINEAR, FJ_RP_ND };
+
+typedef struct {
+    int mode, isz, read, written;
+    int inner_contig;              /* ND: innermost stride == itemsize */
+    fj_index fstride;              /* LINEAR/DIRECT: bytes per flat index */
+} fj_regplan;
+
+typedef struct {
+    const fj_program *P;
+    const fj_launch *L;
+    const fj_table *T;
+    fj_regplan *rp;
+    int npasses;
+    int *pass_lo, *pass_hi;        /* instruction ranges (PASS markers excluded) */
+    unsigned char *pass_use;       /* [npasses][nregs] bit 1 read, bit 2 written */
+    int *slot;                     /* per register: ACC slot or -1 */
+    int *prod;                     /* per register: index of the instruction writing an ACC */
+    int *ins_pass;                 /* per instruction: its pass */
+    unsigned char *scalar;         /* per instruction: 1 = runs once per segment on accs */
+    fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
+    fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
+    int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
+    int nacc;
+    fj_index B, nblk;
+    int err;
+    int plan_heap;                 /* the plan's arrays were calloc'ed */
+} fj_ctx;
+
+typedef struct {
+    char *mem;
+    void **ptr;                    /* per register: this block's data */
+    void **own;                    /* per register: its own block buffer */
+    fj_partial *parts;             /* [nacc][nblk] */
+    fj_partial *accval;            /* [nacc] */
+    fj_index units;                /* segments or blocks this thread ran */
+    double busy;                   /* seconds this thread spent running them */
+} fj_tstate;
+
+static void fj_store_scalar(void *dst, int dtype, double d, int64_t i, int isfloat)
+{
+    switch (dtype) {
+    case FJ_F64: *(double *)dst = isfloat ? d : (double)i; break;
+    case FJ_F32: *(float *)dst = isfloat ? (float)d : (float)i; break;
+    case FJ_I64: *(int64_t *)dst = isfloat ? (int64_t)d : i; break;
+    case FJ_I32: *(int32_t *)dst = isfloat ? (int32_t)d : (int32_t)i; break;
+    default: *(uint8_t *)dst = isfloat ? (d != 0) : (i != 0); break;
+    }
+}
+
+static void fj_fill(void *dst, const void *val, int isz, fj_index n)
+{
+    switch (isz) {
+    case 8: { uint64_t v; memcpy(&v, val, 8); for (fj_index i = 0; i < n; i++) ((uint64_t *)dst)[i] = v; break; }
+    case 4: { uint32_t v; memcpy(&v, val, 4); for (fj_index i = 0; i < n; i++) ((uint32_t *)dst)[i] = v; break; }
+    default: memset(dst, *(const uint8_t *)val, (size_t)n); break;
+    }
+}
+
+/* ---- gather / scatter of non-contiguous operands ------------------------------------ */
+
+#define FJ_COPY_STRIDED(T, dst, dstep, src, sstep, n)                                      \
+    for (fj_index k_ = 0; k_ < (n); k_++)                                                  \
+        *(T *)((char *)(dst) + k_ * (dstep)) = *(const T *)((const char *)(src) + k_ * (sstep));
+
+static void fj_copy_strided(char *dst, fj_index dstep, const char *src, fj_index sstep,
+                            fj_index n, int isz)
+{
+    switch (isz) {
+    case 8: FJ_COPY_STRIDED(uint64_t, dst, dstep, src, sstep, n); break;
+    case 4: FJ_COPY_STRIDED(uint32_t, dst, dstep, src, sstep, n); break;
+    default: FJ_COPY_STRIDED(uint8_t, dst, dstep, src, sstep, n); break;
+    }
+}
+
+/* copy n elements starting at flat index `flat` between a block buffer and an operand
+ * laid out with arbitrary strides over the iteration dims; to_block selects direction */
+static void fj_move_nd(const fj_launch *L, const fj_operand *o, fj_index flat, fj_index n,
+                       char *buf, int isz, int to_block)
+{
+    fj_index idx[FJ_MAXDIM];
+    int nd = L->ndim, last = nd - 1;
+    fj_index rem = flat;
+    for (int d = last; d >= 0; d--) { idx[d] = rem % L->dims[d]; rem /= L->dims[d]; }
+    fj_index done = 0;
+    while (done < n) {
+        char *p = o->data;
+        for (int d = 0; d < nd; d++) p += idx[d] * o->strides[d];
+        fj_index run = L->dims[last] - idx[last];
+        if (run > n - done) run = n - done;
+        if (to_block) fj_copy_strided(buf + done * isz, isz, p, o->strides[last], run, isz);
+        else fj_copy_strided(p, o->strides[last], buf + done * isz, isz, run, isz);
+        done += run;
+        idx[last] += run;
+        for (int d = last; d > 0 && idx[d] >= L->dims[d]; d--) { idx[d] = 0; idx[d - 1]++; }
+    }
+}
+
+static char *fj_nd_address(const fj_launch *L, const fj_operand *o, fj_index flat)
+{
+    char *p = o->data;
+    for (int d = L->ndim - 1; d >= 0; d--) { p += (flat % L->dims[d]) * o->strides[d]; flat /= L->dims[d]; }
+    return p;
+}
+
+static void fj_move(const fj_ctx *C, int r, fj_index flat, fj_index n, char *buf, int to_block)
+{
+    const fj_regplan *rp = &C->rp[r];
+    const fj_operand *o = &C->L->ops[C->P->regs[r].array];
+    if (rp->mode == FJ_RP_LINEAR) {
+        char *p = o->data + flat * rp->fstride;
+        if (to_block) fj_copy_strided(buf, rp->isz, p, rp->fstride, n, rp->isz);
+        else fj_copy_strided(p, rp->fstride, buf, rp->isz, n, rp->isz);
+    } else {
+        fj_move_nd(C->L, o, flat, n, buf, rp->isz, to_block);
+    }
+}
+
+/* ---- reductions: fold partials, finalize ---------------------------------------- */
+
+static int fj_red_isfloat(int op, int src_dtype)
+{
+    (void)op;
+    return src_dtype == FJ_F64 || src_dtype == FJ_F32;
+}
+
+static void fj_combine(fj_partial *a, const fj_partial *b, int op, int isfloat)
+{
+    switch (op) {
+    case FJ_OP_SUM: case FJ_OP_MEAN:
+        if (isfloat) a->d += b->d; else a->i = (int64_t)((uint64_t)a->i + (uint64_t)b->i);
+        break;
+    case FJ_OP_PROD:
+        if (isfloat) a->d *= b->d; else a->i = (int64_t)((uint64_t)a->i * (uint64_t)b->i);
+        break;
+    case FJ_OP_MIN:
+        if (isfloat) { if (!(a->d <= b->d || a->d != a->d)) a->d = b->d; }
+        else if (b->i < a->i) a->i = b->i;
+        break;
+    case FJ_OP_MAX:
+        if (isfloat) { if (!(a->d >= b->d || a->d != a->d)) a->d = b->d; }
+        else if (b->i > a->i) a->i = b->i;
+        break;
+    case FJ_OP_ANY: a->i |= b->i; break;
+    case FJ_OP_ALL: a->i &= b->i; break;
+    case FJ_OP_ARGMIN:   /* a precedes b: ties and later NaNs keep a */
+        if (isfloat) { if (a->d == a->d && (b->d < a->d || b->d != b->d)) *a = *b; }
+        else if (b->i < a->i) *a = *b;
+        break;
+    case FJ_OP_ARGMAX:
+        if (isfloat) { if (a->d == a->d && (b->d > a->d || b->d != b->d)) *a = *b; }
+        else if (b->i > a->i) *a = *b;
+        break;
+    }
+}
+
+/* pairwise, in block order; the result is left in p[0] */
+static void fj_fold(fj_partial *p, fj_index n, int op, int isfloat)
+{
+    for (fj_index step = 1; step < n; step *= 2)
+        for (fj_index i = 0; i + step < n; i += 2 * step) fj_combine(&p[i], &p[i + step], op, isfloat);
+}
+
+/* fold the partials of reduction instruction `ins` for segment `seg` into *val and write
+ * the output; returns an error code for empty min/max/arg reductions */
+static int fj_finalize(const fj_ctx *C, const fj_instr *ins, fj_partial *parts, fj_index seg,
+                       fj_partial *val)
+{
+    int op = ins->op, sdt = C->P->regs[ins->a].dtype;
+    int isfloat = fj_red_isfloat(op, sdt);
+    fj_index nb = C->nblk;
+    if (nb == 0) {
+        memset(val, 0, sizeof(*val));
+        switch (op) {
+        case FJ_OP_SUM: break;
+        case FJ_OP_MEAN: val->d = NAN; break;
+        case FJ_OP_PROD: val->d = 1.0; val->i = 1; break;
+        case FJ_OP_ANY: break;
+        case FJ_OP_ALL: val->i = 1; break;
+        default: return FJ_ERR_EMPTY_REDUCE;
+        }
+    } else {
+        fj_fold(parts, nb, op, isfloat);
+        *val = parts[0];
+        if (op == FJ_OP_MEAN) {
+            /* mean in the result dtype: float32 sums round to float32 first, as NumPy */
+            double s = C->P->regs[ins->dst].dtype == FJ_F32 ? (double)(float)val->d : val->d;
+            val->d = s / (double)C->L->seg_len;
+        }
+    }
+    int dt = C->P->regs[ins->dst].dtype;
+    char *out = C->L->acc_out ? C->L->acc_out[ins->dst] : NULL;
+    if (out) {
+        char *dst = out + seg * fj_itemsize[dt];
+        if (op == FJ_OP_ARGMIN || op == FJ_OP_ARGMAX) *(int64_t *)dst = val->idx;
+        else if (op == FJ_OP_MEAN && dt == FJ_F32) *(float *)dst = (float)val->d;
+        else fj_store_scalar(dst, dt, val->d, val->i, isfloat);
+    }
+    return FJ_OK;
+}
+
+/* ---- executing blocks ----------------------------------------------------------------- */
+
+/* the ACC value of register r from its reduction's folded partial */
+static void fj_acc_scalar(const fj_ctx *C, int r, const fj_partial *v, fj_scalar *s)
+{
+    const fj_program *P = C->P;
+    const fj_instr *in = &P->code[C->prod[r]];
+    int dt = P->regs[r].dtype, op = in->op;
+    if (op == FJ_OP_ARGMIN || op == FJ_OP_ARGMAX) fj_store_scalar(s, dt, 0, v->idx, 0);
+    else if (op == FJ_OP_MEAN && dt == FJ_F32) s->f32 = (float)v->d;
+    else fj_store_scalar(s, dt, v->d, v->i, fj_red_isfloat(op, P->regs[in->a].dtype));
+}
+
+/* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
+ * earlier passes, then run the scalar instructions (acc op acc/const, once per segment)
+ * of this and earlier passes in program order. Buffers read elementwise in this pass are
+ * filled to a whole block, the others to one element. */
+static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj_partial *accval)
+{
+    const fj_program *P = C->P;
+    const unsigned char *use = C->pass_use + pass * P->nregs;
+    for (int r = 0; r < P->nregs; r++) {
+        if (P->regs[r].kind != FJ_REG_ACC || C->scalar[C->prod[r]] ||
+            C->ins_pass[C->prod[r]] >= pass)
+            continue;
+        fj_scalar s;
+        fj_acc_scalar(C, r, &accval[C->slot[r]], &s);
+        fj_fill(ts->ptr[r], &s, fj_itemsize[P->regs[r].dtype], (use[r] & 1) ? C->B : 1);
+    }
+    for (int i = 0; i < P->ninstr && C->ins_pass[i] <= pass; i++) {
+        const fj_instr *in = &P->code[i];
+        if (!C->scalar[i]) continue;
+        int err = 0;
+        fj_ew_fn f = in->op == FJ_OP_CAST
+            ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
+            : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
+        f(1, ts->ptr[in->dst], in->a >= 0 ? ts->ptr[in->a] : NULL,
+          in->b >= 0 ? ts->ptr[in->b] : NULL, in->c >= 0 ? ts->ptr[in->c] : NULL, in->imm, &err);
+        if (use[in->dst] & 1)
+            fj_fill(ts->ptr[in->dst], ts->ptr[in->dst], fj_itemsize[P->regs[in->dst].dtype], C->B);
+    }
+}
+
+static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_index b)
+{
+    const fj_program *P = C->P;
+    const fj_launch *L = C->L;
+    fj_index off = b * C->B;
+    fj_index n = L->seg_len - off < C->B ? L->seg_len - off : C->B;
+    fj_index flat = seg * L->seg_len + off;
+    const unsigned char *use = C->pass_use + pass * P->nregs;
+    const int *arrs = C->arr_list + pass * P->nregs;
+    int narr = C->arr_cnt[pass];
+    int err = 0;
+    for (int k = 0; k < narr; k++) {
+        int r = arrs[k];
+        const fj_regplan *rp = &C->rp[r];
+        if (rp->mode == FJ_RP_DIRECT) {
+            ts->ptr[r] = L->ops[P->regs[r].array].data + flat * rp->fstride;
+        } else if (rp->mode == FJ_RP_ND && rp->inner_contig && !(use[r] & 2) &&
+                   flat % L->dims[L->ndim - 1] + n <= L->dims[L->ndim - 1]) {
+            /* the block lies inside one contiguous innermost row (e.g. a bias vector
+             * broadcast over rows): read it in place */
+            ts->ptr[r] = fj_nd_address(L, &L->ops[P->regs[r].array], flat);
+        } else {
+            ts->ptr[r] = ts->own[r];
+            if (use[r] & 1) fj_move(C, r, flat, n, (char *)ts->ptr[r], 1);
+        }
+    }
+    void **ptr = ts->ptr;
+    for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
+        const fj_instr *in = &P->code[i];
+        if (C->efn[i]) {
+            C->efn[i](n, ptr[in->dst], in->a >= 0 ? ptr[in->a] : NULL,
+                      in->b >= 0 ? ptr[in->b] : NULL, in->c >= 0 ? ptr[in->c] : NULL, in->imm,
+                      &err);
+        } else if (C->rfn[i]) {
+            C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
+        }
+    }
+    for (int k = 0; k < narr; k++) {
+        int r = arrs[k];
+        const fj_regplan *rp = &C->rp[r];
+        if ((use[r] & 2) && (rp->mode == FJ_RP_LINEAR || rp->mode == FJ_RP_ND))
+            fj_move(C, r, flat, n, (char *)ts->ptr[r], 0);
+    }
+    if (err) C->err = err;
+}
+
+/* per-thread buffers: one block per register; constants and broadcast operands filled once */
+static size_t fj_tstate_bytes(const fj_ctx *C, int own_partials)
+{
+    size_t per = ((size_t)C->B * 8 + 63) & ~(size_t)63;
+    size_t nparts = own_partials ? (size_t)C->nacc * (size_t)(C->nblk ? C->nblk : 1) : 0;
+    return per * (size_t)C->P->nregs + 64 + 2 * sizeof(void *) * (size_t)C->P->nregs +
+           sizeof(fj_partial) * (nparts + (size_t)C->nacc + 1);
+}
+
+/* per-thread buffers: one block per register; constants and broadcast operands filled
+ * once. Uses `mem` (fj_tstate_bytes long) when given, else the heap (ts->mem). */
+static int fj_tstate_init(const fj_ctx *C, fj_tstate *ts, int own_partials, char *mem)
+{
+    const fj_program *P = C->P;
+    size_t per = ((size_t)C->B * 8 + 63) & ~(size_t)63;
+    size_t nparts = own_partials ? (size_t)C->nacc * (size_t)(C->nblk ? C->nblk : 1) : 0;
+    ts->mem = NULL;
+    if (!mem) {
+        /* reuse this thread's scratch across calls: fresh pages cost page faults */
+        static FJ_THREAD_LOCAL char *tls_buf = NULL;
+        static FJ_THREAD_LOCAL size_t tls_cap = 0;
+        size_t need = fj_tstate_bytes(C, own_partials);
+        if (need > tls_cap) {
+            free(tls_buf);
+            tls_cap = 0;
+            tls_buf = (char *)malloc(need);
+            if (!tls_buf) return FJ_ERR_NOMEM;
+            tls_cap = need;
+        }
+        mem = tls_buf;
+    }
+    char *base = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    char *tail = base + per * (size_t)P->nregs;
+    ts->ptr = (void **)tail;
+    ts->own = ts->ptr + P->nregs;
+    ts->parts = (fj_partial *)(tail + 2 * sizeof(void *) * (size_t)P->nregs);
+    ts->accval = ts->parts + nparts;
+    for (int r = 0; r < P->nregs; r++) {
+        const fj_reg *g = &P->regs[r];
+        ts->ptr[r] = ts->own[r] = base + per * (size_t)r;
+        if (g->kind == FJ_REG_CONST) fj_fill(ts->ptr[r], &g->value, fj_itemsize[g->dtype], C->B);
+        if (g->kind == FJ_REG_ARRAY && C->rp[r].mode == FJ_RP_FIXED)
+            fj_fill(ts->ptr[r], C->L->ops[g->array].data, fj_itemsize[g->dtype], C->B);
+    }
+    return FJ_OK;
+}
+
+static int fj_finish_pass(fj_ctx *C, int pass, fj_index seg, fj_partial *parts, fj_partial *accval)
+{
+    int rc = FJ_OK;
+    for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
+        const fj_instr *in = &C->P->code[i];
+        if (fj_ops[in->op].kind != FJ_KIND_REDUCTION) continue;
+        int s = C->slot[in->dst];
+        int e = fj_finalize(C, in, parts + (fj_index)s * C->nblk, seg, &accval[s]);
+        if (e) rc = e;
+    }
+    return rc;
+}
+
+/* ---- the entry point ------------------------------------------------------------------ */
+
+static int fj_plan(fj_ctx *C, char *buf, size_t cap)
+{
+    const fj_program *P = C->P;
+    const fj_launch *L = C->L;
+    int nr = P->nregs;
+    C->npasses = 1;
+    for (int i = 0; i < P->ninstr; i++) C->npasses += P->code[i].op == FJ_OP_PASS;
+    int ni = P->ninstr;
+    size_t need = sizeof(fj_regplan) * nr + 2 * sizeof(void *) * (size_t)ni +
+                  sizeof(int) * (3 * C->npasses + 2 * nr + ni + (size_t)C->npasses * nr) +
+                  (size_t)C->npasses * nr + (size_t)ni;
+    char *m;
+    C->plan_heap = need + 16 > cap;
+    if (C->plan_heap) {
+        m = (char *)calloc(1, need + 16);
+        if (!m) return FJ_ERR_NOMEM;
+    } else {
+        m = buf;
+        memset(m, 0, need + 16);
+    }
+    C->rp = (fj_regplan *)m;
+    C->efn = (fj_ew_fn *)(m + sizeof(fj_regplan) * nr);
+    C->rfn = (fj_red_fn *)(C->efn + ni);
+    C->pass_lo = (int *)(C->rfn + ni);
+    C->pass_hi = C->pass_lo + C->npasses;
+    C->slot = C->pass_hi + C->npasses;
+    C->prod = C->slot + nr;
+    C->ins_pass = C->prod + nr;
+    C->arr_cnt = C->ins_pass + ni;
+    C->arr_list = C->arr_cnt + C->npasses;
+    C->pass_use = (unsigned char *)(C->arr_list + (size_t)C->npasses * nr);
+    C->scalar = C->pass_use + (size_t)C->npasses * nr;
+    int p = 0;
+    C->pass_lo[0] = 0;
+    for (int i = 0; i < ni; i++) {
+        const fj_instr *in = &P->code[i];
+        C->ins_pass[i] = p;
+        if (in->op == FJ_OP_PASS) { C->pass_hi[p] = i; C->pass_lo[++p] = i + 1; continue; }
+        if (P->regs[in->dst].kind == FJ_REG_ACC) C->prod[in->dst] = i;
+        C->scalar[i] = fj_ops[in->op].kind == FJ_KIND_ELEMENTWISE &&
+                       P->regs[in->dst].kind == FJ_REG_ACC;
+        if (C->scalar[i]) continue;      /* its operands are not block data */
+        if (fj_ops[in->op].kind == FJ_KIND_REDUCTION)
+            C->rfn[i] = C->T->red[in->op][P->regs[in->a].dtype];
+        else
+            C->efn[i] = in->op == FJ_OP_CAST
+                ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
+                : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
+        int na = fj_ops[in->op].nargs;
+        const int src[3] = {in->a, in->b, in->c};
+        for (int k = 0; k < na; k++) C->pass_use[p * nr + src[k]] |= 1;
+        C->pass_use[p * nr + in->dst] |= 2;
+    }
+    C->pass_hi[p] = P->ninstr;
+    C->nacc = 0;
+    for (int r = 0; r < nr; r++) {
+        const fj_reg *g = &P->regs[r];
+        fj_regplan *rp = &C->rp[r];
+        C->slot[r] = g->kind == FJ_REG_ACC ? C->nacc++ : -1;
+        rp->isz = fj_itemsize[g->dtype];
+        rp->mode = FJ_RP_FIXED;
+        for (int q = 0; q < C->npasses; q++) {
+            rp->read |= C->pass_use[q * nr + r] & 1;
+            rp->written |= (C->pass_use[q * nr + r] & 2) != 0;
+        }
+        if (g->kind != FJ_REG_ARRAY) continue;
+        const fj_operand *o = &L->ops[g->array];
+        int linear = 1, zero = 1;
+        for (int d = 0; d < L->ndim; d++) {
+            if (o->strides[d] != 0 && L->dims[d] > 1) zero = 0;
+            if (d + 1 < L->ndim && o->strides[d] != o->strides[d + 1] * L->dims[d + 1] &&
+                L->dims[d] > 1)
+                linear = 0;
+        }
+        rp->fstride = o->strides[L->ndim - 1];
+        if (zero && !rp->written) rp->mode = FJ_RP_FIXED;
+        else if (linear && rp->fstride == rp->isz) rp->mode = FJ_RP_DIRECT;
+        else if (linear) rp->mode = FJ_RP_LINEAR;
+        else rp->mode = FJ_RP_ND;
+        rp->inner_contig = rp->fstride == rp->isz;
+    }
+    for (int q = 0; q < C->npasses; q++) {   /* arrays needing per-block work, per pass */
+        C->arr_cnt[q] = 0;
+        for (int r = 0; r < nr; r++)
+            if (P->regs[r].kind == FJ_REG_ARRAY && C->rp[r].mode != FJ_RP_FIXED &&
+                C->pass_use[q * nr + r])
+                C->arr_list[q * nr + C->arr_cnt[q]++] = r;
+    }
+    return FJ_OK;
+}
+
+static int fj_run(const fj_program *P, const fj_launch *L)
+{
+    fj_ctx C;
+    /* small calls (the per-call overhead matters there) run out of the stack */
+    _Alignas(64) char stack[FJ_STACK_BYTES];
+    size_t plan_cap = FJ_STACK_BYTES / 4;
+    memset(&C, 0, sizeof(C));
+    C.P = P; C.L = L; C.T = &fj_tables[fj_isa_current];
+    int rc = fj_plan(&C, stack, plan_cap);
+    if (rc) return rc;
+#define FJ_FREE_PLAN() do { if (C.plan_heap) free(C.rp); } while (0)
+    /* default block: keep every register's block within ~64 KB (L1/L2) */
+    fj_index B = L->block;
+    if (B <= 0) {
+        B = (FJ_BLOCK_BYTES / (8 * (fj_index)(P->nregs > 0 ? P->nregs : 1))) & ~(fj_index)63;
+        B = B < FJ_BLOCK_MIN ? FJ_BLOCK_MIN : B > FJ_BLOCK_DEFAULT ? FJ_BLOCK_DEFAULT : B;
+    }
+    if (L->seg_len < B) B = L->seg_len > 0 ? L->seg_len : 1;
+    C.B = B;
+    C.nblk = (L->seg_len + B - 1) / B;
+    long cost = 0;
+    for (int i = 0; i < P->ninstr; i++) cost += fj_ops[P->code[i].op].cost;
+    double work = (double)L->nseg * (double)L->seg_len * (double)cost;
+    int nt = L->nthreads > 0 ? L->nthreads : 1;
+    if (!FJ_HAVE_OPENMP || work < fj_par_min_work) nt = 1;
+    if (nt > 1 && fj_adaptive && fj_omp_wtime() < fj_backoff_until) nt = 1;
+    /* many segments: one thread per segment; few long ones: threads share each segment */
+    int by_segment = L->nseg > 1 && !(L->nseg < 2 * nt && C.nblk >= 2 * nt);
+    if (L->nseg == 0) { FJ_FREE_PLAN(); return FJ_OK; }
+
+    if (nt == 1) {
+        /* serial: no OpenMP runtime involved, thread state on the stack when it fits */
+        fj_tstate t;
+        size_t need = fj_tstate_bytes(&C, 1);
+        rc = fj_tstate_init(&C, &t, 1, need <= FJ_STACK_BYTES - plan_cap ? stack + plan_cap : NULL);
+        if (rc) { FJ_FREE_PLAN(); return rc; }
+        for (fj_index s = 0; s < L->nseg && !rc; s++) {
+            for (int p = 0; p < C.npasses; p++) {
+                fj_fill_acc_reads(&C, &t, p, t.accval);
+                for (fj_index b = 0; b < C.nblk; b++) fj_exec_block(&C, &t, p, s, b);
+                int e = fj_finish_pass(&C, p, s, t.parts, t.accval);
+                if (e) { rc = e; break; }
+            }
+        }
+        free(t.mem);
+        FJ_FREE_PLAN();
+        return rc ? rc : C.err;
+    }
+
+    fj_tstate *ts = (fj_tstate *)calloc((size_t)nt, sizeof(fj_tstate));
+    fj_partial *parts = NULL, *accval = NULL;
+    if (!by_segment)
+        parts = (fj_partial *)calloc((size_t)C.nacc * (size_t)(C.nblk ? C.nblk : 1) + C.nacc + 1,
+                                     sizeof(fj_partial));
+    if (!ts || (!by_segment && !parts)) { free(ts); free(parts); FJ_FREE_PLAN(); return FJ_ERR_NOMEM; }
+    if (!by_segment) accval = parts + (size_t)C.nacc * (size_t)(C.nblk ? C.nblk : 1);
+    int alloc_err = 0;
+    double t_start = fj_omp_wtime();
+
+    if (by_segment) {
+        #pragma omp parallel num_threads(nt) if (nt > 1)
+        {
+            fj_tstate *t = &ts[fj_omp_thread_num()];
+            int ok = fj_tstate_init(&C, t, 1, NULL) == FJ_OK;
+            if (!ok) alloc_err = 1;
+            /* dynamic: a core shared with another process must not stall the rest;
+             * results do not depend on which thread runs a segment */
+            #pragma omp for schedule(dynamic, 4)
+            for (fj_index s = 0; s < L->nseg; s++) {
+                if (!ok) continue;
+                double t0 = fj_omp_wtime();
+                t->units++;
+                for (int p = 0; p < C.npasses; p++) {
+                    fj_fill_acc_reads(&C, t, p, t->accval);
+                    for (fj_index b = 0; b < C.nblk; b++) fj_exec_block(&C, t, p, s, b);
+                    int e = fj_finish_pass(&C, p, s, t->parts, t->accval);
+                    if (e) C.err = e;
+                }
+                t->busy += fj_omp_wtime() - t0;
+            }
+        }
+    } else {
+        for (fj_index s = 0; s < L->nseg; s++) {
+            #pragma omp parallel num_threads(nt) if (nt > 1)
+            {
+                fj_tstate *t = &ts[fj_omp_thread_num()];
+                int ok = fj_tstate_init(&C, t, 0, NULL) == FJ_OK;
+                if (!ok) alloc_err = 1;
+                t->parts = parts;
+                for (int p = 0; p < C.npasses; p++) {
+                    if (ok) fj_fill_acc_reads(&C, t, p, accval);
+                    #pragma omp for schedule(dynamic, 2)
+                    for (fj_index b = 0; b < C.nblk; b++)
+                        if (ok) {
+                            double t0 = fj_omp_wtime();
+                            fj_exec_block(&C, t, p, s, b);
+                            t->units++;
+                            t->busy += fj_omp_wtime() - t0;
+                        }
+                    #pragma omp single
+                    {
+                        int e = fj_finish_pass(&C, p, s, parts, accval);
+                        if (e) C.err = e;
+                    }
+                }
+                free(t->mem);
+                t->mem = NULL;
+            }
+        }
+    }
+    fj_index total = 0;
+    double elapsed = fj_omp_wtime() - t_start;
+    for (int i = 0; i < nt; i++) { free(ts[i].mem); total += ts[i].units; }
+    /* the threads did not pay off when the call took about as long as the calling
+     * thread alone would have needed, and it mostly waited */
+    if (fj_adaptive && ts[0].units > 0) {
+        double serial_estimate = ts[0].busy / (double)ts[0].units * (double)total;
+        if (elapsed > 0.9 * serial_estimate && elapsed - ts[0].busy > FJ_BACKOFF_MIN_WAIT_S)
+            fj_backoff_until = fj_omp_wtime() + FJ_BACKOFF_S;
+    }
+    free(ts);
+    free(parts);
+    FJ_FREE_PLAN();
+#undef FJ_FREE_PLAN
+    if (alloc_err) return FJ_ERR_NOMEM;
+    return C.err;
+}
+
+static int fj_max_threads(void) { return fj_omp_max_threads(); }
+
+#endif /* FRAMEJIT_KERNELS_H */

@@ -1,0 +1,286 @@
+"""Replacement code at an allowed graph break: prefix, modes, the break, the resume.
+
+For a break at inline depth k (frames F0 .. Fk, outermost first) two code objects are
+generated:
+
+- the *replacement* ``R`` (taking F0's argument slots, like every cache entry): runs the
+  graph so far and replays the side effects (codegen.emit_prefix), re-enters the mode
+  entries that F0..Fk had pushed (``modeops.enter``), then calls ``run_k`` and returns
+  its result. When mode entries were pushed, an exception leaving ``run_k`` first pops
+  what is left of them (``modeops.unwind``) — also when a later segment raises while it
+  is compiled (SEMANTICS.md §3: errors come before the code they concern).
+- the *break runner* ``run_k``: a copy of Fk's original code (never traced: the runtime
+  marks it SKIP) whose prologue pushes Fk's value stack and jumps to the breaking
+  instruction, so it runs in plain Python *inside Fk's own exception-table ranges*:
+  an exception it raises reaches Fk's ``except``/``finally``/``with`` handlers exactly
+  as in plain Python (the handler then runs in plain Python). Each continuation of the
+  instruction (fall-through, jump target) is redirected to a stub placed outside every
+  range, which calls the resume chain for that target (trace/resume.py) and returns its
+  result. For k >= 1, every RETURN_VALUE of the copy (Fk returning through a handler
+  path) becomes a stub that continues the outer frames with the returned value.
+
+The resume chain is built in ``R`` (``MAKE_FUNCTION`` over F0's cells) and passed to
+``run_k`` with the outer frames' live values, which the stubs forward. The outer frames
+never have a handler around their pending call (``Tracer._resume_obstacle``), so an
+exception escaping Fk is the caller's business, as in plain Python.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..bytecode import compat
+from ..bytecode.analysis import live_locals, stack_effect
+from ..bytecode.assemble import assemble
+from ..bytecode.instructions import ExceptionEntry, Instruction, decode
+from . import modeops
+from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
+from .result import RNull
+from .resume import (Level, Out, cell_names, code_flags, copy_body, emit_entry, emit_layout,
+                     enter_range, resume_code)
+
+_CALL_PREFIX = ("PRECALL", "KW_NAMES")
+
+
+def layout_of(stack) -> tuple:
+    return tuple(type(r) is RNull for r in stack)
+
+
+def _values(stack) -> list:
+    return [r for r in stack if type(r) is not RNull]
+
+
+def _after_index(fs):
+    return decode(fs.code).by_offset[fs.offset].index + 1
+
+
+def _outer_level(fs, inner, lineno_inst):
+    """Level of an outer frame paused in its pending call (resumes right after it, or
+    at ``resume_at`` when paused in a resume chain's prologue)."""
+    target = fs.resume_at
+    if target < 0:
+        target = decode(fs.code).instructions[_after_index(fs)].offset
+    return Level(fs.code, target, layout_of(fs.stack), tuple(n for n, _ in fs.locals),
+                 len(fs.mode_specs) + fs.extra_pops, inner, lineno_inst.lineno or 0)
+
+
+def _entry(insts, b):
+    """Where the break runner enters: the breaking instruction, or the KW_NAMES/PRECALL
+    that CPython 3.11 runs before a CALL (KW_NAMES state is not on the value stack)."""
+    i = b.index
+    while i > 0 and insts[i - 1].opname in _CALL_PREFIX and b.opname == "CALL":
+        i -= 1
+    return insts[i]
+
+
+class Target:
+    """One continuation of the breaking instruction: where, and the stack there."""
+
+    def __init__(self, inst, jump, layout, local_names):
+        self.inst = inst
+        self.jump = jump          # reached by the instruction's jump (else fall-through)
+        self.layout = layout
+        self.local_names = local_names
+
+
+def targets_of(fs):
+    """Continuations of the innermost frame's breaking instruction."""
+    decoded = decode(fs.code)
+    insts = decoded.instructions
+    b = decoded.by_offset[fs.offset]
+    entry = _entry(insts, b)
+    before = layout_of(fs.stack)
+    live = live_locals(insts)
+    bound = [n for n, _ in fs.locals]
+    out = []
+    succ = []
+    if b.opcode not in compat.TERMINATORS and b.index + 1 < len(insts):
+        succ.append((insts[b.index + 1], False))
+    if b.target is not None:
+        succ.append((b.target, True))
+    for inst, jump in succ:
+        depth = len(before) + sum(stack_effect(i, False) for i in insts[entry.index:b.index])
+        depth += stack_effect(b, jump)
+        layout = tuple(p < len(before) and before[p] and p < depth - 1 for p in range(depth))
+        out.append(Target(inst, jump, layout,
+                          tuple(n for n in bound if n in live[inst.index])))
+    return b, entry, out
+
+
+def _chain(frames, innermost):
+    level = innermost
+    for fs in reversed(frames):
+        level = _outer_level(fs, level, decode(fs.code).by_offset[fs.offset])
+    return level
+
+
+def _outer_args(frames) -> list:
+    """Recons of the outer frames' arguments to the chain, flat (resume.py order)."""
+    out = []
+    for i, fs in enumerate(frames):
+        if i:
+            out += list(fs.cell_objs)
+        out += [r for _, r in fs.locals] + _values(fs.stack)
+    return out
+
+
+# ---------------------------------------------------------------- the break runner
+
+_RUNNERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_SKIP: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def is_runner(code) -> bool:
+    """Break runners must never be traced (the runtime marks them SKIP)."""
+    return code in _SKIP
+
+
+def runner_code(fs, n_outer, nested):
+    b, entry, targets = targets_of(fs)
+    key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested)
+    per_code = _RUNNERS.setdefault(fs.code, {})
+    hit = per_code.get(key)
+    if hit is None:
+        hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested)
+        _SKIP.add(hit)
+    return hit, targets
+
+
+def _build_runner(fs, b, entry, targets, n_outer, nested):
+    code = fs.code
+    insts, table, by_offset = copy_body(code)
+    b, entry = by_offset[b.offset], by_offset[entry.offset]
+    layout = layout_of(fs.stack)
+    outer = [f"__fj_o{i}" for i in range(n_outer)]
+    conts = [f"__fj_k{t}" for t in range(len(targets))]
+    args = [n for n, _ in fs.locals] + [f"__fj_s{p}" for p, n in enumerate(layout) if not n]
+    args += outer + conts + (["__fj_kret"] if nested else [])
+    pro = Out(fs.lineno)
+    emit_entry(pro, code)
+    emit_layout(pro, layout)
+    table = enter_range(pro, entry, table)
+    stubs = []
+    body = list(insts)
+    for t, target in enumerate(targets):
+        stub = Out(fs.lineno)
+        for p in reversed(range(len(target.layout))):
+            stub.op("STORE_FAST", f"__fj_r{p}")   # NULL-safe: only values are reloaded
+        stub.emit(compat.emit_push_null())
+        stub.op("LOAD_FAST", conts[t])
+        for name in outer:
+            stub.op("LOAD_FAST", name)
+        cells = cell_names(code) if nested else ()
+        for name in cells:
+            stub.op("LOAD_CLOSURE", name)
+        own = list(target.local_names)
+        own += [f"__fj_r{p}" for p, n in enumerate(target.layout) if not n]
+        for name in own:
+            stub.op("LOAD_FAST", name)
+        stub.call(len(outer) + len(cells) + len(own))
+        stub.op("RETURN_VALUE")
+        stubs.append(stub.insts)
+        if target.jump:
+            b.target = stub.insts[0]
+            b.opname = b.opname.replace("BACKWARD", "FORWARD")
+            b.opcode = compat.opcode_of(b.opname)
+        else:
+            body.insert(body.index(b) + 1, Instruction("JUMP_FORWARD", lineno=b.lineno,
+                                                       target=stub.insts[0]))
+    if nested:
+        for inst in [i for i in body if i.opname == "RETURN_VALUE"]:
+            stub = Out(inst.lineno)
+            stub.op("STORE_FAST", "__fj_ret")
+            stub.emit(compat.emit_push_null())
+            stub.op("LOAD_FAST", "__fj_kret")
+            for name in outer + ["__fj_ret"]:
+                stub.op("LOAD_FAST", name)
+            stub.call(len(outer) + 1)
+            stub.op("RETURN_VALUE")
+            stubs.append(stub.insts)
+            inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
+            inst.target = stub.insts[0]
+    flat = pro.insts + body + [i for s in stubs for i in s]
+    return assemble(flat, table, like=code, argcount=len(args), posonlyargcount=0,
+                    kwonlyargcount=0, argnames=args, cellvars=[],
+                    freevars=list(cell_names(code)), flags=code_flags(code),
+                    keep_exception_depths=True)
+
+
+# ---------------------------------------------------------------- the replacement
+
+
+def break_code(result, compiled_graph):
+    """``(replacement code, runner code)`` for a resumable break (see module docstring)."""
+    bp = result.break_at
+    frames = bp.frames
+    inner = frames[-1]
+    outer_frames = frames[:-1]
+    nested = bool(outer_frames)
+    outer_recons = _outer_args(outer_frames)
+    runner, targets = runner_code(inner, len(outer_recons), nested)
+    code = result.code
+    e = Emitter(result, code.co_firstlineno)
+    e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
+    e.emit(compat.emit_resume())
+    specs = [s for fs in frames for s in fs.mode_specs]
+    recons = list(outer_recons) + list(inner.cell_objs) + list(frames[0].cell_objs)
+    recons += [r for _, r in inner.locals] + list(inner.stack)
+    recons += [s.ctx for s in specs if s.ctx is not None]
+    emit_prefix(e, result, compiled_graph, recons)
+    e.lineno = frames[0].lineno or e.lineno
+    if specs:
+        e.emit(compat.emit_push_null())
+        e.op("LOAD_CONST", modeops.enter)
+        for s in specs:
+            e.load(s.ctx) if s.ctx is not None else e.op("LOAD_CONST", (s.kind, s.flag,
+                                                                        s.payload))
+        e.op("BUILD_TUPLE", len(specs))
+        e.emit(compat.emit_call(1))
+        e.op("STORE_FAST", "__fj_modes")
+    start = len(e.out)
+    e.emit(compat.emit_push_null())
+    _emit_closure_fn(e, runner, inner.cell_objs)
+    args = [r for _, r in inner.locals] + _values(inner.stack) + outer_recons
+    for r in args:
+        e.load(r)
+    level_k = [Level(inner.code, t.inst.offset, t.layout, t.local_names, 0, None,
+                     t.inst.lineno or 0) for t in targets]
+    chains = [_chain(outer_frames, lv) for lv in level_k]
+    if nested:
+        last = outer_frames[-1]
+        ret = _outer_level(last, None, decode(last.code).by_offset[last.offset])
+        ret = Level(ret.code, ret.target, ret.layout + (False,), ret.local_names, ret.pops,
+                    None, ret.lineno)
+        chains.append(_chain(outer_frames[:-1], ret))
+    for chain in chains:
+        _emit_closure_fn(e, resume_code(chain), frames[0].cell_objs)
+    e.emit(compat.emit_call(len(args) + len(chains)))
+    end = len(e.out) - 1
+    e.emit(compat.emit_return_value())
+    table = []
+    if specs:
+        handler = len(e.out)
+        e.emit(compat.emit_push_null())
+        e.op("LOAD_CONST", modeops.unwind)
+        e.op("LOAD_FAST", "__fj_modes")
+        e.emit(compat.emit_call(1))
+        e.op("POP_TOP")
+        e.op("RERAISE", 0)
+        table.append(ExceptionEntry(e.out[start], e.out[end], e.out[handler], 0, False))
+    names = slot_names(code)
+    new = assemble(e.out, table, like=code, argcount=len(names), posonlyargcount=0,
+                   kwonlyargcount=0, argnames=names, cellvars=[],
+                   freevars=list(code.co_freevars), flags=CO_OPTIMIZED | CO_NEWLOCALS,
+                   keep_exception_depths=True)
+    return new, runner
+
+
+def _emit_closure_fn(e, code_const, cell_recons):
+    for r in cell_recons:
+        e.load(r)
+    if cell_recons:
+        e.op("BUILD_TUPLE", len(cell_recons))
+    e.op("LOAD_CONST", code_const)
+    e.op("MAKE_FUNCTION", 0x08 if cell_recons else 0)
+
+
+__all__ = ["break_code", "is_runner", "targets_of"]

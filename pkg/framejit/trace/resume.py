@@ -1,0 +1,237 @@
+"""Resume functions: continue frames of the ORIGINAL code after a graph break.
+
+A resume function is generated from a ``Level`` chain (outermost frame first). For one
+level it is a copy of the level's original code object — every instruction, the
+exception table and the line table, so ``with``/``try`` blocks, loops and tracebacks
+behave as in the user's function — preceded by a prologue that
+
+1. pushes the frame's value stack as it was at the resume point (``layout``: a NULL or
+   the next stack argument, bottom first; NULLs are never passed as arguments);
+2. for an outer level, builds the callee level's resume function (``MAKE_FUNCTION`` over
+   its code, with the callee's cells as closure), calls it with the callee's arguments
+   and pushes the result — that is the return value of the call the frame was paused
+   in; then pops the mode entries of the decorated callee (``modeops.pop_mode``);
+3. jumps to the instruction to continue at.
+
+Arguments, in order: the live locals bound at the break (under their own names), the
+non-NULL stack values (``__fj_s<i>``), then for an outer level the callee's cell objects
+(``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
+Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
+the original code, so cells keep their identity across the break.
+
+Invariants: resume functions are generated from the original code only (a Level names
+original code objects and offsets), cached per Level chain (converging paths and loop
+iterations share one code object), keep the user's filename, name and line numbers (so
+the hook traces them like user code and tracebacks point at user lines), and are
+assembled through bytecode/assemble.py (stack depth and exception table by the
+``bytecode`` library). Because the outer levels call the inner ones in their prologue,
+the frame hook traces one chain and inlines every level: the work after a break at
+depth k is one graph, and no outer frame is traced again per level.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+from ..bytecode import compat
+from ..bytecode.assemble import assemble
+from ..bytecode.instructions import ExceptionEntry, Instruction, copy_instructions, decode
+
+CO_OPTIMIZED, CO_NEWLOCALS = 0x01, 0x02
+CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
+_ENTRY_ONLY = ("MAKE_CELL", "COPY_FREE_VARS", "RESUME")
+
+
+@dataclass(frozen=True)
+class Level:
+    """How one frame resumes: at ``target`` (an offset of ``code``) with ``layout``
+    pushed (True = NULL), ``local_names`` passed by name, after calling ``inner``
+    (pushing its result) and popping ``pops`` decorator mode entries."""
+    code: object
+    target: int
+    layout: tuple
+    local_names: tuple
+    pops: int = 0
+    inner: "Level | None" = None
+    lineno: int = 0
+
+    @property
+    def cells(self) -> tuple:
+        return cell_names(self.code)
+
+    def own_args(self) -> list:
+        return list(self.local_names) + stack_arg_names(self.layout)
+
+    def nargs(self) -> int:
+        n = len(self.local_names) + self.layout.count(False)
+        if self.inner is not None:
+            n += len(self.inner.cells) + self.inner.nargs()
+        return n
+
+
+def cell_names(code) -> tuple:
+    return tuple(code.co_freevars) + tuple(code.co_cellvars)
+
+
+def stack_arg_names(layout, prefix="__fj_s") -> list:
+    return [f"{prefix}{p}" for p, is_null in enumerate(layout) if not is_null]
+
+
+def code_flags(code) -> int:
+    return (code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS)) | CO_OPTIMIZED | CO_NEWLOCALS
+
+
+def make_nop(inst):
+    inst.opname, inst.opcode, inst.argval, inst.arg = "NOP", compat.opcode_of("NOP"), None, None
+
+
+def copy_body(code):
+    """A fresh copy of ``code``'s instructions and exception table; the frame-entry
+    instructions (MAKE_CELL, COPY_FREE_VARS, RESUME) become NOPs (prologues own them)."""
+    insts, table = copy_instructions(decode(code))
+    for inst in insts:
+        if inst.opname in _ENTRY_ONLY:
+            make_nop(inst)
+    return insts, table, {i.offset: i for i in insts}
+
+
+class Out:
+    """An instruction list under construction, every instruction at one line."""
+
+    def __init__(self, lineno):
+        self.insts = []
+        self.lineno = lineno
+
+    def op(self, opname, argval=None, target=None):
+        inst = Instruction(opname, argval, lineno=self.lineno, target=target)
+        self.insts.append(inst)
+        return inst
+
+    def emit(self, pairs):
+        for opname, argval in pairs:
+            self.op(opname, argval)
+
+    def call(self, nargs):
+        self.emit(compat.emit_call(nargs))
+        return self.insts[-1]
+
+
+def emit_entry(out, code):
+    out.emit(compat.emit_copy_free_vars(len(cell_names(code))))
+    out.emit(compat.emit_resume())
+
+
+def emit_layout(out, layout, prefix="__fj_s"):
+    for p, is_null in enumerate(layout):
+        if is_null:
+            out.emit(compat.emit_push_null())
+        else:
+            out.op("LOAD_FAST", f"{prefix}{p}")
+
+
+def emit_make_function(out, code_const, cell_loads):
+    """``cell_loads``: instruction pairs loading each cell object, in closure order."""
+    for pairs in cell_loads:
+        out.emit(pairs)
+    if cell_loads:
+        out.op("BUILD_TUPLE", len(cell_loads))
+    out.op("LOAD_CONST", code_const)
+    out.op("MAKE_FUNCTION", 0x08 if cell_loads else 0)
+
+
+def emit_pop_modes(out, count):
+    from .modeops import pop_mode
+    for _ in range(count):
+        out.emit(compat.emit_push_null())
+        out.op("LOAD_CONST", pop_mode)
+        out.call(0)
+        out.op("POP_TOP")
+
+
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def resume_code(level: Level):
+    """The (cached) resume function code object for ``level``."""
+    per_code = _CACHE.setdefault(level.code, {})
+    hit = per_code.get(level)
+    if hit is None:
+        hit = per_code[level] = _build(level)
+    return hit
+
+
+def _build(level: Level):
+    code = level.code
+    insts, table, by_offset = copy_body(code)
+    out = Out(level.lineno or code.co_firstlineno)
+    emit_entry(out, code)
+    emit_layout(out, level.layout)
+    args = level.own_args()
+    inner = level.inner
+    if inner is not None:
+        cells = [f"__fj_c{i}" for i in range(len(inner.cells))]
+        inner_args = [f"__fj_a{i}" for i in range(inner.nargs())]
+        args += cells + inner_args
+        out.emit(compat.emit_push_null())
+        emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells])
+        for name in inner_args:
+            out.op("LOAD_FAST", name)
+        out.call(len(inner_args))
+    inner_call = len(out.insts) - 1 if inner is not None else None
+    emit_pop_modes(out, level.pops)
+    table = enter_range(out, by_offset[level.target], table)
+    new = assemble(out.insts + insts, table, like=code, argcount=len(args),
+                   posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
+                   freevars=list(cell_names(code)), flags=code_flags(code),
+                   keep_exception_depths=True)
+    _record_origins(new, level, len(out.insts), inner_call)
+    return new
+
+
+# ---------------------------------------------------------------- back to the original
+
+#: resume code -> (original code, {offset in resume code: Origin})
+_ORIGINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an instruction of a resume function comes from. ``after``: False for a copy
+    of the original instruction at ``offset``; True for the prologue's call of the
+    callee level, meaning "resume at ``offset`` with the call's result pushed, after
+    ``pops`` mode pops" (a break deeper in the chain pauses the frame there)."""
+    offset: int
+    after: bool = False
+    pops: int = 0
+
+
+def _record_origins(new, level, n_prologue, inner_call):
+    orig = decode(level.code).instructions
+    got = decode(new).instructions
+    if len(got) != n_prologue + len(orig):
+        return  # unexpected shape: breaks in this code are not resumable (origin None)
+    mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
+    if inner_call is not None:
+        mapping[got[inner_call].offset] = Origin(level.target, True, level.pops)
+    _ORIGINS[new] = (level.code, mapping)
+
+
+def origin(code, offset):
+    """``(original code, Origin)`` of ``offset`` in ``code`` (a resume function or an
+    original code object); Origin None when the instruction has no original."""
+    hit = _ORIGINS.get(code)
+    if hit is None:
+        return code, Origin(offset)
+    return hit[0], hit[1].get(offset)
+
+
+def enter_range(out, target, table) -> list:
+    """Emit the prologue's jump to ``target``; when ``target`` lies in a ``try`` range,
+    the jump is covered by a copy of that range's entry (it cannot raise), so that the
+    ``bytecode`` library's flow analysis enters the range at the pushed stack depth and
+    sizes the handler's stack from there. Returns the extended table."""
+    jump = out.op("JUMP_FORWARD", target=target)
+    entry = target.handler
+    if entry is None:
+        return list(table)
+    return [ExceptionEntry(jump, jump, entry.target, entry.depth, entry.lasti), *table]

@@ -1,0 +1,710 @@
+"""Binding of framejit's fused kernel library (include/framejit/kernels.h) to NumPy.
+
+A `Program` is built once from plain data (registers and instructions, opcodes from
+ops.def through `OPCODES`) and validated completely; calling it binds NumPy arrays to its
+operands, checks dtypes, shapes, writability and alignment, broadcasts and coalesces the
+iteration space, copies any input that overlaps an output, then runs the C interpreter
+with the GIL released. Errors are Python exceptions (TypeError for dtypes, ValueError for
+shapes, programs and NumPy's own run-time errors); nothing here can crash the process on
+bad input. The program format is documented in `Program.__init__`.
+Invariant: after construction a Program never changes, so one Program may run on many
+threads at once (every call allocates its own launch state).
+"""
+cimport numpy as cnp
+from cpython.mem cimport PyMem_Malloc, PyMem_Free
+from libc.stdint cimport int64_t, uint8_t, int32_t, uintptr_t
+from libc.string cimport memset
+
+from kernels cimport *
+
+import numpy as np
+
+cnp.import_array()
+fj_init_tables()
+
+# ---- tables exported at import --------------------------------------------------------
+
+cdef dict _KIND_NAMES = {FJ_KIND_CONTROL: "control", FJ_KIND_ELEMENTWISE: "elementwise",
+                         FJ_KIND_REDUCTION: "reduction"}
+cdef dict _SIG_NAMES = {FJ_SIG_NONE: "none", FJ_SIG_SAME: "same", FJ_SIG_CMP: "cmp",
+                        FJ_SIG_WHERE: "where", FJ_SIG_CAST: "cast", FJ_SIG_ARG: "arg"}
+
+
+def _make_opcodes():
+    cdef int i
+    codes, info = {}, {}
+    for i in range(FJ_NOPS):
+        name = fj_ops[i].name.decode()
+        codes[name] = i
+        info[name] = (i, fj_ops[i].nargs, _KIND_NAMES[fj_ops[i].kind],
+                      _SIG_NAMES[fj_ops[i].sig], fj_ops[i].cost)
+    return codes, info
+
+
+OPCODES, OPINFO = _make_opcodes()
+"""OPCODES: op name -> kernel opcode. OPINFO: op name -> (opcode, nargs, kind, sig, cost)."""
+OPNAMES = {v: k for k, v in OPCODES.items()}
+
+DTYPES = {"float64": FJ_F64, "float32": FJ_F32, "int64": FJ_I64, "int32": FJ_I32,
+          "bool": FJ_BOOL}
+DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+HAVE_OPENMP = bool(FJ_HAVE_OPENMP)
+BLOCK_DEFAULT = FJ_BLOCK_DEFAULT
+REDUCE_MODES = {None: FJ_REDUCE_NONE, "all": FJ_REDUCE_ALL, "last": FJ_REDUCE_LAST}
+
+# NumPy type number -> kernel dtype (int64 is both 'l' and 'q' on LP64)
+cdef int _typenum_to_dt[64]
+for _i in range(64):
+    _typenum_to_dt[_i] = -1
+for _ch, _dt in (("d", FJ_F64), ("f", FJ_F32), ("l", FJ_I64), ("q", FJ_I64), ("i", FJ_I32),
+                 ("?", FJ_BOOL)):
+    _d = np.dtype(_ch)
+    if _d.itemsize == (8 if _dt in (FJ_F64, FJ_I64) else 4 if _dt != FJ_BOOL else 1):
+        _typenum_to_dt[_d.num] = _dt
+
+
+def max_threads():
+    """Threads OpenMP would use by default (respects OMP_NUM_THREADS); 1 without OpenMP."""
+    return fj_max_threads()
+
+
+def parallel_threshold(value=None):
+    """Work (elements x op cost) below which a call runs on one thread; with `value`,
+    set it (tests use 0 to force threads on tiny inputs). Returns the previous value."""
+    global fj_par_min_work
+    prev = fj_par_min_work
+    if value is not None:
+        if value < 0:
+            raise ValueError("threshold must be >= 0")
+        fj_par_min_work = float(value)
+    return prev
+
+
+def adaptive_threads(flag=None):
+    """Whether calls fall back to one thread for a moment after a run in which the other
+    threads could not get a core (shared machines); with `flag`, set it. Results never
+    depend on the thread count. Returns the previous setting."""
+    global fj_adaptive
+    prev = bool(fj_adaptive)
+    if flag is not None:
+        fj_adaptive = 1 if flag else 0
+    return prev
+
+
+def isa():
+    """Name of the instruction-set variant of the kernels in use."""
+    return fj_isa_names[fj_isa_current].decode()
+
+
+def supported_isas():
+    """Variants this CPU can run, from baseline up."""
+    return [fj_isa_names[i].decode() for i in range(fj_isa_supported + 1)]
+
+
+def set_isa(name):
+    """Switch kernel variant (for tests and benchmarks); returns the previous name."""
+    names = [fj_isa_names[i].decode() for i in range(FJ_NISA)]
+    if name not in names:
+        raise ValueError(f"unknown ISA {name!r}; known: {names}")
+    prev = isa()
+    if fj_set_isa(names.index(name)) != 0:
+        raise ValueError(f"this CPU does not support ISA {name!r}; supported: {supported_isas()}")
+    return prev
+
+
+cdef int _dtype_code(object dt) except -2:
+    if isinstance(dt, int) and 0 <= dt < FJ_NDTYPES:
+        return dt
+    try:
+        name = np.dtype(dt).name
+    except TypeError:
+        raise TypeError(f"not a dtype: {dt!r}") from None
+    if name not in DTYPES:
+        raise TypeError(f"unsupported kernel dtype {name!r}; supported: {sorted(DTYPES)}")
+    return DTYPES[name]
+
+
+cdef int _opcode(object op) except -1:
+    if isinstance(op, str):
+        if op not in OPCODES:
+            raise ValueError(f"unknown kernel op {op!r}")
+        return OPCODES[op]
+    if isinstance(op, int) and 0 <= op < FJ_NOPS:
+        return op
+    raise ValueError(f"bad opcode {op!r}")
+
+
+_REG_KINDS = {"array": FJ_REG_ARRAY, "const": FJ_REG_CONST, "temp": FJ_REG_TEMP,
+              "acc": FJ_REG_ACC}
+
+
+cdef class Program:
+    """A validated fused-kernel program.
+
+    Program(regs, code, reduce=None)
+
+    regs: a sequence, register id = position:
+        ("array", k, dtype)      operand k of the call (an ndarray of exactly that dtype),
+                                 broadcast to the iteration shape when read; written
+                                 operands must have the iteration shape itself
+        ("const", value, dtype)  a scalar constant
+        ("temp", dtype)          a block temporary, valid within one pass only
+        ("acc", dtype[, k])      one reduction result per segment (the whole iteration
+                                 space for reduce="all", each row for reduce="last");
+                                 readable as a broadcast scalar by later passes; with k,
+                                 stored into operand k (shape () / size 1 for "all",
+                                 shape[:-1] for "last")
+    code: a sequence of instructions (op, dst, *srcs), op a name or id from OPCODES:
+        elementwise ops   (op, dst, a[, b[, c]]), dst an array or temp register
+        ("astype", dst, src)      conversion between any two dtypes (to bool: != 0)
+        ("powi", dst, src, k)     src ** k for a Python int k by repeated squaring
+                                  (k=3 computes (x*x)*x); k < 0 gives 1/x**|k|, floats only
+        ("where", dst, cond, a, b) cond a bool register
+        reductions        (op, acc, src): sum prod min max mean any all argmin argmax;
+                                  dst dtype = src dtype (argmin/argmax: int64;
+                                  any/all: bool in and out)
+        scalar ops        (op, acc, a[, b, c]) an elementwise op whose dst is an acc and
+                                  whose sources are accs/consts runs once per segment
+                                  (e.g. sqrt(var + eps) in layer norm); readable after it
+        ("pass",)                 ends a pass: the next pass runs over every block of
+                                  the segment again and may read the accs made before
+    Dtype rules (the lowering inserts "astype" for NumPy's promotion): 'same' ops take and
+    give one dtype; comparisons take one dtype and give bool; where takes a bool
+    condition. Which (op, dtype) pairs exist is in `supported(op, dtype)`.
+    reduce: None (elementwise only), "all" (reduce over every element) or "last"
+    (reduce each row over the last axis).
+    """
+    cdef fj_reg *regs
+    cdef fj_instr *code
+    cdef fj_program prog
+    cdef int nregs, ninstr, noperands, nwritten_ops
+    cdef int *operand_reg          # operand index -> register id, -1 if unused
+    cdef uint8_t *operand_written  # operand index -> 1 when the program writes it
+    cdef readonly object reduce
+    cdef readonly tuple reg_spec, code_spec
+
+    def __cinit__(self):
+        self.regs = NULL
+        self.code = NULL
+        self.operand_reg = NULL
+        self.operand_written = NULL
+
+    def __dealloc__(self):
+        PyMem_Free(self.regs)
+        PyMem_Free(self.code)
+        PyMem_Free(self.operand_reg)
+        PyMem_Free(self.operand_written)
+
+    def __init__(self, regs, code, reduce=None):
+        if reduce not in REDUCE_MODES:
+            raise ValueError(f"reduce must be None, 'all' or 'last', not {reduce!r}")
+        self.reduce = reduce
+        self.reg_spec = tuple(tuple(r) for r in regs)
+        self.code_spec = tuple(tuple(i) for i in code)
+        self.nregs = len(self.reg_spec)
+        self.ninstr = len(self.code_spec)
+        self.regs = <fj_reg *>PyMem_Malloc(sizeof(fj_reg) * max(self.nregs, 1))
+        self.code = <fj_instr *>PyMem_Malloc(sizeof(fj_instr) * max(self.ninstr, 1))
+        if self.regs == NULL or self.code == NULL:
+            raise MemoryError()
+        self._build_regs()
+        self._build_code()
+        self._check_dataflow()
+        self.prog.nregs = self.nregs
+        self.prog.regs = self.regs
+        self.prog.ninstr = self.ninstr
+        self.prog.code = self.code
+        self.prog.reduce = REDUCE_MODES[reduce]
+
+    cdef _build_regs(self):
+        cdef int r, k
+        cdef fj_reg *g
+        operands = {}
+        for r, spec in enumerate(self.reg_spec):
+            g = &self.regs[r]
+            memset(g, 0, sizeof(fj_reg))
+            if not spec or spec[0] not in _REG_KINDS:
+                raise ValueError(f"register {r}: kind must be one of {sorted(_REG_KINDS)}, got {spec!r}")
+            g.kind = _REG_KINDS[spec[0]]
+            g.array = -1
+            if g.kind == FJ_REG_ARRAY:
+                if len(spec) != 3:
+                    raise ValueError(f"register {r}: expected ('array', index, dtype)")
+                k = _operand_index(spec[1], r)
+                g.array = k
+                g.dtype = _dtype_code(spec[2])
+            elif g.kind == FJ_REG_CONST:
+                if len(spec) != 3:
+                    raise ValueError(f"register {r}: expected ('const', value, dtype)")
+                g.dtype = _dtype_code(spec[2])
+                _set_scalar(g, spec[1])
+            elif g.kind == FJ_REG_TEMP:
+                if len(spec) != 2:
+                    raise ValueError(f"register {r}: expected ('temp', dtype)")
+                g.dtype = _dtype_code(spec[1])
+            else:
+                if len(spec) not in (2, 3):
+                    raise ValueError(f"register {r}: expected ('acc', dtype[, index])")
+                if self.reduce is None:
+                    raise ValueError(f"register {r}: acc registers need reduce='all' or 'last'")
+                g.dtype = _dtype_code(spec[1])
+                if len(spec) == 3 and spec[2] is not None:
+                    g.array = _operand_index(spec[2], r)
+            if g.array >= 0:
+                if g.array in operands:
+                    raise ValueError(f"operand {g.array} is bound to registers {operands[g.array]} and {r}")
+                operands[g.array] = r
+        self.noperands = max(operands) + 1 if operands else 0
+        self.operand_reg = <int *>PyMem_Malloc(sizeof(int) * max(self.noperands, 1))
+        self.operand_written = <uint8_t *>PyMem_Malloc(max(self.noperands, 1))
+        if self.operand_reg == NULL or self.operand_written == NULL:
+            raise MemoryError()
+        for k in range(self.noperands):
+            self.operand_reg[k] = operands.get(k, -1)
+            self.operand_written[k] = 0
+        for k, r in operands.items():
+            if self.regs[r].kind == FJ_REG_ACC:
+                self.operand_written[k] = 1
+
+    cdef _build_code(self):
+        cdef int i, op, nargs, r
+        cdef fj_instr *ins
+        for i, spec in enumerate(self.code_spec):
+            ins = &self.code[i]
+            memset(ins, 0, sizeof(fj_instr))
+            ins.dst = ins.a = ins.b = ins.c = -1
+            if not spec:
+                raise ValueError(f"instruction {i}: empty")
+            op = _opcode(spec[0])
+            ins.op = op
+            nargs = fj_ops[op].nargs
+            where = f"instruction {i} {spec!r}"
+            if op == FJ_OP_PASS:
+                if len(spec) != 1:
+                    raise ValueError(f"{where}: 'pass' takes no operands")
+                continue
+            nimm = 1 if op == FJ_OP_POWI else 0
+            if len(spec) != 2 + nargs + nimm:
+                raise ValueError(f"{where}: {OPNAMES[op]} takes dst + {nargs} source(s)"
+                                 + (" + an int exponent" if nimm else ""))
+            regs = [self._reg_id(x, where) for x in spec[1:2 + nargs]]
+            ins.dst = regs[0]
+            if nargs > 0: ins.a = regs[1]
+            if nargs > 1: ins.b = regs[2]
+            if nargs > 2: ins.c = regs[3]
+            if nimm:
+                k = spec[len(spec) - 1]
+                if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+                    raise ValueError(f"{where}: powi exponent must be an int")
+                if not -(1 << 62) < int(k) < (1 << 62):
+                    raise ValueError(f"{where}: powi exponent out of range")
+                ins.imm = int(k)
+            self._check_types(ins, where)
+            if fj_ops[op].kind == FJ_KIND_ELEMENTWISE:
+                if self.regs[ins.dst].kind == FJ_REG_ACC:
+                    # a scalar instruction: once per segment, on accs and constants only
+                    if any(self.regs[r].kind not in (FJ_REG_ACC, FJ_REG_CONST)
+                           for r in regs[1:]):
+                        raise ValueError(f"{where}: an elementwise op writing an acc register "
+                                         f"may read only acc and const registers")
+                    if self.regs[ins.dst].array >= 0:
+                        raise ValueError(f"{where}: an acc computed by an elementwise op "
+                                         f"cannot be stored to an operand")
+                elif self.regs[ins.dst].kind != FJ_REG_ARRAY and \
+                        self.regs[ins.dst].kind != FJ_REG_TEMP:
+                    raise ValueError(f"{where}: destination must be an array or temp register")
+                if self.regs[ins.dst].kind == FJ_REG_ARRAY:
+                    self.operand_written[self.regs[ins.dst].array] = 1
+            else:
+                if self.regs[ins.dst].kind != FJ_REG_ACC:
+                    raise ValueError(f"{where}: a reduction writes an acc register")
+                if self.regs[ins.a].kind == FJ_REG_ACC:
+                    raise ValueError(f"{where}: cannot reduce an acc register")
+
+    cdef int _reg_id(self, object x, str where) except -1:
+        if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x < self.nregs:
+            raise ValueError(f"{where}: {x!r} is not a register id (0..{self.nregs - 1})")
+        return int(x)
+
+    cdef _check_types(self, fj_instr *ins, str where):
+        cdef int op = ins.op, sig = fj_ops[ins.op].sig, nargs = fj_ops[ins.op].nargs
+        cdef int dt = self.regs[ins.dst].dtype
+        srcs = [self.regs[r].dtype for r in (ins.a, ins.b, ins.c)[:nargs]]
+        name = OPNAMES[op]
+
+        def fail(msg):
+            raise TypeError(f"{where}: {msg} (dst {DTYPE_NAMES[dt]}, sources "
+                            f"{[DTYPE_NAMES[s] for s in srcs]})")
+
+        if sig == FJ_SIG_CAST:
+            if fj_lookup_cast(dt, srcs[0]) == NULL:
+                fail("no such conversion")
+            return
+        if sig == FJ_SIG_SAME:
+            if any(s != dt for s in srcs):
+                fail(f"{name} needs all operands of one dtype")
+            key = dt
+        elif sig == FJ_SIG_CMP:
+            if dt != FJ_BOOL or srcs[0] != srcs[1]:
+                fail(f"{name} compares two operands of one dtype into bool")
+            key = srcs[0]
+        elif sig == FJ_SIG_WHERE:
+            if srcs[0] != FJ_BOOL or srcs[1] != dt or srcs[2] != dt:
+                fail("where takes a bool condition and two operands of the result dtype")
+            key = dt
+        elif sig == FJ_SIG_ARG:
+            if dt != FJ_I64:
+                fail(f"{name} gives int64")
+            key = srcs[0]
+        else:
+            fail("bad signature")
+        if fj_ops[op].kind == FJ_KIND_REDUCTION:
+            if fj_lookup_red(op, key) == NULL:
+                fail(f"no {name} kernel for {DTYPE_NAMES[key]}")
+        elif fj_lookup_ew(op, key) == NULL:
+            fail(f"no {name} kernel for {DTYPE_NAMES[key]}")
+
+    cdef _check_dataflow(self):
+        """Temps are read only after a write in the same pass; an acc made by a reduction
+        only in later passes, one made by a scalar instruction after it; every acc has
+        exactly one producing instruction."""
+        cdef int i, p = 0, r
+        cdef fj_instr *ins
+        acc_ready = {}     # acc register -> first pass where it may be read
+        temps = set()
+        for i in range(self.ninstr):
+            ins = &self.code[i]
+            if ins.op == FJ_OP_PASS:
+                p += 1
+                temps = set()
+                continue
+            for r in (ins.a, ins.b, ins.c)[:fj_ops[ins.op].nargs]:
+                kind = self.regs[r].kind
+                if kind == FJ_REG_TEMP and r not in temps:
+                    raise ValueError(f"instruction {i}: temp register {r} read before it is "
+                                     f"written in this pass")
+                if kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
+                    raise ValueError(f"instruction {i}: acc register {r} read before a "
+                                     f"previous pass reduced into it")
+            if self.regs[ins.dst].kind == FJ_REG_ACC:
+                if ins.dst in acc_ready:
+                    raise ValueError(f"instruction {i}: acc register {ins.dst} written twice")
+                acc_ready[ins.dst] = p + 1 if fj_ops[ins.op].kind == FJ_KIND_REDUCTION else p
+            elif self.regs[ins.dst].kind == FJ_REG_TEMP:
+                temps.add(ins.dst)
+        for r in range(self.nregs):
+            if self.regs[r].kind == FJ_REG_ACC and r not in acc_ready:
+                raise ValueError(f"acc register {r} is never reduced into")
+
+    def __repr__(self):
+        return f"<framejit._kernels.Program reduce={self.reduce!r}\n{disassemble(self)}>"
+
+    @property
+    def noperands(self):
+        return self.noperands
+
+    def __call__(self, arrays, shape=None, num_threads=None, block=0):
+        """Run on `arrays` (operand k = arrays[k]); writes the program's outputs in place.
+
+        shape: the iteration shape (default: broadcast of the array operands);
+        num_threads: None = max_threads(); block: elements per block (0 = default)."""
+        return _run(self, arrays, shape, num_threads, block)
+
+
+cdef int _operand_index(object k, int r) except -1:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0 or k > 4096:
+        raise ValueError(f"register {r}: operand index must be an int in [0, 4096], got {k!r}")
+    return int(k)
+
+
+cdef _set_scalar(fj_reg *g, object v):
+    """Store a constant as NumPy would convert it to the register dtype."""
+    try:
+        if g.dtype == FJ_F64: g.value.f64 = float(v)
+        elif g.dtype == FJ_F32: g.value.f32 = float(np.float32(v))
+        elif g.dtype == FJ_I64: g.value.i64 = int(np.int64(v))
+        elif g.dtype == FJ_I32: g.value.i32 = int(np.int32(v))
+        else: g.value.b = 1 if v else 0
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"constant {v!r} does not fit {DTYPE_NAMES[g.dtype]}: {exc}") from None
+
+
+def disassemble(Program p):
+    """The program as readable text, one register or instruction per line."""
+    lines = []
+    for r, spec in enumerate(p.reg_spec):
+        lines.append(f"  r{r} = {spec[0]} " + " ".join(map(repr, spec[1:])))
+    for i, spec in enumerate(p.code_spec):
+        name = spec[0] if isinstance(spec[0], str) else OPNAMES[spec[0]]
+        if name == "pass":
+            lines.append(f"  {i:3d}  ---- pass ----")
+            continue
+        nargs = OPINFO[name][1]
+        srcs = ", ".join(f"r{x}" for x in spec[2:2 + nargs])
+        extra = f", {spec[len(spec) - 1]}" if name == "powi" else ""
+        lines.append(f"  {i:3d}  r{spec[1]} = {name}({srcs}{extra})")
+    return "\n".join(lines)
+
+
+def supported(op, dtype):
+    """True when the kernel table has `op` for `dtype` (the SIG key dtype of ops.def)."""
+    cdef int o = _opcode(op), d = _dtype_code(dtype)
+    if fj_ops[o].kind == FJ_KIND_REDUCTION:
+        return fj_lookup_red(o, d) != NULL
+    if o == FJ_OP_CAST:
+        return True
+    return fj_lookup_ew(o, d) != NULL
+
+
+def run_program(regs, code, arrays, reduce=None, shape=None, num_threads=None, block=0):
+    """Build a Program and run it once (convenience for tests; backends keep Programs)."""
+    return Program(regs, code, reduce)(arrays, shape=shape, num_threads=num_threads, block=block)
+
+
+# ---- running -------------------------------------------------------------------------
+
+_ERRORS = {
+    FJ_ERR_NEG_INT_POWER: (ValueError, "Integers to negative integer powers are not allowed."),
+    FJ_ERR_EMPTY_REDUCE: (ValueError, "zero-size array to reduction operation which has no identity"),
+    FJ_ERR_UNSUPPORTED: (TypeError, "unsupported kernel"),
+}
+
+
+cdef inline void _extent(cnp.ndarray a, uintptr_t *lo, uintptr_t *hi):
+    cdef int d
+    cdef Py_ssize_t s, n
+    cdef uintptr_t base = <uintptr_t>cnp.PyArray_DATA(a)
+    lo[0] = base
+    hi[0] = base + <uintptr_t>cnp.PyArray_ITEMSIZE(a)
+    for d in range(cnp.PyArray_NDIM(a)):
+        n = cnp.PyArray_DIM(a, d)
+        s = cnp.PyArray_STRIDE(a, d)
+        if s < 0:
+            lo[0] += (n - 1) * s
+        else:
+            hi[0] += (n - 1) * s
+
+
+cdef object _run(Program P, object arrays, object shape, object num_threads, object block):
+    cdef int k, d, r, nops = P.noperands, nd, it_nd = 0, od, m, written
+    cdef Py_ssize_t dims[64]
+    cdef Py_ssize_t n, size, ad
+    cdef fj_launch L
+    cdef fj_operand *ops = NULL
+    cdef char **acc_out = NULL
+    cdef cnp.ndarray a, b
+    cdef uintptr_t lo1, hi1, lo2, hi2
+    cdef int rc, nthreads
+    cdef fj_reg *g
+
+    if len(arrays) < nops:
+        raise ValueError(f"program uses {nops} operand(s), got {len(arrays)}")
+    bound = [None] * nops
+    for k in range(nops):
+        r = P.operand_reg[k]
+        if r < 0:
+            continue
+        x = arrays[k]
+        if not cnp.PyArray_Check(x):
+            raise TypeError(f"operand {k} must be a numpy.ndarray, not {type(x).__name__}")
+        a = <cnp.ndarray>x
+        g = &P.regs[r]
+        if _typenum_to_dt[cnp.PyArray_TYPE(a) & 63] != g.dtype or cnp.PyArray_TYPE(a) >= 64 \
+                or not cnp.PyArray_ISNOTSWAPPED(a):
+            raise TypeError(f"operand {k} has dtype {a.dtype}, the program expects "
+                            f"{DTYPE_NAMES[g.dtype]} (native byte order)")
+        if cnp.PyArray_NDIM(a) > 64:
+            raise ValueError(f"operand {k}: too many dimensions")
+        if P.operand_written[k]:
+            if not cnp.PyArray_ISWRITEABLE(a):
+                raise ValueError(f"operand {k} is written by the program but is read-only")
+            if not cnp.PyArray_ISALIGNED(a):
+                raise ValueError(f"operand {k} is written by the program but is not aligned")
+        bound[k] = a
+
+    # iteration shape: given, or the broadcast of the array operands
+    if shape is None:
+        for k in range(nops):
+            if bound[k] is None or P.regs[P.operand_reg[k]].kind != FJ_REG_ARRAY:
+                continue
+            a = bound[k]
+            nd = cnp.PyArray_NDIM(a)
+            if nd > it_nd:
+                for d in range(it_nd - 1, -1, -1):
+                    dims[d + nd - it_nd] = dims[d]
+                for d in range(nd - it_nd):
+                    dims[d] = 1
+                it_nd = nd
+            for d in range(nd):
+                ad = cnp.PyArray_DIM(a, d)
+                od = d + it_nd - nd
+                if dims[od] == 1:
+                    dims[od] = ad
+                elif ad != 1 and ad != dims[od]:
+                    raise ValueError("operands could not be broadcast together with shapes "
+                                     + " ".join(str(bb.shape) for bb in bound if bb is not None))
+    else:
+        shape = tuple(shape)
+        it_nd = len(shape)
+        if it_nd > 64:
+            raise ValueError("too many dimensions")
+        for d in range(it_nd):
+            dims[d] = shape[d]
+            if dims[d] < 0:
+                raise ValueError(f"negative dimension in shape {shape}")
+    it_shape = tuple(dims[d] for d in range(it_nd))
+    size = 1
+    for d in range(it_nd):
+        size *= dims[d]
+    if P.prog.reduce == FJ_REDUCE_LAST and it_nd == 0:
+        raise ValueError("reduce='last' needs at least one dimension")
+
+    # operand checks; copies of inputs that overlap an output
+    keep = []
+    for k in range(nops):
+        if bound[k] is None:
+            continue
+        a = bound[k]
+        g = &P.regs[P.operand_reg[k]]
+        if g.kind == FJ_REG_ACC:
+            want = () if P.prog.reduce == FJ_REDUCE_ALL else it_shape[:it_nd - 1]
+            if (P.prog.reduce == FJ_REDUCE_ALL and cnp.PyArray_SIZE(a) != 1) or \
+                    (P.prog.reduce == FJ_REDUCE_LAST and (<object>a).shape != want):
+                raise ValueError(f"reduction output operand {k} has shape {(<object>a).shape}, "
+                                 f"expected {want}")
+            continue
+        nd = cnp.PyArray_NDIM(a)
+        if nd > it_nd:
+            raise ValueError(f"operand {k} with shape {(<object>a).shape} does not broadcast to {it_shape}")
+        for d in range(nd):
+            ad = cnp.PyArray_DIM(a, d)
+            if ad != 1 and ad != dims[d + it_nd - nd]:
+                raise ValueError(f"operand {k} with shape {(<object>a).shape} does not broadcast to {it_shape}")
+        if P.operand_written[k]:
+            if (<object>a).shape != it_shape:
+                raise ValueError(f"output operand {k} has shape {(<object>a).shape}, expected {it_shape}")
+        elif not cnp.PyArray_ISALIGNED(a):
+            bound[k] = a = np.array(a, copy=True)
+    if size > 0:
+        for k in range(nops):
+            if bound[k] is None or not P.operand_written[k] or cnp.PyArray_SIZE(bound[k]) == 0:
+                continue
+            _extent(bound[k], &lo1, &hi1)
+            for m in range(nops):
+                if m == k or bound[m] is None or cnp.PyArray_SIZE(bound[m]) == 0:
+                    continue
+                _extent(bound[m], &lo2, &hi2)
+                if lo1 < hi2 and lo2 < hi1:
+                    if P.operand_written[m]:
+                        raise ValueError(f"output operands {k} and {m} overlap in memory")
+                    bound[m] = np.array(bound[m], copy=True)
+
+    # segments
+    if P.prog.reduce == FJ_REDUCE_LAST:
+        L.seg_len = dims[it_nd - 1]
+        L.nseg = 1
+        for d in range(it_nd - 1):
+            L.nseg *= dims[d]
+    else:
+        L.nseg = 1
+        L.seg_len = size
+    if P.prog.reduce == FJ_REDUCE_NONE and size == 0:
+        return None
+    if L.nseg == 0:
+        return None
+
+    if num_threads is None:
+        nthreads = fj_max_threads()
+    else:
+        nthreads = int(num_threads)
+        if nthreads < 1:
+            raise ValueError("num_threads must be >= 1")
+    L.nthreads = nthreads
+    L.block = int(block)
+    if L.block < 0:
+        raise ValueError("block must be >= 0")
+
+    ops = <fj_operand *>PyMem_Malloc(sizeof(fj_operand) * max(nops, 1))
+    acc_out = <char **>PyMem_Malloc(sizeof(char *) * max(P.nregs, 1))
+    if ops == NULL or acc_out == NULL:
+        PyMem_Free(ops)
+        PyMem_Free(acc_out)
+        raise MemoryError()
+    try:
+        for r in range(P.nregs):
+            acc_out[r] = NULL
+        # broadcast strides over the iteration dims, then coalesce dims
+        for k in range(nops):
+            ops[k].data = NULL
+            if bound[k] is None or P.regs[P.operand_reg[k]].kind != FJ_REG_ARRAY:
+                continue
+            a = bound[k]
+            ops[k].data = <char *>cnp.PyArray_DATA(a)
+            nd = cnp.PyArray_NDIM(a)
+            for d in range(it_nd):
+                od = d - (it_nd - nd)
+                if od < 0 or cnp.PyArray_DIM(a, od) != dims[d]:
+                    ops[k].strides[d] = 0
+                else:
+                    ops[k].strides[d] = cnp.PyArray_STRIDE(a, od)
+        L.ndim = 0
+        for d in range(it_nd):
+            if dims[d] == 1:
+                continue
+            m = L.ndim
+            if m > 0:
+                mergeable = True
+                for k in range(nops):
+                    if ops[k].data != NULL and \
+                            ops[k].strides[m - 1] != ops[k].strides[d] * dims[d]:
+                        mergeable = False
+                        break
+                if mergeable:
+                    L.dims[m - 1] *= dims[d]
+                    for k in range(nops):
+                        if ops[k].data != NULL:
+                            ops[k].strides[m - 1] = ops[k].strides[d]
+                    continue
+            L.dims[m] = dims[d]
+            for k in range(nops):
+                if ops[k].data != NULL:
+                    ops[k].strides[m] = ops[k].strides[d]
+            L.ndim += 1
+        if L.ndim == 0:
+            L.ndim = 1
+            L.dims[0] = 1
+            for k in range(nops):
+                ops[k].strides[0] = 0
+        L.ops = ops
+
+        # reduction outputs: write directly when contiguous, else through a buffer
+        copy_back = []
+        for r in range(P.nregs):
+            g = &P.regs[r]
+            if g.kind != FJ_REG_ACC or g.array < 0 or bound[g.array] is None:
+                continue
+            a = bound[g.array]
+            if cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a) and \
+                    cnp.PyArray_ISWRITEABLE(a):
+                acc_out[r] = <char *>cnp.PyArray_DATA(a)
+            else:
+                if not cnp.PyArray_ISWRITEABLE(a):
+                    raise ValueError(f"reduction output operand {g.array} is read-only")
+                b = np.empty(L.nseg, dtype=a.dtype)
+                copy_back.append((a, b))
+                acc_out[r] = <char *>cnp.PyArray_DATA(b)
+        L.acc_out = acc_out
+        keep.append(bound)
+        with nogil:
+            rc = fj_run(&P.prog, &L)
+        if rc != FJ_OK:
+            if rc == FJ_ERR_NOMEM:
+                raise MemoryError()
+            exc, msg = _ERRORS.get(rc, (RuntimeError, f"kernel error {rc}"))
+            raise exc(msg)
+        for a, b in copy_back:
+            a[...] = b.reshape((<object>a).shape)
+    finally:
+        PyMem_Free(ops)
+        PyMem_Free(acc_out)
+    return None
