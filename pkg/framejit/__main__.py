@@ -3,34 +3,59 @@ import sys
 
 
 def demo():
+    """Intercept, trace, cache, break and explain: framejit end to end in one screen."""
     import time
+
     import numpy as np
+
     import framejit as fj
     from framejit import _native
 
     ef = _native._evalframe
+    graphs = []
+
+    def show(graph, example_inputs):
+        graphs.append(graph)
+        return fj.backends.by_name("kernels")(graph, example_inputs)
 
     def softmax_rows(x):
         z = x - x.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
-    compiled = fj.compile(softmax_rows)
+    compiled = fj.compile(softmax_rows, fullgraph=True, backend=show)
     x = np.random.default_rng(0).standard_normal((256, 1024))
-    print("framejit demo -", fj.build_info())
-    print(f"hook installed before the call: {ef.is_installed()}")
+    print("framejit demo -", {k: v for k, v in fj.build_info().items() if k != "hook_installed"})
     t0 = time.perf_counter()
     out = compiled(x)
     t1 = time.perf_counter()
     out2 = compiled(x)
     t2 = time.perf_counter()
-    print(f"hook installed after the call:  {ef.is_installed()} (only while compiled code runs)")
-    ok = np.array_equal(out, softmax_rows(x)) and np.array_equal(out2, out)
-    print(f"results equal plain NumPy: {ok}")
-    for i, entry in enumerate(ef.cache_entries(softmax_rows.__code__)):
-        print(f"cache entry {i}: {entry['info']}, hits={entry['hits']}, mode_key={entry['mode_key']}")
-    print(f"first call (miss, convert): {1e3 * (t1 - t0):.2f} ms; second call (hit): {1e3 * (t2 - t1):.2f} ms")
-    print(f"counters: {ef.stats()}")
+    ref = softmax_rows(x)
+    ok = np.allclose(out, ref, rtol=1e-12, atol=0) and np.array_equal(out2, out)
+    print(f"\n1. softmax_rows traced into {len(graphs)} graph:\n{graphs[0]}")
+    entry = ef.cache_entries(softmax_rows.__code__)[0]
+    print(f"\n2. cached with {len(entry['info'].guards)} guards: {', '.join(entry['info'].guards)}")
+    print(f"   first call (trace + compile + run): {1e3 * (t1 - t0):.2f} ms; "
+          f"second call (cache hit): {1e3 * (t2 - t1):.2f} ms; hits={entry['hits']}")
+    print(f"   results equal plain NumPy: {ok}; hook installed now: {ef.is_installed()}")
+
+    log = []
+
+    def with_io(x):
+        y = np.tanh(x) * 2
+        log.append(float(y.sum()))          # float(array): a data-dependent graph break
+        return y - 1
+
+    report = fj.explain(with_io)(x)
+    print(f"\n3. a graph break, explained: {report.graph_count} graphs, "
+          f"{report.graph_break_count} break")
+    for reason in report.break_reasons:
+        print(f"   {reason}")
+    try:
+        fj.compile(with_io, fullgraph=True)(x)
+    except fj.GraphBreakError as err:
+        print(f"\n4. under fullgraph=True the same break raises GraphBreakError:\n{err}")
     return 0 if ok else 1
 
 

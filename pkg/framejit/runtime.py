@@ -22,6 +22,12 @@ from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
 from .trace.tracer import builtins_dict
+from .trace.resume import origin as _resume_origin
+
+
+def original_code(code):
+    """The user code a resume function was generated from (``code`` itself otherwise)."""
+    return _resume_origin(code, 0)[0]
 
 _ef = _native._evalframe
 _modes = _native._modes
@@ -80,8 +86,9 @@ def should_skip(code, options, func=None):
     """SKIP: module/class bodies, and code that is not the user's (unless compiled explicitly)."""
     if not code.co_flags & _CO_OPTIMIZED:
         return True
-    if options is not None and options.code is code:
-        return False
+    if options is not None and options.code is not None and (
+            options.code is code or original_code(code) is options.code):
+        return False   # compiled explicitly (or a resume function of it): traced anywhere
     module = func.__globals__.get("__name__") if func is not None else None
     return not is_user_code(code, module)
 

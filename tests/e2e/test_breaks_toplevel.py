@@ -280,3 +280,25 @@ def test_break_with_a_call_in_progress_below_on_the_stack():
 
     compare(f, X)
     compare(g, X)
+
+
+def test_bound_container_method_loaded_before_a_break_is_a_side_effect_after_it():
+    log = []
+    graphs = []
+
+    def counting(graph, example_inputs):
+        graphs.append(graph)
+        return fj.backends.eager(graph, example_inputs)
+
+    def with_io(x):
+        y = np.tanh(x) * 2
+        log.append(float(y.sum()))      # log.append is on the stack across the break
+        return y - 1
+
+    x = np.linspace(-1, 1, 5)
+    out = fj.compile(with_io, backend=counting)(x)
+    np.testing.assert_array_equal(out, np.tanh(x) * 2 - 1)
+    assert log == [float((np.tanh(x) * 2).sum())]
+    assert len(graphs) == 2
+    report = fj.explain(with_io)(x)
+    assert report.graph_break_count == 1, report

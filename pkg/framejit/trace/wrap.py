@@ -28,7 +28,8 @@ from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from .sources import AttrSource, ConstSource, ItemSource
-from .values import (ArrayVal, CellVal, ClassInstanceVal, ConstVal, DictVal, FunctionVal,
+from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
+                     FunctionVal,
                      ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
 
 _CONST_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes, range, slice,
@@ -127,6 +128,21 @@ def _wrap_method(tx, obj, source):
     return MethodVal(func, self_val, source)
 
 
+_CONTAINER_METHOD_OWNERS = (list, dict)
+
+
+def _wrap_builtin(tx, obj, source):
+    """A builtin: by identity, except a method bound to a list or dict (``log.append``
+    loaded before a graph break reaches the resume function as a value): that is the
+    container's method, so calls are recorded as side effects on the container."""
+    owner = getattr(obj, "__self__", None)
+    if type(owner) in _CONTAINER_METHOD_OWNERS:
+        tx.add_guard(GuardKind.TYPE, source, types.BuiltinMethodType)
+        tx.add_guard(GuardKind.VALUE, AttrSource(source, "__name__"), obj.__name__)
+        return BuiltinMethodVal(wrap(tx, owner, AttrSource(source, "__self__")), obj.__name__)
+    return _wrap_other(tx, obj, source)
+
+
 def _wrap_mode_context(tx, obj, source):
     # By kind and flag, not identity: ``with error_on_graph_break(False):`` makes a new
     # object per call, and resume functions receive it (its bound ``__exit__``).
@@ -157,6 +173,7 @@ _WRAPPERS = {
     functools.partial: _wrap_partial,
     types.MethodType: _wrap_method,
     types.CellType: _wrap_cell,
+    types.BuiltinMethodType: _wrap_builtin,
 }
 
 
