@@ -82,11 +82,25 @@ class BuildExt(build_ext):
         if have_omp:
             cflags += _OPENMP_FLAGS[ctype][0]
             lflags += _OPENMP_FLAGS[ctype][1]
+        self._force_on_flag_change(cflags + lflags)
         for ext in self.extensions:
             ext.extra_compile_args = cflags + list(ext.extra_compile_args or [])
             ext.extra_link_args = lflags + list(ext.extra_link_args or [])
         _write_build_config(self.build_lib, have_omp, why, ctype)
         super().build_extensions()
+
+
+    def _force_on_flag_change(self, flags):
+        """Rebuild everything when the flags differ from the last build in this tree (an
+        OpenMP build must not be reused by a FRAMEJIT_NO_OPENMP=1 build, and back)."""
+        stamp = os.path.join(self.build_temp, "framejit-flags.txt")
+        text = " ".join(flags)
+        old = open(stamp).read() if os.path.exists(stamp) else None
+        if old != text:
+            self.force = True
+            os.makedirs(self.build_temp, exist_ok=True)
+            with open(stamp, "w") as fh:
+                fh.write(text)
 
 
 def _write_build_config(build_lib, have_omp, why, ctype):
