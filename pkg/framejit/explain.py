@@ -41,12 +41,19 @@ class ExplainReport:
     compile_time: float = 0.0
     graphs: list = field(default_factory=list)
     result: object = None
+    # frames that resumed around a call because a break inside the callee could not
+    # resume through them (not counted in graph_break_count: the callee reports it)
+    split_around_calls: list = field(default_factory=list)
+    # (function, why) per frame left running unoptimized by a break that cannot resume
+    unoptimized_frames: list = field(default_factory=list)
 
     def __str__(self):
         lines = [f"graphs: {self.graph_count}, graph breaks: {self.graph_break_count}, "
                  f"ops per graph: {self.ops_per_graph}, compile time: "
                  f"{1e3 * self.compile_time:.2f} ms"]
         lines += [f"  break {i + 1}: {r}" for i, r in enumerate(self.break_reasons)]
+        lines += [f"  resumed around a call: {r}" for r in self.split_around_calls]
+        lines += [f"  runs unoptimized: {fn} ({why})" for fn, why in self.unoptimized_frames]
         lines += [f"  guard: {g}" for g in self.guards]
         return "\n".join(lines)
 
@@ -81,7 +88,14 @@ class Session:
             rep.graph_count += 1
             rep.graphs.append(result.graph)
             rep.ops_per_graph.append(len(result.graph.nodes))
+        if result.break_at is not None and not result.break_at.resumable:
+            rep.unoptimized_frames.append((result.code.co_name, result.break_at.why_not))
         for gb in result.breaks:
+            if gb.forced:
+                # an outer frame resuming around a call: the callee compiles on its own
+                # and reports the real break (each break site counts once per compile)
+                rep.split_around_calls.append(_reason(gb, False))
+                continue
             rep.graph_break_count += 1
             rep.break_reasons.append(_reason(gb, False))
         rep.guards.extend(str(g) for g in result.guards)

@@ -8,6 +8,7 @@ a guard program plus a replacement code object that takes the frame's argument s
 positionally. It always runs with the hook paused for its thread; its exceptions
 propagate out of the call of the compiled function.
 """
+import logging
 import os
 import sys
 import sysconfig
@@ -103,10 +104,11 @@ def slot_code(code):
 
 class EntryInfo:
     """What a cache entry remembers for reports: how it was made and what it assumed."""
-    __slots__ = ("kind", "graphs", "guards", "breaks", "compile_time")
+    __slots__ = ("kind", "graphs", "guards", "breaks", "compile_time", "why")
 
-    def __init__(self, kind, graphs=(), guards=(), breaks=(), compile_time=0.0):
+    def __init__(self, kind, graphs=(), guards=(), breaks=(), compile_time=0.0, why=""):
         self.kind = kind
+        self.why = why            # "unoptimized": why the break could not resume
         self.graphs = tuple(graphs)
         # Descriptions, not Guard objects: an entry must not own the functions its
         # guards name (a cycle through co_extra that the collector cannot see).
@@ -177,8 +179,11 @@ def convert_traced(code, func, slots, options, session=None):
             debug.log_guards(code, result.guards)
             return (_ef.ANSWER_ENTRY, lower_guards(result.guards), new_code, info)
         # a live value that cannot be rebuilt: this frame runs unoptimized, correctly
+        # (counted: EntryInfo kind, explain's unoptimized_frames; logged with the reason)
+        why = result.break_at.why_not
+        _log_unresumable(code, why)
         info = EntryInfo("unoptimized", breaks=result.breaks,
-                         compile_time=time.perf_counter() - start)
+                         compile_time=time.perf_counter() - start, why=why)
         return (_ef.ANSWER_ENTRY, None, slot_code(code), info)
     if result.exception is not None:
         # Under these guards the frame raises. Running the original code raises the same
@@ -194,6 +199,14 @@ def convert_traced(code, func, slots, options, session=None):
                      compile_time=time.perf_counter() - start)
     debug.log_guards(code, result.guards)
     return (_ef.ANSWER_ENTRY, guard, fn.__code__, info)
+
+
+def _log_unresumable(code, why):
+    """The graph_breaks log records each frame that a break left running unoptimized."""
+    if debug.enabled("graph_breaks"):
+        logging.getLogger("framejit.graph_breaks").debug(
+            "%s (%s:%d) runs unoptimized: the break cannot resume (%s)", code.co_name,
+            code.co_filename, code.co_firstlineno, why)
 
 
 def _convert_explained(session, code, func, slots, options):

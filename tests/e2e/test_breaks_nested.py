@@ -305,3 +305,71 @@ def test_second_break_while_outer_levels_are_in_their_resume_prologue():
         return deco_mid(x) + 1
 
     compare(strict, X)
+
+
+# ---------------------------------------------------------------- explain counts
+
+
+class _WithProperty:
+    @property
+    def p(self):
+        LOG.append("getter")
+        fj.graph_break()
+        return 3
+
+
+def _callee(x):
+    y = x + 1
+    fj.graph_break("in the callee")
+    return y * 2
+
+
+def _under_try(x):
+    try:
+        z = _callee(x)
+    except ValueError:
+        z = x
+    return z - 1
+
+
+def _via_property(x, obj):
+    return (x * 2 + obj.p) - 1
+
+
+@pytest.mark.parametrize("fn, args", [(_under_try, (X,)), (_via_property, (X, _WithProperty()))])
+def test_explain_counts_a_break_forced_out_of_the_callee_once(fn, args):
+    """The outer frame resumes around the call (the callee cannot resume through it) and
+    the callee, compiled on its own, reports the real break: counted once."""
+    compare(fn, *args)
+    rep = fj.explain(fn)(*args)
+    assert rep.graph_break_count == 1, rep
+    (reason,) = rep.break_reasons
+    assert reason.kind == "graph_break_call"
+    assert reason.user_stack[-1].function in ("_callee", "p")
+    assert len(rep.split_around_calls) == 1
+    assert rep.split_around_calls[0].user_stack[-1].function == fn.__name__
+    assert "resumed around a call" in str(rep)
+
+
+class _Base:
+    def scale(self, x):
+        LOG.append("base")
+        return x * 3
+
+
+class _Derived(_Base):
+    def scale(self, x):
+        s = super()
+        y = x + 1
+        fj.graph_break()          # the super() object is live across the break
+        return s.scale(y) - 1
+
+
+def test_live_super_object_across_a_break_resumes():
+    def f(x):
+        return _Derived().scale(x) * 2
+
+    be = compare(f, X)
+    assert len(be.graphs) == 2
+    from framejit._native import _evalframe as ef
+    assert all(e["info"].kind != "unoptimized" for e in ef.cache_entries(f.__code__))

@@ -302,3 +302,39 @@ def test_bound_container_method_loaded_before_a_break_is_a_side_effect_after_it(
     assert len(graphs) == 2
     report = fj.explain(with_io)(x)
     assert report.graph_break_count == 1, report
+
+
+# ---------------------------------------------------------------- the fallback
+
+
+def test_unresumable_break_runs_unoptimized_counted_and_logged(monkeypatch, caplog):
+    """A live value that cannot be rebuilt (simulated): the frame runs unoptimized and
+    correctly; the entry's kind says so, explain lists it, the graph_breaks log says why."""
+    from framejit._native import _evalframe as ef
+    from framejit.trace import finish
+
+    def refuse(*args, **kwargs):
+        raise TypeError("cannot rebuild a Strange")
+    monkeypatch.setattr(finish, "_frame_state", refuse)
+
+    def f(x):
+        y = x + 1
+        LOG.append("before")
+        fj.graph_break()
+        LOG.append("after")
+        return y * 2
+
+    fj.set_logs(graph_breaks=True)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="framejit"):
+            compare(f, X)
+    finally:
+        fj.set_logs(graph_breaks=False)
+    (entry,) = ef.cache_entries(f.__code__)
+    assert entry["info"].kind == "unoptimized"
+    assert "cannot rebuild a Strange" in entry["info"].why
+    texts = [r.getMessage() for r in caplog.records if r.name == "framejit.graph_breaks"]
+    assert sum("runs unoptimized" in t and "Strange" in t for t in texts) == 1
+    rep = fj.explain(f)(X)
+    assert rep.unoptimized_frames == [("f", "cannot rebuild a Strange")]
+    assert rep.graph_break_count == 1

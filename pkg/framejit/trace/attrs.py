@@ -177,6 +177,8 @@ def _function_attr(tx, v, name):
 
 
 def _exception_attr(tx, v, name):
+    if name == "args" and v.obj is not None:
+        return tx.wrap(v.obj.args, AttrSource(v.source, "args"))
     if name == "args":
         return TupleVal(v.args)
     return _no_attr(tx, v, name)

@@ -13,7 +13,9 @@ generated:
   marks it SKIP) whose prologue pushes Fk's value stack and jumps to the breaking
   instruction, so it runs in plain Python *inside Fk's own exception-table ranges*:
   an exception it raises reaches Fk's ``except``/``finally``/``with`` handlers exactly
-  as in plain Python (the handler then runs in plain Python). Each continuation of the
+  as in plain Python (the handler then runs in plain Python). A break inside a handler
+  body re-enters that handler in the prologue (trace/excstate.py), and the stubs leave
+  it again before calling the resume function (which re-enters it itself). Each continuation of the
   instruction (fall-through, jump target) is redirected to a stub placed outside every
   range, which calls the resume chain for that target (trace/resume.py) and returns its
   result. For k >= 1, every RETURN_VALUE of the copy (Fk returning through a handler
@@ -32,21 +34,24 @@ from ..bytecode import compat
 from ..bytecode.analysis import live_locals, stack_effect
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
-from . import modeops
+from . import excstate, modeops
 from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
-from .result import RNull
+from .result import RExcPrev, RExcValue, RNull
 from .resume import (Level, Out, cell_names, code_flags, copy_body, emit_entry, emit_layout,
-                     enter_range, resume_code)
+                     enter_range, resume_code, stack_arg_names)
 
 _CALL_PREFIX = ("PRECALL", "KW_NAMES")
 
 
+_MARKS = {RNull: True, RExcPrev: excstate.PREV, RExcValue: excstate.VALUE}
+
+
 def layout_of(stack) -> tuple:
-    return tuple(type(r) is RNull for r in stack)
+    return tuple(_MARKS.get(type(r), False) for r in stack)
 
 
 def _values(stack) -> list:
-    return [r for r in stack if type(r) is not RNull]
+    return [r for r in stack if type(r) not in _MARKS]
 
 
 def _after_index(fs):
@@ -70,6 +75,17 @@ def _entry(insts, b):
     while i > 0 and insts[i - 1].opname in _CALL_PREFIX and b.opname == "CALL":
         i -= 1
     return insts[i]
+
+
+def _pushes_nothing(b, jump) -> bool:
+    """The breaking instruction only pops on this edge (a conditional jump, the exit of
+    a ``for`` loop, the popping edge of JUMP_IF_*_OR_POP)."""
+    name = b.opname
+    if name.startswith("POP_JUMP"):
+        return True
+    if name == "FOR_ITER":
+        return jump
+    return name.startswith("JUMP_IF_") and not jump
 
 
 class Target:
@@ -100,7 +116,10 @@ def targets_of(fs):
     for inst, jump in succ:
         depth = len(before) + sum(stack_effect(i, False) for i in insts[entry.index:b.index])
         depth += stack_effect(b, jump)
-        layout = tuple(p < len(before) and before[p] and p < depth - 1 for p in range(depth))
+        # below what the instruction consumed the stack is unchanged; what it pushed
+        # (at most one value: a call's result, the next item) is a value
+        kept = min(len(before), depth if _pushes_nothing(b, jump) else depth - 1)
+        layout = tuple(before[p] if p < kept else False for p in range(depth))
         out.append(Target(inst, jump, layout,
                           tuple(n for n in bound if n in live[inst.index])))
     return b, entry, out
@@ -119,7 +138,7 @@ def _outer_args(frames) -> list:
     for i, fs in enumerate(frames):
         if i:
             out += list(fs.cell_objs)
-        out += [r for _, r in fs.locals] + _values(fs.stack)
+        out += [r for _, r in fs.locals] + _values(fs.stack) + list(fs.handled)
     return out
 
 
@@ -132,6 +151,11 @@ _SKIP: "weakref.WeakSet" = weakref.WeakSet()
 def is_runner(code) -> bool:
     """Break runners must never be traced (the runtime marks them SKIP)."""
     return code in _SKIP
+
+
+def runner_codes(code) -> list:
+    """The break runners generated from ``code`` so far (tests, reports)."""
+    return list(_RUNNERS.get(code, {}).values())
 
 
 def runner_code(fs, n_outer, nested):
@@ -152,18 +176,21 @@ def _build_runner(fs, b, entry, targets, n_outer, nested):
     layout = layout_of(fs.stack)
     outer = [f"__fj_o{i}" for i in range(n_outer)]
     conts = [f"__fj_k{t}" for t in range(len(targets))]
-    args = [n for n, _ in fs.locals] + [f"__fj_s{p}" for p, n in enumerate(layout) if not n]
+    args = [n for n, _ in fs.locals] + stack_arg_names(layout)
+    args += excstate.exc_arg_names(layout)
     args += outer + conts + (["__fj_kret"] if nested else [])
     pro = Out(fs.lineno)
     emit_entry(pro, code)
-    emit_layout(pro, layout)
-    table = enter_range(pro, entry, table)
+    handlers = emit_layout(pro, layout)
+    table = handlers + enter_range(pro, entry, table)
     stubs = []
     body = list(insts)
     for t, target in enumerate(targets):
         stub = Out(fs.lineno)
         for p in reversed(range(len(target.layout))):
             stub.op("STORE_FAST", f"__fj_r{p}")   # NULL-safe: only values are reloaded
+        # leave the handlers the resume function re-enters (trace/excstate.py)
+        excstate.emit_leave_handlers(stub, target.layout, lambda p: f"__fj_r{p}")
         stub.emit(compat.emit_push_null())
         stub.op("LOAD_FAST", conts[t])
         for name in outer:
@@ -172,7 +199,8 @@ def _build_runner(fs, b, entry, targets, n_outer, nested):
         for name in cells:
             stub.op("LOAD_CLOSURE", name)
         own = list(target.local_names)
-        own += [f"__fj_r{p}" for p, n in enumerate(target.layout) if not n]
+        own += stack_arg_names(target.layout, "__fj_r")
+        own += excstate.exc_arg_names(target.layout)
         for name in own:
             stub.op("LOAD_FAST", name)
         stub.call(len(outer) + len(cells) + len(own))
@@ -223,7 +251,7 @@ def break_code(result, compiled_graph):
     e.emit(compat.emit_resume())
     specs = [s for fs in frames for s in fs.mode_specs]
     recons = list(outer_recons) + list(inner.cell_objs) + list(frames[0].cell_objs)
-    recons += [r for _, r in inner.locals] + list(inner.stack)
+    recons += [r for _, r in inner.locals] + _values(inner.stack) + list(inner.handled)
     recons += [s.ctx for s in specs if s.ctx is not None]
     emit_prefix(e, result, compiled_graph, recons)
     e.lineno = frames[0].lineno or e.lineno
@@ -239,7 +267,8 @@ def break_code(result, compiled_graph):
     start = len(e.out)
     e.emit(compat.emit_push_null())
     _emit_closure_fn(e, runner, inner.cell_objs)
-    args = [r for _, r in inner.locals] + _values(inner.stack) + outer_recons
+    args = [r for _, r in inner.locals] + _values(inner.stack) + list(inner.handled)
+    args += outer_recons
     for r in args:
         e.load(r)
     level_k = [Level(inner.code, t.inst.offset, t.layout, t.local_names, 0, None,
@@ -283,4 +312,4 @@ def _emit_closure_fn(e, code_const, cell_recons):
     e.op("MAKE_FUNCTION", 0x08 if cell_recons else 0)
 
 
-__all__ = ["break_code", "is_runner", "targets_of"]
+__all__ = ["break_code", "is_runner", "runner_codes", "targets_of"]

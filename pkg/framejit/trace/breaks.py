@@ -107,6 +107,10 @@ class GraphBreak:
     hint: str
     message: str | None = None
     instruction: str = ""
+    # True for the break an outer frame takes around a call because the real break,
+    # inside the callee, cannot resume through it (Tracer._forced_break): the callee is
+    # compiled on its own and reports the real one, so reports do not count this one
+    forced: bool = False
 
     @property
     def explanation(self) -> str:
@@ -128,9 +132,9 @@ class GraphBreak:
 
 
 def make_break(kind: BreakKind, detail: str, user_stack, *, hint=None, message=None,
-               instruction="") -> GraphBreak:
+               instruction="", forced=False) -> GraphBreak:
     return GraphBreak(kind, detail, tuple(user_stack), hint or kind.default_hint, message,
-                      instruction)
+                      instruction, forced)
 
 
 def would_raise(mode_stack) -> bool:

@@ -17,13 +17,14 @@ from ..bytecode.analysis import live_locals
 from ..bytecode.instructions import decode
 from .handlers import Lazy
 from .resume import origin
-from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, RGraphOut,
-                     RList, RNull, RSource, RTuple, RaiseRecord, SideEffect, TraceResult)
+from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, RExcPrev,
+                     RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
+                     SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
-                     OpaqueVal, PartialVal, TupleVal, ZipVal)
+                     OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal)
 
 
 def new_object(cls, attrs):
@@ -100,10 +101,12 @@ class Finisher:
         return RCall(RConst(types.CellType), contents, ident=v.ident)
 
     def _exception(self, v):
-        exc = RCall(RConst(v.cls), self.recon_all(v.args))
+        if v.source is not None:
+            return RSource(v.source)
         if v.cause is None:
-            return exc
-        return RCall(RConst(with_cause), (exc, self.recon(v.cause)))
+            return RCall(RConst(v.cls), self.recon_all(v.args), ident=v.ident)
+        exc = RCall(RConst(v.cls), self.recon_all(v.args))
+        return RCall(RConst(with_cause), (exc, self.recon(v.cause)), ident=v.ident)
 
     def _iterator(self, v):
         return RCall(RConst(iter_from), (self.recon(v.seq), RConst(v.index)))
@@ -141,6 +144,7 @@ _RECON = {
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),
+    SuperVal: lambda f, v: RCall(RConst(super), (RConst(v.cls), f.recon(v.obj))),
     NullVal: lambda f, v: RNull(),
     Lazy: lambda f, v: RSource(v.source),
 }
@@ -168,7 +172,18 @@ def _mode_specs(fin, snap):
     return tuple(out)
 
 
-def _frame_state(fin, snap, innermost):
+def _stack_recons(fin, snap, handled):
+    """The value stack's Recons; the slots of the handlers the frame is inside become
+    markers (generated code re-establishes them at run time, trace/excstate.py)."""
+    marks = {}
+    for pos, exc in zip(snap.exc_slots, handled):
+        marks[pos] = RExcPrev()
+        if pos + 1 < len(snap.stack) and snap.stack[pos + 1] is exc:
+            marks[pos + 1] = RExcValue()
+    return tuple(marks.get(p) or fin.recon(v) for p, v in enumerate(snap.stack))
+
+
+def _frame_state(fin, snap, innermost, handled=()):
     # a resumed trace runs resume functions: describe the frame in the ORIGINAL code
     code, where = origin(snap.code, snap.offset)
     if where is None or (innermost and where.after):
@@ -192,23 +207,29 @@ def _frame_state(fin, snap, innermost):
         if cell is None:
             raise TypeError(f"cell {name!r} of {code.co_name} is not known")
         cell_objs.append(fin.recon(cell))
-    return FrameState(code, where.offset, snap.lineno, fin.recon_all(snap.stack), local_recons,
-                      cell_recons, tuple(snap.modes), inst.opname, tuple(snap.kw_names),
-                      _mode_specs(fin, snap), tuple(cell_objs),
-                      where.offset if where.after else -1, where.pops)
+    return FrameState(code, where.offset, snap.lineno, _stack_recons(fin, snap, handled),
+                      local_recons, cell_recons, tuple(snap.modes), inst.opname,
+                      tuple(snap.kw_names), _mode_specs(fin, snap), tuple(cell_objs),
+                      where.offset if where.after else -1, where.pops,
+                      fin.recon_all(handled))
 
 
 def _break_point(fin, tx, signal):
     snap = signal.snapshot
     why = ""
-    if tx.exc_info:
-        why = "the break is inside an except block"
+    # handlers are re-entered in the breaking frame only (an outer frame inside a handler
+    # body has a handler around its pending call: Tracer._resume_obstacle breaks there)
+    n_exc = len(snap[-1].exc_slots)
+    if any(s.exc_slots for s in snap[:-1]) or n_exc != len(tx.exc_info):
+        why = "the break is inside an except block of an outer frame"
     elif not all(s.same_globals for s in snap):
         why = "an inlined frame of another module"
     frames = ()
     if not why:
+        handled = tuple(tx.exc_info)
         try:
-            frames = tuple(_frame_state(fin, s, i == len(snap) - 1)
+            frames = tuple(_frame_state(fin, s, i == len(snap) - 1,
+                                        handled if i == len(snap) - 1 else ())
                            for i, s in enumerate(snap))
         except TypeError as exc:  # a live value that cannot be rebuilt
             why = str(exc)

@@ -306,6 +306,9 @@ def LOAD_ASSERTION_ERROR(tx, f, inst):
 @handler("PUSH_EXC_INFO")
 def PUSH_EXC_INFO(tx, f, inst):
     exc = f.stack.pop()
+    # the slot of the previous handled exception: a break inside the handler body
+    # re-establishes it at run time (trace/excstate.py), never rebuilds it
+    f.exc_stack.append(len(f.stack))
     f.stack.append(tx.exc_info[-1] if tx.exc_info else ConstVal(None))
     f.stack.append(exc)
     tx.exc_info.append(exc)
@@ -314,6 +317,8 @@ def PUSH_EXC_INFO(tx, f, inst):
 @handler("POP_EXCEPT")
 def POP_EXCEPT(tx, f, inst):
     f.stack.pop()
+    if f.exc_stack:
+        f.exc_stack.pop()
     if tx.exc_info:
         tx.exc_info.pop()
 

@@ -40,6 +40,18 @@ class RNull(Recon):
     __slots__ = ()
 
 
+class RExcPrev(Recon):
+    """Stack marker (breaks only): the previous-exception slot PUSH_EXC_INFO pushed on
+    entering a handler; generated code re-establishes it at run time (trace/excstate.py)."""
+    __slots__ = ()
+
+
+class RExcValue(Recon):
+    """Stack marker (breaks only): the handled exception PUSH_EXC_INFO pushed right above
+    its RExcPrev slot (kept by the re-establishing sequence)."""
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class RGraphOut(Recon):
     index: int
@@ -116,6 +128,8 @@ class FrameState:
     cell_objs: tuple = ()       # Recon of each cell object, co_freevars + co_cellvars order
     resume_at: int = -1         # outer frame: offset to resume at (-1: right after offset)
     extra_pops: int = 0         # outer frame: inherited mode entries to pop on return
+    handled: tuple = ()         # Recon per handler the frame is inside (outermost first),
+    #                             one per RExcPrev of ``stack``
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,7 +6,8 @@ exception table and the line table, so ``with``/``try`` blocks, loops and traceb
 behave as in the user's function — preceded by a prologue that
 
 1. pushes the frame's value stack as it was at the resume point (``layout``: a NULL or
-   the next stack argument, bottom first; NULLs are never passed as arguments);
+   the next stack argument, bottom first; NULLs are never passed as arguments), and
+   re-enters the exception handlers the frame is inside (trace/excstate.py);
 2. for an outer level, builds the callee level's resume function (``MAKE_FUNCTION`` over
    its code, with the callee's cells as closure), calls it with the callee's arguments
    and pushes the result — that is the return value of the call the frame was paused
@@ -14,7 +15,8 @@ behave as in the user's function — preceded by a prologue that
 3. jumps to the instruction to continue at.
 
 Arguments, in order: the live locals bound at the break (under their own names), the
-non-NULL stack values (``__fj_s<i>``), then for an outer level the callee's cell objects
+non-NULL stack values (``__fj_s<i>``), the handled exceptions (``__fj_e<i>``, outermost
+handler first), then for an outer level the callee's cell objects
 (``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
 Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
 the original code, so cells keep their identity across the break.
@@ -22,7 +24,8 @@ the original code, so cells keep their identity across the break.
 Invariants: resume functions are generated from the original code only (a Level names
 original code objects and offsets), cached per Level chain (converging paths and loop
 iterations share one code object), keep the user's filename, name and line numbers (so
-the hook traces them like user code and tracebacks point at user lines), and are
+the hook traces them like user code and tracebacks point at user lines), never hold
+their original code strongly (the caches go with it), and are
 assembled through bytecode/assemble.py (stack depth and exception table by the
 ``bytecode`` library). Because the outer levels call the inner ones in their prologue,
 the frame hook traces one chain and inlines every level: the work after a break at
@@ -36,16 +39,21 @@ from dataclasses import dataclass
 from ..bytecode import compat
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, copy_instructions, decode
+from . import excstate
 
 CO_OPTIMIZED, CO_NEWLOCALS = 0x01, 0x02
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
-_ENTRY_ONLY = ("MAKE_CELL", "COPY_FREE_VARS", "RESUME")
+# frame-entry instructions (prologues own them), and EXTENDED_ARG: dis keeps it as an
+# instruction of its own; the assembler re-derives it
+_ENTRY_ONLY = ("MAKE_CELL", "COPY_FREE_VARS", "RESUME", "EXTENDED_ARG")
 
 
 @dataclass(frozen=True)
 class Level:
     """How one frame resumes: at ``target`` (an offset of ``code``) with ``layout``
-    pushed (True = NULL), ``local_names`` passed by name, after calling ``inner``
+    pushed (True = NULL, False = a stack argument, ``excstate.PREV``/``VALUE`` = the
+    slots of a handler re-entered in the prologue, one ``__fj_e<i>`` argument each),
+    ``local_names`` passed by name, after calling ``inner``
     (pushing its result) and popping ``pops`` decorator mode entries."""
     code: object
     target: int
@@ -60,10 +68,11 @@ class Level:
         return cell_names(self.code)
 
     def own_args(self) -> list:
-        return list(self.local_names) + stack_arg_names(self.layout)
+        return (list(self.local_names) + stack_arg_names(self.layout)
+                + excstate.exc_arg_names(self.layout))
 
     def nargs(self) -> int:
-        n = len(self.local_names) + self.layout.count(False)
+        n = len(self.own_args())
         if self.inner is not None:
             n += len(self.inner.cells) + self.inner.nargs()
         return n
@@ -74,7 +83,7 @@ def cell_names(code) -> tuple:
 
 
 def stack_arg_names(layout, prefix="__fj_s") -> list:
-    return [f"{prefix}{p}" for p, is_null in enumerate(layout) if not is_null]
+    return [f"{prefix}{p}" for p, mark in enumerate(layout) if mark is False]
 
 
 def code_flags(code) -> int:
@@ -87,7 +96,8 @@ def make_nop(inst):
 
 def copy_body(code):
     """A fresh copy of ``code``'s instructions and exception table; the frame-entry
-    instructions (MAKE_CELL, COPY_FREE_VARS, RESUME) become NOPs (prologues own them)."""
+    instructions (MAKE_CELL, COPY_FREE_VARS, RESUME) and EXTENDED_ARG become NOPs (so
+    offsets, jump targets and exception ranges keep their instruction)."""
     insts, table = copy_instructions(decode(code))
     for inst in insts:
         if inst.opname in _ENTRY_ONLY:
@@ -121,12 +131,20 @@ def emit_entry(out, code):
     out.emit(compat.emit_resume())
 
 
-def emit_layout(out, layout, prefix="__fj_s"):
-    for p, is_null in enumerate(layout):
-        if is_null:
+def emit_layout(out, layout, prefix="__fj_s") -> list:
+    """Push ``layout``: NULLs, stack arguments, and the slots of the handlers the frame
+    is inside (re-entered at run time, trace/excstate.py). Returns the exception-table
+    entries the handler entries need."""
+    entries = []
+    for p, mark in enumerate(layout):
+        if mark is True:
             out.emit(compat.emit_push_null())
-        else:
+        elif mark is False:
             out.op("LOAD_FAST", f"{prefix}{p}")
+        elif mark == excstate.PREV:
+            keep = p + 1 < len(layout) and layout[p + 1] == excstate.VALUE
+            entries.append(excstate.emit_enter_handler(out, p, len(entries), keep))
+    return entries
 
 
 def emit_make_function(out, code_const, cell_loads):
@@ -148,16 +166,36 @@ def emit_pop_modes(out, count):
         out.op("POP_TOP")
 
 
+#: original code -> {level key: resume code}. Weak both ways: the key is the original
+#: code (weakly), and neither the level key (weak references to the codes of the chain)
+#: nor the resume code (its origin is a weak reference, below) holds an original code, so
+#: the resume functions go with the function (code made by ``exec`` included). A key
+#: naming a dead callee's code never equals a live one's (weakref equality).
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _level_key(level):
+    key = []
+    while level is not None:
+        key.append((weakref.ref(level.code), level.target, level.layout, level.local_names,
+                    level.pops, level.lineno))
+        level = level.inner
+    return tuple(key)
 
 
 def resume_code(level: Level):
     """The (cached) resume function code object for ``level``."""
     per_code = _CACHE.setdefault(level.code, {})
-    hit = per_code.get(level)
+    key = _level_key(level)
+    hit = per_code.get(key)
     if hit is None:
-        hit = per_code[level] = _build(level)
+        hit = per_code[key] = _build(level)
     return hit
+
+
+def resume_codes(code) -> list:
+    """The resume functions generated from ``code`` so far (tests, reports)."""
+    return list(_CACHE.get(code, {}).values())
 
 
 def _build(level: Level):
@@ -165,7 +203,7 @@ def _build(level: Level):
     insts, table, by_offset = copy_body(code)
     out = Out(level.lineno or code.co_firstlineno)
     emit_entry(out, code)
-    emit_layout(out, level.layout)
+    handlers = emit_layout(out, level.layout)
     args = level.own_args()
     inner = level.inner
     if inner is not None:
@@ -179,7 +217,7 @@ def _build(level: Level):
         out.call(len(inner_args))
     inner_call = len(out.insts) - 1 if inner is not None else None
     emit_pop_modes(out, level.pops)
-    table = enter_range(out, by_offset[level.target], table)
+    table = handlers + enter_range(out, by_offset[level.target], table)
     new = assemble(out.insts + insts, table, like=code, argcount=len(args),
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                    freevars=list(cell_names(code)), flags=code_flags(code),
@@ -190,7 +228,7 @@ def _build(level: Level):
 
 # ---------------------------------------------------------------- back to the original
 
-#: resume code -> (original code, {offset in resume code: Origin})
+#: resume code -> (weak reference to the original code, {offset in resume code: Origin})
 _ORIGINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -207,13 +245,14 @@ class Origin:
 
 def _record_origins(new, level, n_prologue, inner_call):
     orig = decode(level.code).instructions
-    got = decode(new).instructions
+    # the assembler adds EXTENDED_ARG where the longer code needs it (never in the copy)
+    got = [i for i in decode(new).instructions if i.opname != "EXTENDED_ARG"]
     if len(got) != n_prologue + len(orig):
         return  # unexpected shape: breaks in this code are not resumable (origin None)
     mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
     if inner_call is not None:
         mapping[got[inner_call].offset] = Origin(level.target, True, level.pops)
-    _ORIGINS[new] = (level.code, mapping)
+    _ORIGINS[new] = (weakref.ref(level.code), mapping)
 
 
 def origin(code, offset):
@@ -222,7 +261,10 @@ def origin(code, offset):
     hit = _ORIGINS.get(code)
     if hit is None:
         return code, Origin(offset)
-    return hit[0], hit[1].get(offset)
+    original = hit[0]()
+    if original is None:   # cannot happen while the resume code runs; be safe anyway
+        return code, None
+    return original, hit[1].get(offset)
 
 
 def enter_range(out, target, table) -> list:

@@ -55,7 +55,7 @@ class BreakSignal(Exception):
 class FrameSnap:
     """One frame of a break snapshot (trace/finish.py turns it into a FrameState)."""
     __slots__ = ("code", "offset", "lineno", "stack", "locals", "cells", "modes",
-                 "mode_origins", "kw_names", "same_globals")
+                 "mode_origins", "kw_names", "same_globals", "exc_slots")
 
     def __init__(self, **fields):
         for k, v in fields.items():
@@ -83,7 +83,7 @@ class Frame:
         self.kw_names = ()
         self.modes = []
         self.retval = None
-        self.exc_stack = []
+        self.exc_stack = []              # stack positions of PUSH_EXC_INFO's previous-exception slots
         self.global_base = global_base   # None: the traced frame's own globals
         self.saved_stack = []            # the value stack before the current instruction
         self.saved_kw_names = ()
@@ -292,7 +292,8 @@ class Tracer:
             orig.kind, f"{orig.detail} (the frame resumes around the call at line "
                        f"{inst.lineno}; the callee is compiled on its own)", stack,
             hint=orig.hint, message=orig.message,
-            instruction=f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}")
+            instruction=f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}",
+            forced=True)
         raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
 
     def unsupported(self, detail: str, kind=BreakKind.UNSUPPORTED_OBJECT):
@@ -312,7 +313,8 @@ class Tracer:
                 code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
                 locals=list(f.locals), cells=dict(f.cells), modes=list(f.modes),
                 mode_origins=list(f.mode_origins), kw_names=kw,
-                same_globals=f.globals is self.frames[0].globals))
+                same_globals=f.globals is self.frames[0].globals,
+                exc_slots=list(f.exc_stack)))
         return out
 
     # ------------------------------------------------------------------ modes

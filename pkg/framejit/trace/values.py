@@ -17,7 +17,8 @@ attributes, calls, iteration), not here.
   CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
   PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).
 - IteratorVal / EnumerateVal / ZipVal: iterators over sequences, ranges, and their combinators.
-- ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``).
+- ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``),
+  or a real one passed to a resume function (reloaded from its source).
 - ModeCtxVal / ModeExitVal: framejit mode context managers (``with error_on_graph_break``).
 - OpaqueVal: anything else; passing it around is fine, using it is a graph break.
 - NULL: the NULL that CPython pushes below a callable.
@@ -259,13 +260,18 @@ class ZipVal(Value):
 
 
 class ExceptionVal(Value):
-    __slots__ = ("cls", "args", "cause")
+    """An exception: made by traced code (``obj`` None, rebuilt once as ``cls(*args)``:
+    ``ident``), or a real one reached through ``source`` (a resumed handler's exception;
+    ``args`` read lazily from ``obj``)."""
+    __slots__ = ("cls", "args", "cause", "obj", "ident")
 
-    def __init__(self, cls, args, cause=None):
-        self.source = None
+    def __init__(self, cls, args, cause=None, obj=None, source=None):
+        self.source = source
         self.cls = cls
         self.args = tuple(args)
         self.cause = cause
+        self.obj = obj
+        self.ident = next(_ids)
 
     def _repr_body(self):
         return f" {self.cls.__name__}{self.args!r}"

@@ -29,8 +29,9 @@ from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from .sources import AttrSource, ConstSource, ItemSource
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
-                     FunctionVal,
-                     ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
+                     ExceptionVal, FunctionVal,
+                     ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
+                     SuperVal, TupleVal)
 
 _CONST_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes, range, slice,
                           type(Ellipsis), type(NotImplemented)])
@@ -161,6 +162,13 @@ def _wrap_cell(tx, obj, source):
     return tx.remember_cell(obj, CellVal(None, AttrSource(source, "cell_contents")))
 
 
+def _wrap_super(tx, obj, source):
+    """A ``super()`` object made before a graph break (a resume function receives it)."""
+    tx.add_guard(GuardKind.TYPE, source, super)
+    tx.add_guard(GuardKind.ID, AttrSource(source, "__thisclass__"), obj.__thisclass__)
+    return SuperVal(obj.__thisclass__, wrap(tx, obj.__self__, AttrSource(source, "__self__")))
+
+
 _WRAPPERS = {
     np.ndarray: _wrap_array,
     list: _wrap_list,
@@ -174,6 +182,7 @@ _WRAPPERS = {
     types.MethodType: _wrap_method,
     types.CellType: _wrap_cell,
     types.BuiltinMethodType: _wrap_builtin,
+    super: _wrap_super,
 }
 
 
@@ -224,9 +233,19 @@ def is_plain_class(cls) -> bool:
     return hit
 
 
+def _wrap_exception(tx, obj, source):
+    """A real exception (a resumed handler's): by type; identity kept through its source."""
+    tx.add_guard(GuardKind.TYPE, source, type(obj))
+    val = ExceptionVal(type(obj), (), obj=obj, source=source)
+    _remember(tx, obj, val)
+    return val
+
+
 def _wrap_other(tx, obj, source):
     if is_constant(obj):
         return ConstVal(obj, source)
+    if isinstance(obj, BaseException):
+        return _wrap_exception(tx, obj, source)
     marker = markers.classify(obj)
     if marker is markers.Marker.MODE_CONTEXT:
         return _wrap_mode_context(tx, obj, source)

@@ -5,6 +5,7 @@ values they continue the frame exactly; they keep the user's filename, name and 
 they are cached per Level so converging paths and loop iterations share one code object.
 """
 import dis
+import sys
 
 import numpy as np
 
@@ -94,3 +95,93 @@ def _with_try(x):
 
 def test_resume_inside_with_and_try_ranges_assembles_and_runs():
     np.testing.assert_array_equal(fj.compile(_with_try)(np.ones(2)), _with_try(np.ones(2)))
+
+
+# ---------------------------------------------------------------- handler bodies
+
+
+def _in_handler(x):
+    try:
+        raise ValueError("h")
+    except ValueError:
+        y = len([x])          # resume right after this CALL, inside the handler
+        return sys.exc_info()[1], y
+
+
+def test_resume_function_re_enters_the_handler():
+    """Layout: the handler's slot (``except E:`` popped the exception itself) and a
+    value. The prologue raises the handled exception into PUSH_EXC_INFO, so
+    sys.exc_info() and the saved slot are CPython's own (the caller's handled exception
+    is back after the return); the exception's traceback and context are kept."""
+    from framejit.trace import excstate
+    code = _in_handler.__code__
+    target = _after(code, "CALL", 1)     # after len([x]) (CALL 0 is ValueError("h"))
+    level = Level(code, target.offset, (excstate.PREV, False), ("x",))
+    rc = resume_code(level)
+    assert rc.co_varnames[:3] == ("x", "__fj_s1", "__fj_e0")
+    fn = type(_in_handler)(rc, _in_handler.__globals__)
+    try:
+        raise KeyError("real")
+    except KeyError as e:
+        exc = e
+        tb, ctx = exc.__traceback__, exc.__context__
+        caller = RuntimeError("caller's")
+        try:
+            raise caller
+        except RuntimeError:
+            seen, y = fn(1, 7, exc)
+            assert sys.exc_info()[1] is caller      # left as the caller had it
+    assert seen is exc and y == 7
+    assert exc.__traceback__ is tb and exc.__context__ is ctx
+    assert sys.exc_info() == (None, None, None)
+
+
+def test_target_layout_keeps_the_handler_slot_at_a_branch():
+    """A data-dependent branch inside a handler pops only its condition: the handler
+    slot below stays a slot on both edges (not a value)."""
+    from framejit.trace import excstate
+    from framejit.trace.breakgen import targets_of
+    from framejit.trace.result import FrameState, RConst, RExcPrev
+
+    def f(x):
+        try:
+            raise ValueError
+        except ValueError:
+            if x:
+                return 1
+            return 2
+
+    jump = next(i for i in decode(f.__code__).instructions if i.opname.startswith("POP_JUMP"))
+    fs = FrameState(f.__code__, jump.offset, jump.lineno, (RExcPrev(), RConst(True)), (), (),
+                    ())
+    _, _, targets = targets_of(fs)
+    assert len(targets) == 2
+    assert all(t.layout == (excstate.PREV,) for t in targets)
+
+
+_BIG_SRC = """
+import framejit as fj
+
+def big(x):
+    try:
+        raise ValueError("big")
+    except ValueError:
+        if x is not None:
+            a = [%s]
+        fj.graph_break()
+        x = x + len(a)
+    return x
+""" % ", ".join(["x"] * 300)
+_BIG_NS = {}
+exec(compile(_BIG_SRC, "<big>", "exec"), _BIG_NS)
+_big = _BIG_NS["big"]
+
+
+def test_code_with_extended_args_resumes():
+    """dis keeps EXTENDED_ARG as an instruction: the copies drop it (the assembler
+    re-derives it), and origins map through the longer generated code."""
+    assert any(i.opname == "EXTENDED_ARG" for i in dis.get_instructions(_big.__code__))
+    f = fj.compile(_big, backend="eager")
+    for _ in range(2):
+        np.testing.assert_array_equal(f(np.ones(2)), _big(np.ones(2)))
+    assert all(e["info"].kind == "break" for e in ef.cache_entries(_big.__code__))
