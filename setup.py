@@ -152,7 +152,7 @@ setup(
     package_dir={"": "pkg"},
     packages=[
         "framejit", "framejit.graph", "framejit.backends", "framejit.trace",
-        "framejit.bytecode", "framejit.guards",
+        "framejit.bytecode", "framejit.guards", "framejit.testing",
     ],
     ext_modules=_extensions(),
     cmdclass={"build_ext": BuildExt},

@@ -204,3 +204,25 @@ def set_explaining(bint on):
 def explaining():
     cdef fj_mode_stack *s = fj_modes_api_table.current()
     return s != NULL and s.explaining > 0
+
+
+cdef class PausedCall:
+    """Calls ``fn`` with the hook paused for the calling thread: a compiled graph that a
+    user backend returned runs as plain Python, never traced (DESIGN.md: backends and
+    compiled graphs always run with the hook paused)."""
+    cdef readonly object fn
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"a backend must return a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, *args, **kwargs):
+        cdef fj_mode_stack *s = fj_modes_api_table.current()
+        if s == NULL:
+            raise MemoryError()
+        s.paused += 1
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            s.paused -= 1

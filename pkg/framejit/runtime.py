@@ -135,12 +135,13 @@ def _cache_limit_reached(code):
 
 
 def _backend_for(options):
-    """The backend callable a compile entry asked for."""
+    """The backend callable a compile entry asked for. A user's backend returns a
+    callable that must run with the hook paused (it is not user code to compile)."""
     backend = options.backend if options is not None else "kernels"
-    if callable(backend):
-        return backend
-    from . import backends
-    return backends.by_name(backend)
+    if not callable(backend):
+        from . import backends
+        return backends.by_name(backend)
+    return lambda graph, example_inputs: _ef.PausedCall(backend(graph, example_inputs))
 
 
 def convert(code, func, slots, options):
@@ -216,12 +217,12 @@ def _convert_explained(session, code, func, slots, options):
     if replacement is None:
         start = time.perf_counter()
         try:
-            answer, guard, replacement, info = convert_traced(code, func, slots, options,
-                                                              session=session)
+            _, guard, replacement, _ = convert_traced(code, func, slots, options,
+                                                      session=session)
         except GraphBreakError as err:
             # A break the mode forbids: reported, and the frame runs unoptimized.
             session.record(elapsed=time.perf_counter() - start, forbidden=err)
-            answer, guard, replacement = _ef.ANSWER_ENTRY, None, slot_code(code)
+            guard, replacement = None, slot_code(code)
         session.store(code, key, guard, replacement)
     return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
 

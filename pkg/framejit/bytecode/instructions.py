@@ -19,6 +19,7 @@ import weakref
 from dataclasses import dataclass
 
 from . import compat
+from .identity import IdentityWeakKeyDict
 
 
 class Instruction:
@@ -74,7 +75,7 @@ class Decoded:
         return self.by_offset[offset]
 
 
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CACHE = IdentityWeakKeyDict()   # by identity: equal code objects are distinct
 
 
 def decode(code) -> Decoded:

@@ -28,7 +28,7 @@ exception escaping Fk is the caller's business, as in plain Python.
 """
 from __future__ import annotations
 
-import weakref
+from ..bytecode.identity import IdentityWeakKeyDict, IdentityWeakSet
 
 from ..bytecode import compat
 from ..bytecode.analysis import live_locals, stack_effect
@@ -144,8 +144,8 @@ def _outer_args(frames) -> list:
 
 # ---------------------------------------------------------------- the break runner
 
-_RUNNERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_SKIP: "weakref.WeakSet" = weakref.WeakSet()
+_RUNNERS = IdentityWeakKeyDict()
+_SKIP = IdentityWeakSet()
 
 
 def is_runner(code) -> bool:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import types
 import warnings
-import weakref
 
 import numpy as np
 

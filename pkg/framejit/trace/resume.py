@@ -33,7 +33,7 @@ depth k is one graph, and no outer frame is traced again per level.
 """
 from __future__ import annotations
 
-import weakref
+from ..bytecode.identity import IdRef, IdentityWeakKeyDict
 from dataclasses import dataclass
 
 from ..bytecode import compat
@@ -171,13 +171,13 @@ def emit_pop_modes(out, count):
 #: nor the resume code (its origin is a weak reference, below) holds an original code, so
 #: the resume functions go with the function (code made by ``exec`` included). A key
 #: naming a dead callee's code never equals a live one's (weakref equality).
-_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CACHE = IdentityWeakKeyDict()
 
 
 def _level_key(level):
     key = []
     while level is not None:
-        key.append((weakref.ref(level.code), level.target, level.layout, level.local_names,
+        key.append((IdRef(level.code), level.target, level.layout, level.local_names,
                     level.pops, level.lineno))
         level = level.inner
     return tuple(key)
@@ -229,7 +229,7 @@ def _build(level: Level):
 # ---------------------------------------------------------------- back to the original
 
 #: resume code -> (weak reference to the original code, {offset in resume code: Origin})
-_ORIGINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_ORIGINS = IdentityWeakKeyDict()
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ def _record_origins(new, level, n_prologue, inner_call):
     mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
     if inner_call is not None:
         mapping[got[inner_call].offset] = Origin(level.target, True, level.pops)
-    _ORIGINS[new] = (weakref.ref(level.code), mapping)
+    _ORIGINS[new] = (IdRef(level.code), mapping)
 
 
 def origin(code, offset):

@@ -1,0 +1,223 @@
+"""Bugs found by the fuzzers (tests/fuzz, docs/fuzzing.md), minimised by hand.
+
+Each test states the rule it checks (SEMANTICS.md / DESIGN.md). Open bugs are marked
+xfail(strict=True): when one is fixed the test XPASSes and fails, so remove its mark
+(and its entry in tests/fuzz/known_bugs.py, which keeps the fuzzers from re-finding it).
+"""
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+import framejit as fj
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    fj.reset()
+    yield
+    fj.reset()
+
+
+# ---------------------------------------------------------------- backends
+
+def test_callable_returned_by_a_user_backend_is_not_traced():
+    runs = []
+
+    def backend(graph, example_inputs):
+        fn = fj.backends.eager(graph, example_inputs)
+
+        def run(*args):            # user code: must run with the hook paused
+            runs.append(1)
+            return fn(*args)
+        return run
+
+    @fj.compile(backend=backend)
+    def f(x):
+        return x.sum(), x + 1
+
+    x = np.ones((3, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # no cache_size_limit warning about `run`
+        f(x)
+    assert runs == [1], f"one call of a break-free function runs one graph, ran {len(runs)}"
+
+
+# ---------------------------------------------------------------- segments and effects
+
+@pytest.mark.xfail(strict=True, reason="after a break inside a for loop, the code after it "
+                   "in the same segment runs before a later forbidden break raises (SEMANTICS §3)")
+def test_effects_after_a_break_in_a_loop_run_before_a_forbidden_break():
+    log = []
+    buf = io.StringIO()
+
+    @fj.compile
+    def root(x):
+        for i in range(1):
+            if x.max() > -0.5:        # allowed data-dependent break
+                pass
+            log.append("after-break")  # same segment as the forbidden print below
+        with fj.error_on_graph_break(True):
+            print("p", file=buf)       # forbidden: raises before its segment runs
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert buf.getvalue() == ""
+    assert log == [], "effects of the raising segment must not happen"
+
+
+@pytest.mark.xfail(strict=True, reason="under fullgraph=True, effects after a break in a "
+                   "set_fullgraph(False) region run before the next (forbidden) break raises")
+def test_effects_after_a_relaxed_break_run_before_a_forbidden_break():
+    log = []
+
+    def h(a):
+        fj.graph_break()              # allowed: set_fullgraph(False) relaxes strictness
+        log.append("after")           # same segment as the forbidden break below
+        return a * 2
+
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = h(x)
+        fj.graph_break()              # strict again: raises before its segment runs
+        return y
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert log == []
+
+
+@pytest.mark.xfail(strict=True, reason="effects in an inlined caller after a break inside a "
+                   "nested error_on_graph_break(False) callee run before the next (forbidden) "
+                   "break raises (SEMANTICS §3)")
+def test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break():
+    log = []
+
+    @fj.error_on_graph_break(False)
+    def relaxed(a):
+        fj.graph_break()              # allowed: innermost eogb is False
+        return a
+
+    def mid(a):
+        relaxed(a)
+        log.append("after")           # same segment as the forbidden break below
+        return a
+
+    @fj.compile
+    def root(x):
+        with fj.error_on_graph_break(True):
+            mid(x)
+            fj.graph_break()          # forbidden
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert log == []
+
+
+# ---------------------------------------------------------------- data-dependent branches
+
+@pytest.mark.xfail(strict=True, reason="a NumPy scalar computed before a graph break is "
+                   "specialized as a constant afterwards: branching on it is no longer a "
+                   "data-dependent break (SEMANTICS §1), so modes stop applying")
+def test_numpy_scalar_crossing_a_break_is_specialized():
+    @fj.compile
+    def crossing(x):
+        s = np.sum(x)
+        fj.graph_break()
+        with fj.error_on_graph_break(True):
+            if s > 0:                  # data-dependent: must raise
+                return x + 1
+        return x - 1
+
+    @fj.compile
+    def same_segment(x):
+        s = np.sum(x)
+        with fj.error_on_graph_break(True):
+            if s > 0:
+                return x + 1
+        return x - 1
+
+    with pytest.raises(fj.GraphBreakError):
+        same_segment(np.ones(3))       # passes today
+    with pytest.raises(fj.GraphBreakError):
+        crossing(np.ones(3))           # returns x + 1 today
+
+
+# ---------------------------------------------------------------- nonstrict_trace
+
+@pytest.mark.xfail(strict=True, reason="graph_break() inside a nonstrict_trace function "
+                   "raises GraphBreakError (under fullgraph=True) when the compiled caller "
+                   "raises afterwards: the nonstrict function's frame gets traced on its own")
+def test_graph_break_in_nonstrict_function_raises_when_caller_raises():
+    @fj.nonstrict_trace
+    def h(a):
+        fj.graph_break()              # a no-op inside nonstrict_trace (SEMANTICS §1)
+        return a.sum()
+
+    @fj.compile(fullgraph=True)
+    def no_raise(x):
+        return h(x)
+
+    @fj.compile(fullgraph=True)
+    def then_raise(x):
+        h(x)
+        raise ValueError("user error")   # not a graph break: raised as in Python
+
+    assert no_raise(np.ones(5)) == 5.0      # passes today
+    with pytest.raises(ValueError, match="user error"):
+        then_raise(np.ones(5))              # GraphBreakError today
+
+
+# ---------------------------------------------------------------- loops and resumes
+
+@pytest.mark.xfail(strict=True, reason="resuming after a break inside a for loop leaves the "
+                   "range iterator opaque: next() on it is an extra unsupported_object break, "
+                   "which raises under an outer error_on_graph_break(True)")
+def test_resume_inside_for_loop_keeps_range_iterator_traceable():
+    @fj.compile
+    def root(x):
+        for i in range(1):
+            with fj.error_on_graph_break(False):
+                fj.graph_break()       # the only break, and it is allowed
+            x = x + 1
+        return x
+
+    x = np.ones(3)
+    with fj.error_on_graph_break(True):
+        np.testing.assert_array_equal(root(x), x + 1)
+    kinds = [b.kind for b in fj.explain(root)(x).break_reasons]
+    assert kinds == ["graph_break_call"], kinds
+
+
+# ---------------------------------------------------------------- cache limit vs modes
+
+@pytest.mark.xfail(strict=True, reason="a loop with a list append and an allowed break "
+                   "recompiles once per iteration (guard on the list's length); after "
+                   "cache_size_limit the frame runs unoptimized and forbidden breaks stop raising")
+def test_forbidden_break_raises_even_after_many_loop_iterations():
+    log = []
+    buf = io.StringIO()
+
+    def h(a):
+        log.append("e")
+        if a.sum() > 0:                # allowed data-dependent break
+            pass
+        return a
+
+    @fj.compile
+    def root(x):
+        for i in range(10):
+            h(x)
+        with fj.error_on_graph_break(True):
+            print("forbidden", file=buf)   # must raise, before printing
+        return x + 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(fj.GraphBreakError):
+            root(np.ones(3))
+    assert buf.getvalue() == ""
