@@ -120,9 +120,6 @@ def test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break():
 
 # ---------------------------------------------------------------- data-dependent branches
 
-@pytest.mark.xfail(strict=True, reason="a NumPy scalar computed before a graph break is "
-                   "specialized as a constant afterwards: branching on it is no longer a "
-                   "data-dependent break (SEMANTICS §1), so modes stop applying")
 def test_numpy_scalar_crossing_a_break_is_specialized():
     @fj.compile
     def crossing(x):

@@ -144,3 +144,25 @@ def test_odd_argument_types_behave_as_plain_python(bad):
             f(bad)
     else:
         np.testing.assert_array_equal(f(bad), expected)
+
+
+def test_numpy_scalar_arguments_are_array_values_not_constants():
+    def g(x, s):
+        return x * s + s
+
+    f = fj.compile(g, fullgraph=True)
+    x = np.arange(3.0)
+    for s in (np.float64(2.0), np.float64(-1.5), np.float64(7.0)):
+        out = f(x, s)
+        np.testing.assert_array_equal(out, g(x, s))
+    assert n_entries(g) == 1, "a new NumPy scalar value does not recompile"
+    out32 = f(x, np.float32(2.0))          # a new type does
+    np.testing.assert_array_equal(out32, g(x, np.float32(2.0)))
+    assert n_entries(g) == 2
+
+    def branchy(x, s):
+        return x + 1 if s > 0 else x - 1
+
+    with pytest.raises(fj.GraphBreakError, match="data_dependent"):
+        fj.compile(branchy, fullgraph=True)(x, np.float64(1.0))
+    np.testing.assert_array_equal(fj.compile(branchy)(x, np.float64(-1.0)), x - 1)

@@ -11,12 +11,9 @@ from framejit.testing.programs import walk
 
 INCLUDE_KNOWN = os.environ.get("FRAMEJIT_FUZZ_KNOWN_BUGS") == "1"
 
-# test_numpy_scalar_crossing_a_break_is_specialized: `if s > 0` on a NumPy scalar that
-# was computed before a graph break is decided at trace time (no data-dependent break).
 # test_graph_break_in_nonstrict_function_raises_when_caller_raises: graph_break() inside a
 # nonstrict_trace function raises GraphBreakError when the compiled caller raises later.
-GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"scalar_branches": False,
-                                               "nonstrict_breaks": False}
+GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"nonstrict_breaks": False}
 
 # Intermittent, not minimised: when two programs in one process have code objects that
 # compare equal (code objects compare by value, not filename), the second one sometimes

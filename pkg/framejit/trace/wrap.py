@@ -66,6 +66,23 @@ def _input_name(source) -> str:
     return text or "input"
 
 
+def _wrap_numpy_scalar(tx, obj, source):
+    """A NumPy scalar that reaches the frame (an argument, a value carried across a graph
+    break by a resume function, a global) is an array value like a 0-d array: a graph
+    input, so branching on it is a data-dependent break exactly as it was before the
+    break, and a new value does not recompile."""
+    tx.add_guard(GuardKind.TYPE, source, type(obj))
+    node = tx.builder.add_input(Meta((), obj.dtype, True), name=_input_name(source))
+    tx.input_sources.append(source)
+    tx.example_inputs.append(obj)
+    return ArrayVal(node, source)
+
+
+_NUMPY_SCALAR_TYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                       np.uint32, np.uint64, np.float16, np.float32, np.float64,
+                       np.complex64, np.complex128)
+
+
 def _wrap_array(tx, obj, source):
     tx.add_guard(GuardKind.ARRAY, source, ArrayExpect(obj.dtype, obj.shape))
     node = tx.builder.add_input(Meta(tuple(obj.shape), obj.dtype, False),
@@ -183,6 +200,7 @@ _WRAPPERS = {
     types.CellType: _wrap_cell,
     types.BuiltinMethodType: _wrap_builtin,
     super: _wrap_super,
+    **{t: _wrap_numpy_scalar for t in _NUMPY_SCALAR_TYPES},
 }
 
 
