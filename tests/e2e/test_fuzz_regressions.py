@@ -46,8 +46,6 @@ def test_callable_returned_by_a_user_backend_is_not_traced():
 
 # ---------------------------------------------------------------- segments and effects
 
-@pytest.mark.xfail(strict=True, reason="after a break inside a for loop, the code after it "
-                   "in the same segment runs before a later forbidden break raises (SEMANTICS §3)")
 def test_effects_after_a_break_in_a_loop_run_before_a_forbidden_break():
     log = []
     buf = io.StringIO()
@@ -171,9 +169,6 @@ def test_graph_break_in_nonstrict_function_raises_when_caller_raises():
 
 # ---------------------------------------------------------------- loops and resumes
 
-@pytest.mark.xfail(strict=True, reason="resuming after a break inside a for loop leaves the "
-                   "range iterator opaque: next() on it is an extra unsupported_object break, "
-                   "which raises under an outer error_on_graph_break(True)")
 def test_resume_inside_for_loop_keeps_range_iterator_traceable():
     @fj.compile
     def root(x):

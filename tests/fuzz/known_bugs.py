@@ -24,18 +24,6 @@ GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"nonstrict_breaks": False}
 _BREAKING = ("break", "print", "ifarr")
 
 
-def _break_in_loop(prog):
-    disabled = {h.name for h in prog.helpers if h.deco == ("disable",)}
-    for f in prog.functions():
-        for s in walk(f.body):
-            if s.kind == "for":
-                for t in walk(s.body):
-                    if t.kind in _BREAKING or (t.kind == "call" and (
-                            t.value in disabled or t.value.startswith("h"))):
-                        return True
-    return False
-
-
 def _relaxing(prog):
     """Some error_on_graph_break(False) / set_fullgraph(False) region in the program."""
     relax = {("eogb", False), ("setfg", False)}
@@ -51,14 +39,7 @@ def known_bug(prog, problems, info):
     """The name of the known bug that explains `problems`, or None."""
     if INCLUDE_KNOWN:
         return None
-    text = "\n".join(problems)
-    # test_resume_inside_for_loop_makes_range_iterator_opaque
-    if "next() on a OpaqueVal" in text:
-        return "opaque-range-iterator-after-resume"
-    # test_effects_after_a_break_in_a_loop_run_before_a_forbidden_break
     expected = list(info.get("expected", {}).values())
-    if _break_in_loop(prog) and any(o.kind == "break" for o in expected):
-        return "loop-segment-effects-before-forbidden-break"
     # test_effects_after_a_relaxed_break_run_before_a_forbidden_break,
     # test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break
     if _relaxing(prog) and any(o.kind == "break" for o in expected):

@@ -21,6 +21,7 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
+from .cursor import RangeCursor
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
@@ -47,6 +48,8 @@ def with_cause(exc, cause):
 
 
 def iter_from(seq, index):
+    if type(seq) is range:
+        return RangeCursor(seq, index)
     it = iter(seq)
     for _ in range(index):
         next(it)

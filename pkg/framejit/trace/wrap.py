@@ -28,7 +28,8 @@ from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from .sources import AttrSource, ConstSource, ItemSource
-from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
+from .cursor import RangeCursor
+from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
                      ExceptionVal, FunctionVal,
                      ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
                      SuperVal, TupleVal)
@@ -81,6 +82,15 @@ def _wrap_numpy_scalar(tx, obj, source):
 _NUMPY_SCALAR_TYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
                        np.uint32, np.uint64, np.float16, np.float32, np.float64,
                        np.complex64, np.complex128)
+
+
+def _wrap_range_cursor(tx, obj, source):
+    """A range iterator rebuilt at an earlier break (finish.RangeCursor): its range and
+    position are guarded, and the trace iterates it symbolically."""
+    tx.add_guard(GuardKind.TYPE, source, RangeCursor)
+    tx.add_guard(GuardKind.VALUE, AttrSource(source, "seq"), obj.seq)
+    tx.add_guard(GuardKind.VALUE, AttrSource(source, "index"), obj.index)
+    return IteratorVal(ConstVal(obj.seq), obj.index)
 
 
 def _wrap_array(tx, obj, source):
@@ -188,6 +198,7 @@ def _wrap_super(tx, obj, source):
 
 _WRAPPERS = {
     np.ndarray: _wrap_array,
+    RangeCursor: _wrap_range_cursor,
     list: _wrap_list,
     tuple: _wrap_tuple,
     dict: _wrap_dict,
