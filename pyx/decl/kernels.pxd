@@ -72,3 +72,12 @@ cdef extern from "framejit/kernels.h" nogil:
     fj_ew_fn fj_lookup_ew(int op, int dtype)
     fj_ew_fn fj_lookup_cast(int dst, int src)
     fj_red_fn fj_lookup_red(int op, int dtype)
+
+
+cdef extern from "framejit/bufcache.h":
+    size_t fj_cache_min, fj_cache_max, fj_cache_bytes
+    int fj_cache_n
+    void *fj_cache_take(size_t n, size_t *got)
+    char *fj_cache_data(void *raw)
+    void fj_cache_release(void *raw, size_t n)
+    size_t fj_cache_clear(size_t keep)

@@ -1,12 +1,14 @@
 """framejit.backends: backend callables ``backend(graph, example_inputs) -> callable``.
 
 ``eager`` runs the graph node by node with NumPy (the reference). ``kernels`` (the
-default) maps to the fused kernel library once it lands; until then it is ``eager``.
+default) runs fusible groups as programs of the C kernel library and everything else
+with NumPy in between (``backends/fused.py``).
 """
 from . import reference
+from . import fused
 
 eager = reference.eager
-kernels = reference.eager
+kernels = fused.kernels
 
 _BY_NAME = {"eager": eager, "kernels": kernels}
 
