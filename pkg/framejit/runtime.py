@@ -9,13 +9,8 @@ positionally. It always runs with the hook paused for its thread; its exceptions
 propagate out of the call of the compiled function.
 """
 import logging
-import os
-import sys
-import sysconfig
 import time
 import warnings
-
-import numpy as np
 
 from . import _native, debug, explain
 from .errors import GraphBreakError
@@ -23,6 +18,7 @@ from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
 from .trace.tracer import builtins_dict
+from .trace.wrap import is_library_code
 from .trace.resume import origin as _resume_origin
 
 
@@ -36,23 +32,6 @@ _modes = _native._modes
 _CO_OPTIMIZED = 0x1
 _CO_VARARGS = 0x4
 _CO_VARKEYWORDS = 0x8
-
-
-def _skip_prefixes():
-    """Directories whose code is never traced (unless compiled explicitly)."""
-    paths = sysconfig.get_paths()
-    dirs = {os.path.dirname(__file__), os.path.dirname(np.__file__)}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        if paths.get(key):
-            dirs.add(paths[key])
-    for p in sys.path:
-        if p.endswith(("site-packages", "dist-packages")):
-            dirs.add(p)
-    return tuple(os.path.realpath(d) + os.sep for d in dirs)
-
-
-_SKIP_PREFIXES = _skip_prefixes()
-_filename_verdicts = {}
 
 
 _SKIP_MODULES = ("framejit", "numpy")
@@ -75,12 +54,7 @@ def is_user_code(code, module_name=None):
     name = code.co_filename
     if name.startswith("<"):
         return not (name.startswith(("<frozen", "<framejit")) or _library_module(module_name))
-    verdict = _filename_verdicts.get(name)
-    if verdict is None:
-        real = os.path.realpath(name)
-        verdict = not real.startswith(_SKIP_PREFIXES)
-        _filename_verdicts[name] = verdict
-    return verdict
+    return not is_library_code(code)   # the tracer's own verdict: one list of library dirs
 
 
 def should_skip(code, options, func=None):
@@ -233,4 +207,3 @@ _ef.set_converter(convert)
 def reset():
     """Forget every compiled entry and marker."""
     _ef.reset()
-    _filename_verdicts.clear()
