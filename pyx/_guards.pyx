@@ -13,6 +13,7 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("check_type", src, type)       ("check_id", src, obj)       ("check_eq", src, value)
   ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
   ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
+  ("check_range", src, (lo, hi))  exactly an int with lo <= v < hi (None: unbounded)
 Lookups that raise (a missing attribute, say) count as a failed check, never an error.
 The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
 """
@@ -57,13 +58,14 @@ cdef enum GuardOp:
     G_LOAD_CONST
     G_CHECK_KEYS
     G_CHECK_ALIAS
+    G_CHECK_RANGE
 
 OPS = {
     "load_slot": G_LOAD_SLOT, "load_global": G_LOAD_GLOBAL, "load_cell": G_LOAD_CELL,
     "load_attr": G_LOAD_ATTR, "load_item": G_LOAD_ITEM, "check_type": G_CHECK_TYPE,
     "check_id": G_CHECK_ID, "check_eq": G_CHECK_EQ, "check_len": G_CHECK_LEN,
     "check_array": G_CHECK_ARRAY, "load_const": G_LOAD_CONST, "check_keys": G_CHECK_KEYS,
-    "check_alias": G_CHECK_ALIAS,
+    "check_alias": G_CHECK_ALIAS, "check_range": G_CHECK_RANGE,
 }
 _LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM, G_LOAD_CONST}
 MAX_REGISTERS = 64
@@ -134,7 +136,8 @@ cdef class GuardProgram:
                     self.code[i].src = 1
                 except TypeError:
                     consts.append(ins[2])
-            elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS):
+            elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS,
+                        G_CHECK_RANGE):
                 self.code[i].arg = len(consts)
                 consts.append(ins[2])
             elif op == G_LOAD_ATTR or op == G_LOAD_ITEM:
@@ -305,6 +308,8 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                 ok = v == regs[ins.src]
             elif ins.op == G_CHECK_KEYS:
                 ok = _check_keys(v, <PyObject *>p.consts[ins.arg])
+            elif ins.op == G_CHECK_RANGE:
+                ok = _check_range(v, <PyObject *>p.consts[ins.arg])
             if not ok:
                 break
             continue
@@ -346,6 +351,20 @@ cdef int _check_eq(PyObject *v, PyObject *expected) noexcept:
     if r == 0 and Py_TYPE(<object>v) == <PyTypeObject *>float:
         return (<object>v != <object>v) and (<object>expected != <object>expected)
     return r
+
+
+cdef int _check_range(PyObject *v, PyObject *bounds) noexcept:
+    """v is exactly an int (not a bool) within [lo, hi); a None bound is open. Dynamic
+    Python ints (trace/dynamic.py) are guarded this way instead of by value."""
+    if Py_TYPE(<object>v) != <PyTypeObject *>int:
+        return 0
+    lo = (<tuple>bounds)[0]
+    hi = (<tuple>bounds)[1]
+    try:
+        return (lo is None or lo <= <object>v) and (hi is None or <object>v < hi)
+    except BaseException:
+        PyErr_Clear()
+        return 0
 
 
 cdef int _check_keys(PyObject *v, PyObject *expected) noexcept:

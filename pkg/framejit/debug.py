@@ -75,6 +75,14 @@ def log_recompile(code, entries):
             "; ".join(reasons))
 
 
+def log_dynamic(code, sources):
+    if _enabled["recompiles"]:
+        _loggers["recompiles"].debug(
+            "%s (%s:%d): %s changed between calls; traced as dynamic from now on",
+            code.co_name, code.co_filename, code.co_firstlineno,
+            ", ".join(str(s) for s in sources))
+
+
 def log_guards(code, guards):
     if _enabled["guards"]:
         body = "\n".join(f"  {g}" for g in guards) or "  (none)"

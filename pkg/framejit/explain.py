@@ -66,14 +66,18 @@ class Session:
         self.report = ExplainReport()
 
     def lookup(self, code, func, slots, key):
-        for entry_key, guard, replacement in self.cache.get(code, ()):
+        for entry_key, guard, replacement, _ in self.cache.get(code, ()):
             if entry_key == key and (guard is None or guard.check(
                     slots, func.__globals__, _builtins(func), func.__closure__)):
                 return replacement
         return None
 
-    def store(self, code, key, guard, replacement):
-        self.cache.setdefault(code, []).append((key, guard, replacement))
+    def store(self, code, key, guard, replacement, info=None):
+        self.cache.setdefault(code, []).append((key, guard, replacement, info))
+
+    def infos(self, code):
+        """What the session's earlier entries for ``code`` assumed (automatic dynamic)."""
+        return [e[3] for e in self.cache.get(code, ()) if e[3] is not None]
 
     def record(self, result=None, *, elapsed=0.0, forbidden=None):
         rep = self.report

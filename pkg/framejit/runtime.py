@@ -17,6 +17,8 @@ from .errors import GraphBreakError
 from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
+from .trace import dynamic
+from .trace.sources import FrameEnv
 from .trace.tracer import builtins_dict
 from .trace.wrap import is_library_code
 from .trace.resume import origin as _resume_origin
@@ -78,7 +80,7 @@ def slot_code(code):
 
 class EntryInfo:
     """What a cache entry remembers for reports: how it was made and what it assumed."""
-    __slots__ = ("kind", "graphs", "guards", "breaks", "compile_time", "why")
+    __slots__ = ("kind", "graphs", "guards", "breaks", "compile_time", "why", "int_guards")
 
     def __init__(self, kind, graphs=(), guards=(), breaks=(), compile_time=0.0, why=""):
         self.kind = kind
@@ -87,6 +89,8 @@ class EntryInfo:
         # Descriptions, not Guard objects: an entry must not own the functions its
         # guards name (a cycle through co_extra that the collector cannot see).
         self.guards = tuple(str(g) for g in guards)
+        # (source, int) of VALUE guards: a recompile re-checks them to mark sources dynamic
+        self.int_guards = dynamic.int_value_guards(guards)
         self.breaks = tuple(breaks)
         self.compile_time = compile_time
 
@@ -130,6 +134,7 @@ def convert(code, func, slots, options):
     recompile = _ef.cache_entries(code)
     if recompile:
         debug.log_recompile(code, recompile)
+        _mark_dynamic(code, func, slots, recompile)
     return convert_traced(code, func, slots, options)
 
 
@@ -176,6 +181,16 @@ def convert_traced(code, func, slots, options, session=None):
     return (_ef.ANSWER_ENTRY, guard, fn.__code__, info)
 
 
+def _mark_dynamic(code, func, slots, entries):
+    """Automatic dynamic: ints whose value guard failed are traced as dynamic from now on
+    (trace/dynamic.py), so a loop counter or position does not recompile per value."""
+    globals_ = func.__globals__
+    env = FrameEnv(tuple(slots), globals_, builtins_dict(globals_), tuple(func.__closure__ or ()))
+    new = dynamic.mark_failed(code, [e["info"] for e in entries], env)
+    if new:
+        debug.log_dynamic(code, new)
+
+
 def _log_unresumable(code, why):
     """The graph_breaks log records each frame that a break left running unoptimized."""
     if debug.enabled("graph_breaks"):
@@ -190,14 +205,17 @@ def _convert_explained(session, code, func, slots, options):
     replacement = session.lookup(code, func, slots, key)
     if replacement is None:
         start = time.perf_counter()
+        info = None
+        if session.infos(code):
+            _mark_dynamic(code, func, slots, [{"info": i} for i in session.infos(code)])
         try:
-            _, guard, replacement, _ = convert_traced(code, func, slots, options,
-                                                      session=session)
+            _, guard, replacement, info = convert_traced(code, func, slots, options,
+                                                         session=session)
         except GraphBreakError as err:
             # A break the mode forbids: reported, and the frame runs unoptimized.
             session.record(elapsed=time.perf_counter() - start, forbidden=err)
             guard, replacement = None, slot_code(code)
-        session.store(code, key, guard, replacement)
+        session.store(code, key, guard, replacement, info)
     return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
 
 
@@ -207,3 +225,4 @@ _ef.set_converter(convert)
 def reset():
     """Forget every compiled entry and marker."""
     _ef.reset()
+    dynamic.reset()

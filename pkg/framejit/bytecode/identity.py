@@ -77,6 +77,9 @@ class IdentityWeakKeyDict:
     def values(self):
         return [v for r, v in list(self._data.values()) if r() is not None]
 
+    def clear(self):
+        self._data.clear()
+
     def __len__(self):
         return sum(1 for r, _ in list(self._data.values()) if r() is not None)
 

@@ -273,6 +273,15 @@ def _index_of(tx, items, x):
     return -1
 
 
+def _list_append(tx, lst, args):
+    if lst.loaded:
+        return list_mutate(tx, lst, "append", args, lst.items + [args[0]])
+    lst.append(args[0])     # a lazy list stays unread (no LEN guard)
+    lst.mutated = True
+    if lst.source is not None:
+        tx.record("call_method", lst, "append", args)
+
+
 def _list_pop(tx, lst, args):
     i = tx.pyval(args[0]) if args else -1
     if not lst.items:
@@ -354,7 +363,7 @@ def _dict_setdefault(tx, d, args):
 
 
 _LIST_METHODS = {
-    "append": lambda tx, l, a: list_mutate(tx, l, "append", a, l.items + [a[0]]),
+    "append": _list_append,
     "extend": lambda tx, l, a: list_mutate(tx, l, "extend", a, l.items + _iter_items(tx, a[0])),
     "insert": _list_insert,
     "pop": _list_pop,

@@ -21,9 +21,9 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
-from .cursor import RangeCursor
+from .cursor import RangeCursor, cursor_advance
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
-                     ConstVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
+                     ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
                      OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal)
 
@@ -144,6 +144,7 @@ _RECON = {
     BuiltinMethodVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.obj), RConst(v.name))),
     ExceptionVal: Finisher._exception,
     IteratorVal: Finisher._iterator,
+    CursorVal: lambda f, v: RCall(RConst(cursor_advance), (RSource(v.source), RConst(v.advanced))),
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),

@@ -11,6 +11,8 @@
 - LEN:   ``len(value) == expected`` (with the TYPE guard of the container).
 - KEYS:  ``tuple(value) == expected`` (dict keys, in order).
 - ALIAS: ``value is <expected source's value>`` (two paths reached one object).
+- RANGE: ``type(value) is int and lo <= value < hi`` for ``expected == (lo, hi)``, a None
+  bound being open (dynamic ints, trace/dynamic.py).
 
 ``Guard.check(env)`` is the reference evaluation (tests; the C guard program lowers the
 same data). Guards are deduplicated by (kind, source).
@@ -32,6 +34,7 @@ class GuardKind(enum.Enum):
     LEN = "len"
     KEYS = "keys"
     ALIAS = "alias"
+    RANGE = "range"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ _CHECKS = {
     GuardKind.LEN: lambda v, e, env: len(v) == e,
     GuardKind.KEYS: lambda v, e, env: tuple(v) == e,
     GuardKind.ALIAS: lambda v, e, env: v is e.fetch(env),
+    GuardKind.RANGE: lambda v, e, env: type(v) is int and (e[0] is None or e[0] <= v) and (
+        e[1] is None or v < e[1]),
 }
 
 

@@ -9,7 +9,8 @@ append during the loop is seen, as in Python). Loops are unrolled by the tracer.
 from __future__ import annotations
 
 from .breaks import BreakKind
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, EnumerateVal,
+from .dynamic import cursor_next
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
                      IteratorVal, ListVal, TupleVal, ZipVal)
 
 
@@ -17,7 +18,7 @@ class Exhausted(Exception):
     """The iterator has no more items (StopIteration of the traced program)."""
 
 
-_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal)
+_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal)
 
 
 def _const_iter(tx, v):
@@ -112,7 +113,8 @@ def _has_more(tx, inners):
     return False
 
 
-_NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next}
+_NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next,
+         CursorVal: cursor_next}
 
 
 def next_value(tx, it):

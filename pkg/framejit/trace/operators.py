@@ -15,6 +15,7 @@ from . import numpy_rules as npr
 from .breaks import BreakKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
+from .dynamic import lift_operands
 from .wrap import node_arg
 
 _DUNDERS = {
@@ -32,6 +33,8 @@ _DUNDERS = {
 
 
 def _array_binary(tx, sym, a, b, inplace):
+    if sym != "**":
+        a, b = lift_operands(tx, a, b)
     if sym == "**" and type(a) is ArrayVal and type(b) is ConstVal:
         op, uses_exp = npr.power_op(a.meta, tx.pyval(b))
         args = (a.node, b.value) if uses_exp else (a.node,)

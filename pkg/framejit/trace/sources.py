@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..bytecode import compat
 
 
@@ -196,3 +198,66 @@ class ConstSource(Source):
         return f"ConstSource({type(self.value).__name__}@{id(self.value):#x})"
 
     __str__ = __repr__
+
+
+def _call_reload(fn, *parts) -> list:
+    """Instructions that call ``fn`` on the values the ``parts`` (instruction lists) load."""
+    out = compat.emit_push_null() + [("LOAD_CONST", fn)]
+    for p in parts:
+        out += p
+    return out + compat.emit_call(len(parts))
+
+
+@dataclass(frozen=True)
+class CursorItemSource(Source):
+    """The value a resumed ``for`` loop over a range gets ``k`` iterations after the
+    position of the RangeCursor at ``cursor`` (trace/dynamic.py): ``seq[index + k]``. It is
+    never guarded itself (no guard path): the cursor's index is."""
+    cursor: Source
+    k: int
+
+    def guard_path(self):
+        raise TypeError("a cursor item is guarded through its cursor's index")
+
+    def reload(self):
+        from .cursor import cursor_item
+        return _call_reload(cursor_item, self.cursor.reload(), [("LOAD_CONST", self.k)])
+
+    def fetch(self, env):
+        from .cursor import cursor_item
+        return cursor_item(self.cursor.fetch(env), self.k)
+
+    @property
+    def root(self):
+        return self.cursor.root
+
+    def __str__(self):
+        return f"{self.cursor}.seq[{self.cursor}.index + {self.k}]"
+
+
+@dataclass(frozen=True)
+class AsArraySource(Source):
+    """A dynamic Python int as the 0-d array of ``dtype`` a graph takes it as (the dtype
+    NumPy's weak-scalar promotion gives it beside the array it meets)."""
+    base: Source
+    dtype: object
+
+    def guard_path(self):
+        raise TypeError("an array made from a dynamic int is guarded through its base")
+
+    def reload(self):
+        return _call_reload(_as_0d, self.base.reload(), [("LOAD_CONST", self.dtype)])
+
+    def fetch(self, env):
+        return _as_0d(self.base.fetch(env), self.dtype)
+
+    @property
+    def root(self):
+        return self.base.root
+
+    def __str__(self):
+        return f"{self.dtype}({self.base})"
+
+
+def _as_0d(value, dtype):
+    return np.array(value, dtype)

@@ -23,6 +23,7 @@ from ..graph.infer import DataDependentShape
 from ..graph.ir import Loc
 from . import breaks as _breaks
 from .breaks import BreakKind, UserFrame
+from .dynamic import dynamic_sources
 from .guards import Guard, GuardKind
 from .sources import ConstSource, FrameEnv
 from .values import ArrayVal, ConstVal, ExceptionVal
@@ -134,6 +135,9 @@ class Tracer:
         self.stop_inst = None        # forced break: (instruction, depth) set by trace/api.py
         self.stop_depth = -1
         self.stop_break = None       # the GraphBreak that made the forced break necessary
+        self.dynamic = dynamic_sources(code)   # int sources that vary (trace/dynamic.py)
+        self.cursor_starts = {}      # dynamic RangeCursor source -> its index at entry
+        self.dyn_inputs = {}         # (dynamic int source, dtype) -> its 0-d graph input
         self.cell_vals = {}          # id(real cell) -> (cell, CellVal): one value per cell
 
     # ------------------------------------------------------------------ running

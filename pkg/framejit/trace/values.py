@@ -16,7 +16,8 @@ attributes, calls, iteration), not here.
 - FunctionVal (a real Python function), ClosureVal (a function made while tracing),
   CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
   PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).
-- IteratorVal / EnumerateVal / ZipVal: iterators over sequences, ranges, and their combinators.
+- IteratorVal / EnumerateVal / ZipVal: iterators over sequences, ranges, and their combinators;
+  CursorVal: a resumed range loop at a run-time position.
 - ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``),
   or a real one passed to a resume function (reloaded from its source).
 - ModeCtxVal / ModeExitVal: framejit mode context managers (``with error_on_graph_break``).
@@ -54,12 +55,15 @@ NULL = NullVal()
 
 
 class ConstVal(Value):
-    __slots__ = ("value", "guarded")
+    """``dynamic``: a Python int from a source marked dynamic (trace/dynamic.py): beside
+    an array it becomes a graph input instead of a constant; any other use specializes."""
+    __slots__ = ("value", "guarded", "dynamic")
 
-    def __init__(self, value, source=None):
+    def __init__(self, value, source=None, dynamic=False):
         self.source = source
         self.value = value
         self.guarded = source is None
+        self.dynamic = dynamic
 
     def _repr_body(self):
         return f" {self.value!r}"
@@ -92,14 +96,39 @@ class TupleVal(Value):
 
 
 class ListVal(Value):
-    __slots__ = ("items", "ident", "mutated")
+    """A list. One reached through a source may be *lazy* (``load`` given): its items,
+    and so the LEN guard, are read only when the trace looks at them; appends before
+    that are kept in order (a log that a loop only appends to does not recompile as it
+    grows)."""
+    __slots__ = ("_items", "_load", "_tail", "ident", "mutated")
     mutable = True
 
-    def __init__(self, items, source=None):
+    def __init__(self, items, source=None, load=None):
         self.source = source
-        self.items = list(items)
+        self._items = list(items) if load is None else None
+        self._load = load
+        self._tail = []
         self.ident = next(_ids)
         self.mutated = False
+
+    @property
+    def items(self):
+        if self._items is None:
+            self._items = list(self._load()) + self._tail
+            self._load, self._tail = None, []
+        return self._items
+
+    @items.setter
+    def items(self, items):
+        self._items = list(items)
+        self._load, self._tail = None, []
+
+    @property
+    def loaded(self) -> bool:
+        return self._items is not None
+
+    def append(self, item):
+        (self._items if self._items is not None else self._tail).append(item)
 
     def _repr_body(self):
         return f" {self.items!r}"
@@ -237,6 +266,19 @@ class IteratorVal(Value):
         self.source = None
         self.seq = seq
         self.index = index
+
+
+class CursorVal(Value):
+    """A RangeCursor reached with a dynamic position (trace/dynamic.py): iterating it
+    guards the position by range, not value. ``advanced``: items taken while tracing."""
+    __slots__ = ("seq", "start", "advanced")
+    mutable = True
+
+    def __init__(self, seq, start, source):
+        self.source = source
+        self.seq = seq
+        self.start = start
+        self.advanced = 0
 
 
 class EnumerateVal(Value):

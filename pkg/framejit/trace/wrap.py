@@ -27,7 +27,8 @@ from ..graph.ir import Meta
 from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
-from .sources import AttrSource, ConstSource, ItemSource
+from . import dynamic
+from .sources import AttrSource, ConstSource, CursorItemSource, ItemSource
 from .cursor import RangeCursor
 from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
                      ExceptionVal, FunctionVal,
@@ -58,6 +59,8 @@ def _value_guardable(obj) -> bool:
 def guard_constant(tx, v: ConstVal):
     if v.source is None:
         return
+    if type(v.source) is CursorItemSource:
+        return dynamic.guard_cursor_item(tx, v)
     kind = GuardKind.VALUE if _value_guardable(v.value) else GuardKind.ID
     tx.add_guard(kind, v.source, v.value)
 
@@ -84,15 +87,6 @@ _NUMPY_SCALAR_TYPES = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8
                        np.complex64, np.complex128)
 
 
-def _wrap_range_cursor(tx, obj, source):
-    """A range iterator rebuilt at an earlier break (finish.RangeCursor): its range and
-    position are guarded, and the trace iterates it symbolically."""
-    tx.add_guard(GuardKind.TYPE, source, RangeCursor)
-    tx.add_guard(GuardKind.VALUE, AttrSource(source, "seq"), obj.seq)
-    tx.add_guard(GuardKind.VALUE, AttrSource(source, "index"), obj.index)
-    return IteratorVal(ConstVal(obj.seq), obj.index)
-
-
 def _wrap_array(tx, obj, source):
     tx.add_guard(GuardKind.ARRAY, source, ArrayExpect(obj.dtype, obj.shape))
     node = tx.builder.add_input(Meta(tuple(obj.shape), obj.dtype, False),
@@ -104,10 +98,12 @@ def _wrap_array(tx, obj, source):
 
 def _wrap_list(tx, obj, source):
     tx.add_guard(GuardKind.TYPE, source, list)
-    tx.add_guard(GuardKind.LEN, source, len(obj))
-    val = ListVal((), source)
+
+    def load():   # on the first look at the items: then the length is guarded
+        tx.add_guard(GuardKind.LEN, source, len(obj))
+        return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
+    val = ListVal((), source, load=load)
     _remember(tx, obj, val)
-    val.items = [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
     return val
 
 
@@ -198,7 +194,6 @@ def _wrap_super(tx, obj, source):
 
 _WRAPPERS = {
     np.ndarray: _wrap_array,
-    RangeCursor: _wrap_range_cursor,
     list: _wrap_list,
     tuple: _wrap_tuple,
     dict: _wrap_dict,
@@ -296,6 +291,13 @@ def wrap(tx, obj, source=None):
         source = ConstSource(obj) if not is_constant(obj) else None
         if source is None:
             return ConstVal(obj)
+    if tx.dynamic and source in tx.dynamic:
+        if type(obj) is int:
+            return dynamic.wrap_int(tx, obj, source)
+    if type(obj) is RangeCursor:
+        # dynamic from the start: a cursor exists only because a loop body broke, and
+        # that loop will come back at the next position
+        return dynamic.wrap_cursor(tx, obj, source)
     seen = tx.wrapped.get(id(obj))
     if seen is not None and seen[0] is obj:
         if seen[1].source != source:

@@ -1,5 +1,4 @@
 """The eager backend: bit-identical to NumPy, in-place mutation, call overhead."""
-import timeit
 
 import numpy as np
 import pytest
@@ -107,15 +106,16 @@ def test_outputs_follow_graph_outputs_and_constants_are_not_rebuilt():
     assert "slice" not in run.__framejit_source__.split("def run")[1]
 
 
-def test_call_overhead_is_small():
-    """3-node graph on 0-d data: the backend adds ~one Python call over raw NumPy."""
+def test_generated_run_is_one_call_per_op():
+    """3-node graph on 0-d data: the backend adds ~one Python call over raw NumPy — the
+    generated ``run`` calls each op once and does nothing else (timings: bench/)."""
     x = np.float64(0.5)
     b = GraphBuilder()
     xi = b.add_input(_meta(x), "x")
     r = b.add("add", (b.add("multiply", (b.add("sin", (xi,)), 2.0)), xi))
     run = eager(b.build([r]), [x])
-    sin, mul, add = np.sin, np.multiply, np.add
-    direct = min(timeit.repeat(lambda: add(mul(sin(x), 2.0), x), number=20000, repeat=5))
-    compiled = min(timeit.repeat(lambda: run(x), number=20000, repeat=5))
-    overhead_ns = (compiled - direct) / 20000 * 1e9
-    assert overhead_ns < 1000, overhead_ns
+    body = run.__framejit_source__.split("def run")[1].split("return run")[0].splitlines()[1:]
+    statements = [line.strip() for line in body if line.strip()]
+    assert len(statements) == 4, statements          # three op calls and the return
+    assert all("(" in s for s in statements[:3]) and statements[3].startswith("return")
+    assert run(x) == np.add(np.multiply(np.sin(x), 2.0), x)

@@ -1,0 +1,218 @@
+"""Automatic dynamic Python ints (trace/dynamic.py): loop positions and counters that
+change between calls stop recompiling, with results, dtypes and errors as plain NumPy."""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import framejit as fj
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    fj.reset()
+    yield
+    fj.reset()
+
+
+def _counting_backend(counter):
+    def backend(graph, example_inputs):
+        counter.append(graph)
+        return fj.backends.eager(graph, example_inputs)
+    return backend
+
+
+def _loop_program(n, log):
+    def h(a):
+        log.append(float(a.ravel()[0]))
+        if a.sum() > 0:                    # data-dependent: a break in every iteration
+            pass
+        return a
+
+    def root(x):
+        for i in range(n):
+            x = x * 2
+            h(x)
+            x = x + i                      # the loop counter beside an array
+        return x + 1
+    return root
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 60])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
+def test_loop_whose_body_breaks_compiles_a_bounded_number_of_graphs(n, dtype):
+    plain_log, log, graphs = [], [], []
+    x = np.arange(1, 4).astype(dtype)
+    want = _loop_program(n, plain_log)(x)
+    f = fj.compile(_loop_program(n, log), backend=_counting_backend(graphs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # never reaches cache_size_limit
+        got = f(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert log == plain_log
+    # prefix + body (static, then dynamic) + exit, not one per iteration
+    assert len(graphs) <= 8, len(graphs)
+    compiled_once = len(graphs)
+    log.clear()
+    np.testing.assert_array_equal(f(x), want)
+    assert len(graphs) == compiled_once, "a second call compiles nothing"
+
+
+def test_the_loop_stays_compiled_after_many_iterations():
+    """Past cache_size_limit iterations the resumed body still runs compiled graphs."""
+    runs = []
+
+    def backend(graph, example_inputs):
+        fn = fj.backends.eager(graph, example_inputs)
+
+        def run(*args):
+            runs.append(1)
+            return fn(*args)
+        return run
+
+    log = []
+    f = fj.compile(_loop_program(40, log), backend=backend)
+    f(np.ones(3))
+    # each iteration runs the graph before and the graph after its break
+    assert len(runs) >= 40, len(runs)
+
+
+def test_forbidden_break_after_a_long_loop_still_raises():
+    log = []
+
+    def h(a):
+        log.append(1)
+        if a.sum() > 0:
+            pass
+        return a
+
+    @fj.compile
+    def root(x):
+        for _ in range(30):
+            h(x)
+        with fj.error_on_graph_break(True):
+            print("never")
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(2))
+
+
+def test_int_argument_becomes_dynamic_after_one_recompile():
+    graphs = []
+
+    @fj.compile(backend=_counting_backend(graphs))
+    def f(x, n):
+        return x * n + n
+
+    x = np.linspace(0, 1, 5, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for n in range(20):
+            got = f(x, n)
+            want = x * n + n
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    assert len(graphs) == 2, len(graphs)
+
+
+def test_dynamic_int_used_in_control_flow_specializes():
+    @fj.compile
+    def f(x, n):
+        if n > 3:
+            return x + n
+        return x - n
+
+    x = np.arange(4.0)
+    for n in [0, 5, 1, 7, 3, 4]:
+        np.testing.assert_array_equal(f(x, n), x + n if n > 3 else x - n)
+
+
+def test_bool_and_float_arguments_are_not_made_dynamic_ints():
+    @fj.compile
+    def f(x, flag, s):
+        return x * s if flag else x + s
+
+    x = np.arange(3, dtype=np.float32)
+    for flag, s in [(True, 1), (False, 2), (True, 3.5), (False, 1.0)]:
+        want = x * s if flag else x + s
+        got = f(x, flag, s)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_out_of_range_int_raises_like_numpy():
+    @fj.compile
+    def f(x, n):
+        return x + n
+
+    x = np.arange(3, dtype=np.uint8)
+    f(x, 1)
+    f(x, 2)                               # now dynamic, guarded to uint8's range
+    np.testing.assert_array_equal(f(x, 200), x + 200)
+    with pytest.raises(OverflowError):
+        x + 300
+    with pytest.raises(OverflowError):
+        f(x, 300)
+    with pytest.raises(OverflowError):
+        f(x, -1)
+
+
+def test_loop_over_a_range_with_negative_values_and_uint8():
+    def root(x):
+        out = []
+        for i in range(-2, 3):
+            fj.graph_break()
+            out.append(x + i)
+        return out
+
+    x = np.arange(3, dtype=np.uint8)
+    with pytest.raises(OverflowError):
+        root(x)
+    with pytest.raises(OverflowError):
+        fj.compile(root)(x)
+
+
+def test_in_place_with_dynamic_int():
+    def root(x):
+        for i in range(6):
+            x += i
+            fj.graph_break()
+            x *= i + 1
+        return x
+
+    x = np.arange(4, dtype=np.int32)
+    want = root(x.copy())
+    got = fj.compile(root)(x.copy())
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from(["float64", "float32", "int64", "int32", "int16", "int8",
+                              "uint8", "uint32", "bool"]),
+       values=st.lists(st.integers(-2 ** 40, 2 ** 40) | st.integers(-300, 300),
+                       min_size=3, max_size=6))
+def test_dynamic_int_beside_an_array_matches_numpy(dtype, values):
+    fj.reset()
+
+    def f(x, n):
+        return (x + n, n * x, x // (abs(n) + 1), x < n)
+
+    cf = fj.compile(f)
+    x = np.arange(-2, 3).astype(dtype)
+    for n in values:
+        try:
+            want = f(x, n)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                cf(x, n)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = cf(x, n)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
