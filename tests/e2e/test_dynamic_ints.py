@@ -216,3 +216,114 @@ def test_dynamic_int_beside_an_array_matches_numpy(dtype, values):
         for g, w in zip(got, want):
             assert g.dtype == w.dtype
             np.testing.assert_array_equal(g, w)
+
+
+# ---------------------------------------------------------------- symbolic int arithmetic
+
+def _h(a):
+    if a.sum() > -1e300:                   # a break in every iteration
+        pass
+    return a
+
+
+LOOPS = {}
+
+
+def _loop(fn):
+    LOOPS[fn.__name__] = fn
+    return fn
+
+
+@_loop
+def while_counter(x, n):
+    i = 0
+    while i < n:
+        x = x * 2
+        _h(x)
+        x = x + i
+        i += 1
+    return x, i
+
+
+@_loop
+def nested_product(x, n):
+    for i in range(n):
+        for j in range(3):
+            x = x + i * j
+            _h(x)
+            x = x - (2 * i - j)
+    return x
+
+
+@_loop
+def negative_step(x, n):
+    for i in range(3 * n, 0, -3):
+        _h(x)
+        x = x * 0.5 + (n - i)
+    return x
+
+
+@_loop
+def comparison_in_body(x, n):
+    for i in range(n):
+        _h(x)
+        if i >= 2 and -i < -3:
+            x = x + i
+        elif 5 > i:
+            x = x - 1
+    return x
+
+
+@_loop
+def enumerate_and_counter(x, n):
+    total = 0
+    for k, row in enumerate(np.ones((n, 3))):
+        _h(x)
+        total += k
+        x = x + row * k - total
+    return x, total
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+@pytest.mark.parametrize("n", [0, 1, 5, 25])
+def test_symbolic_int_loops_match_python_and_stay_compiled(name, n):
+    fn = LOOPS[name]
+    graphs = []
+    x = np.linspace(-1, 1, 3)
+    want = fn(x, n)
+    cf = fj.compile(fn, backend=_counting_backend(graphs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = cf(x, n)
+    for g, w in zip(got if isinstance(got, tuple) else [got],
+                    want if isinstance(want, tuple) else [want]):
+        np.testing.assert_array_equal(g, w)
+    assert len(graphs) <= 12, len(graphs)
+
+
+@settings(max_examples=80, deadline=None)
+@given(start=st.integers(-5, 5), stop=st.integers(-5, 12), step=st.sampled_from([-2, -1, 1, 3]),
+       mul=st.integers(-3, 3), add=st.integers(-4, 4), bound=st.integers(-10, 10),
+       sym=st.sampled_from(["<", "<=", ">", ">="]))
+def test_affine_comparisons_in_a_breaking_loop(start, stop, step, mul, add, bound, sym):
+    fj.reset()
+    src = f"""
+def f(x):
+    out = []
+    for i in range({start}, {stop}, {step}):
+        _h(x)
+        e = {add} + {mul} * i
+        out.append(1 if e {sym} {bound} else 0)
+        x = x + e
+    return x, out
+"""
+    ns = {"_h": _h, "np": np}
+    exec(src, ns)
+    f = ns["f"]
+    x = np.zeros(2)
+    want = f(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fj.compile(f)(x)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1]

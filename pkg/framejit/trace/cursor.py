@@ -29,11 +29,6 @@ class RangeCursor:
         return (RangeCursor, (self.seq, self.index))
 
 
-def cursor_item(cursor, k):
-    """The value the loop gets ``k`` iterations after the cursor's position."""
-    return cursor.seq[cursor.index + k]
-
-
 def cursor_advance(cursor, k):
     """The cursor ``k`` iterations further on (a new object: the one a resume function
     received is never changed, so every path that reloads it sees the entry position)."""

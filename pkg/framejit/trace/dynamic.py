@@ -10,10 +10,13 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
   0-d graph input of the dtype NumPy's weak-scalar promotion gives it there, guarded by
   the range in which that conversion is exact and NumPy would not raise OverflowError;
 - as the position of a RangeCursor (trace/cursor.py) it is iterated symbolically: each
-  step guards ``index < len - k`` (or ``>=`` at the end), and the loop variable is a
-  dynamic int read through ``CursorItemSource``;
-- every other use reads the value (``Tracer.pyval``) and specializes on it with a VALUE
-  guard, exactly as for a static int.
+  step guards ``index < len - k`` (or ``>=`` at the end), and the loop variable is the
+  dynamic int ``start + step * (index + k)``;
+- ``+``, ``-``, ``*`` with ints stay symbolic (AffineSource, IntExprSource: rebuilt at run
+  time where a break passes them on), and order comparisons with a static int are
+  decided at trace time under a RANGE guard (``while i < n:`` does not specialize ``i``);
+- every other use reads the value (``Tracer.pyval``) and specializes on it with VALUE
+  guards on its roots, exactly as for a static int.
 
 So a ``for`` loop whose body breaks compiles its resume function twice (the iterations,
 and the exit) instead of once per iteration.
@@ -24,8 +27,8 @@ import numpy as np
 
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
-from .sources import (AsArraySource, AttrSource, ClosureSource, CursorItemSource,
-                      GlobalSource, ItemSource, LocalSource)
+from .sources import (AffineSource, AsArraySource, AttrSource, ClosureSource, ConstSource,
+                      GlobalSource, IntExprSource, ItemSource, LocalSource)
 from .values import ArrayVal, ConstVal, CursorVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -83,26 +86,77 @@ def mark_failed(code, infos, env) -> list:
 
 
 # ---------------------------------------------------------------- tracing
+# A dynamic int's source is a *root* (a guardable path: an argument, a cursor's index),
+# an AffineSource ``add + mul * root`` or an IntExprSource over two of them. Guards are
+# always on roots: RANGE (what comparisons and dtype conversions assumed) or, when a use
+# needs the exact value, VALUE (specialization).
+
+_BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
 
 
 def wrap_int(tx, obj, source):
     tx.add_guard(GuardKind.TYPE, source, int)
+    tx.root_values[source] = obj
     return ConstVal(obj, source, dynamic=True)
 
 
 def wrap_cursor(tx, obj, source):
-    """A RangeCursor whose index is dynamic: its range is guarded by value, its index by
-    the range of positions the trace's iterations assumed."""
+    """A RangeCursor (a resumed ``for`` loop over a range): its range is guarded by value,
+    its index by the range of positions the trace's iterations assumed."""
     from .cursor import RangeCursor
     tx.add_guard(GuardKind.TYPE, source, RangeCursor)
     tx.add_guard(GuardKind.VALUE, AttrSource(source, "seq"), obj.seq)
-    tx.cursor_starts[source] = obj.index
-    _narrow(tx, AttrSource(source, "index"), None, None)
+    index = AttrSource(source, "index")
+    tx.root_values[index] = obj.index
+    _narrow(tx, index, 0, None)
     return CursorVal(obj.seq, obj.index, source)
 
 
+def cursor_next(tx, it):
+    """One ``next()`` of a cursor: guards whether the loop goes on; the item is the
+    dynamic int ``start + step * (index + k)``."""
+    from .iteration import Exhausted
+    k, seq = it.advanced, it.seq
+    index = AttrSource(it.source, "index")
+    if it.start + k >= len(seq):
+        _narrow(tx, index, len(seq) - k, None)
+        raise Exhausted
+    _narrow(tx, index, None, len(seq) - k)
+    it.advanced += 1
+    return ConstVal(seq[it.start + k], _affine(index, seq.step, seq.start + seq.step * k),
+                    dynamic=True)
+
+
+def _affine(root, mul, add):
+    return root if (mul, add) == (1, 0) else AffineSource(root, mul, add)
+
+
+def _affine_parts(source):
+    """(root, mul, add) of an affine dynamic int, or None for an IntExprSource."""
+    if type(source) is AffineSource:
+        return source.base, source.mul, source.add
+    if type(source) is IntExprSource:
+        return None
+    return source, 1, 0
+
+
+def _roots(source):
+    t = type(source)
+    if t is AffineSource:
+        return [source.base]
+    if t is IntExprSource:
+        return _roots(source.left) + _roots(source.right)
+    return [] if t is ConstSource else [source]
+
+
+def specialize(tx, v):
+    """A use that needs the exact value: every root guarded by value."""
+    for root in _roots(v.source):
+        tx.add_guard(GuardKind.VALUE, root, tx.root_values[root])
+
+
 def _narrow(tx, source, lo, hi):
-    """Intersect the RANGE guard of ``source`` with [lo, hi) (None: open)."""
+    """Intersect the RANGE guard of root ``source`` with [lo, hi) (None: open)."""
     key = (GuardKind.RANGE, source)
     old = tx.guards.get(key)
     olo, ohi = old.expected if old is not None else (None, None)
@@ -111,23 +165,103 @@ def _narrow(tx, source, lo, hi):
     tx.guards[key] = Guard(GuardKind.RANGE, source, (lo, hi))
 
 
-def cursor_next(tx, it):
-    """One ``next()`` of a dynamic cursor: guards whether the loop goes on."""
-    from .iteration import Exhausted
-    k, n = it.advanced, len(it.seq)
-    index = AttrSource(it.source, "index")
-    if it.start + k >= n:
-        _narrow(tx, index, n - k, None)
-        raise Exhausted
-    _narrow(tx, index, None, n - k)
-    it.advanced += 1
-    return ConstVal(it.seq[it.start + k], CursorItemSource(it.source, k), dynamic=True)
+def _constrain(tx, parts, below, bound):
+    """Guard ``add + mul * root < bound`` (``below``) or ``>= bound`` on the root."""
+    root, mul, add = parts
+    x = bound - add                       # mul * root < x, or >= x
+    if mul > 0:
+        ceil = -((-x) // mul)
+        _narrow(tx, root, None, ceil) if below else _narrow(tx, root, ceil, None)
+    elif mul < 0:
+        floor = x // mul
+        _narrow(tx, root, floor + 1, None) if below else _narrow(tx, root, None, floor + 1)
 
 
-def guard_cursor_item(tx, v):
-    """Specializing a loop variable read from a cursor: the cursor's index by value."""
-    cursor = v.source.cursor
-    tx.add_guard(GuardKind.VALUE, AttrSource(cursor, "index"), tx.cursor_starts[cursor])
+# ---------------------------------------------------------------- operators
+
+_ARITH = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}
+_COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
+
+
+def _is_int(v):
+    return type(v) is ConstVal and type(v.value) is int
+
+
+def int_binary(tx, sym, a, b):
+    """``a <sym> b`` with a dynamic int operand, without specializing it where the
+    result can stay symbolic; None: specialize (the caller folds the values)."""
+    if not (_is_int(a) and _is_int(b)):
+        return None
+    if sym in _ARITH:
+        return _arith(tx, sym, a, b)
+    if sym in _COMPARE:
+        return _compare(tx, sym, a, b)
+    return None
+
+
+def _arith(tx, sym, a, b):
+    value = _ARITH[sym](a.value, b.value)
+    if not (a.dynamic and b.dynamic):
+        dyn, const = (a, b) if a.dynamic else (b, a)
+        c = tx.pyval(const)
+        parts = _affine_parts(dyn.source)
+        if parts is None:
+            source = IntExprSource(sym, *((a.source, ConstSource(c)) if dyn is a
+                                          else (ConstSource(c), b.source)))
+        else:
+            root, mul, add = parts
+            if sym == "+":
+                mul, add = mul, add + c
+            elif sym == "*":
+                mul, add = mul * c, add * c
+            elif dyn is a:                # root expression - c
+                add = add - c
+            else:                         # c - root expression
+                mul, add = -mul, c - add
+            if mul == 0:
+                return ConstVal(value)
+            source = _affine(root, mul, add)
+        return ConstVal(value, source, dynamic=True)
+    pa, pb = _affine_parts(a.source), _affine_parts(b.source)
+    if sym in "+-" and pa is not None and pb is not None and pa[0] == pb[0]:
+        sign = 1 if sym == "+" else -1
+        mul, add = pa[1] + sign * pb[1], pa[2] + sign * pb[2]
+        return ConstVal(value) if mul == 0 else ConstVal(
+            value, _affine(pa[0], mul, add), dynamic=True)
+    return ConstVal(value, IntExprSource(sym, a.source, b.source), dynamic=True)
+
+
+def int_negate(tx, v):
+    parts = _affine_parts(v.source)
+    if not _is_int(v) or parts is None:
+        return None
+    root, mul, add = parts
+    return ConstVal(-v.value, _affine(root, -mul, -add), dynamic=True)
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _compare(tx, sym, a, b):
+    """An order comparison decided at trace time, guarded by range on the root of the
+    dynamic side (the other side, if also dynamic, is specialized)."""
+    if a.dynamic and _affine_parts(a.source) is not None:
+        e, n = a, tx.pyval(b)
+    elif b.dynamic and _affine_parts(b.source) is not None:
+        e, n, sym = b, tx.pyval(a), _FLIP[sym]
+    else:
+        return None
+    truth = _COMPARE[sym](e.value, n)
+    # as "e < bound" (below) or "e >= bound"
+    if sym in ("<", ">="):
+        below, bound = (sym == "<") == truth, n
+    else:
+        below, bound = (sym == "<=") == truth, n + 1
+    _constrain(tx, _affine_parts(e.source), below, bound)
+    return ConstVal(truth)
+
+
+# ---------------------------------------------------------------- beside arrays
 
 
 def _weak_dtype(other):
@@ -141,36 +275,59 @@ def _weak_dtype(other):
     return (dtype, -bound, bound + 1) if bound is not None else None
 
 
-def _fits_statically(tx, v, lo, hi):
-    """A cursor item: every value of the range fits, or specialize."""
-    cursor = v.source.cursor
-    seq = _cursor_seq(tx, cursor)
-    return seq is not None and len(seq) > 0 and lo <= min(seq) and max(seq) < hi
+def _interval(tx, source):
+    """[lo, hi] of a dynamic int expression from its roots' RANGE guards (closed)."""
+    t = type(source)
+    if t is ConstSource:
+        return source.value, source.value
+    if t is AffineSource:
+        lo, hi = _interval(tx, source.base)
+        ends = (source.add + source.mul * lo, source.add + source.mul * hi)
+        return min(ends), max(ends)
+    if t is IntExprSource:
+        (a, b), (c, d) = _interval(tx, source.left), _interval(tx, source.right)
+        if source.sym == "+":
+            return a + c, b + d
+        if source.sym == "-":
+            return a - d, b - c
+        ends = (a * c, a * d, b * c, b * d)
+        return min(ends), max(ends)
+    lo, hi = tx.guards[(GuardKind.RANGE, source)].expected
+    return lo, hi - 1
 
 
-def _cursor_seq(tx, cursor):
-    guard = tx.guards.get((GuardKind.VALUE, AttrSource(cursor, "seq")))
-    return guard.expected if guard is not None else None
+def _bounded(tx, source):
+    """Give every root of ``source`` a range no wider than the box around its value (an
+    expression of several roots must fit a dtype; the box keeps the bound checkable)."""
+    for root in _roots(source):
+        if not _BOX[0] <= tx.root_values[root] < _BOX[1]:
+            return False
+        _narrow(tx, root, _BOX[0], _BOX[1])
+    return True
 
 
 def _as_input(tx, v, other):
     """The 0-d graph input for dynamic int ``v`` beside array value ``other``, or None."""
     conv = _weak_dtype(other.meta.dtype)
-    if conv is None:
-        return None
+    if conv is None or not conv[1] <= v.value < conv[2]:
+        return None                      # specialize: NumPy's own error or a float16
     dtype, lo, hi = conv
-    if type(v.source) is CursorItemSource:
-        if not _fits_statically(tx, v, lo, hi):
-            return None
+    parts = _affine_parts(v.source)
+    if parts is not None:
+        _constrain(tx, parts, False, lo)
+        _constrain(tx, parts, True, hi)
+    elif not _bounded(tx, v.source):
+        return None
     else:
-        _narrow(tx, v.source, lo, hi)
+        ilo, ihi = _interval(tx, v.source)
+        if not (lo <= ilo and ihi < hi):
+            return None
     key = (v.source, dtype)
     hit = tx.dyn_inputs.get(key)
     if hit is None:
         from ..graph.ir import Meta
-        source = AsArraySource(v.source, dtype)
         node = tx.builder.add_input(Meta((), dtype, False), name=_name(v.source))
-        tx.input_sources.append(source)
+        tx.input_sources.append(AsArraySource(v.source, dtype))
         tx.example_inputs.append(np.array(v.value, dtype))
         hit = tx.dyn_inputs[key] = ArrayVal(node, None)
     return hit

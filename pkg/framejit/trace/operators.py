@@ -15,7 +15,7 @@ from . import numpy_rules as npr
 from .breaks import BreakKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
-from .dynamic import lift_operands
+from .dynamic import int_binary, int_negate, lift_operands
 from .wrap import node_arg
 
 _DUNDERS = {
@@ -48,6 +48,10 @@ def _array_binary(tx, sym, a, b, inplace):
 
 
 def _const_binary(tx, sym, a, b, inplace):
+    if a.dynamic or b.dynamic:
+        out = int_binary(tx, sym, a, b)
+        if out is not None:
+            return out
     x, y = tx.pyval(a), tx.pyval(b)
     fn = npr.PY_INPLACE[sym] if inplace else npr.PY_OPERATORS[sym]
     return ConstVal(tx.fold(fn, x, y))
@@ -158,7 +162,8 @@ def unary(tx, sym: str, v: Value) -> Value:
     if t is ArrayVal:
         return tx.add_node(npr.UNARY_OPS[sym], (v.node,))
     if t is ConstVal:
-        return ConstVal(tx.fold(npr.PY_UNARY[sym], tx.pyval(v)))
+        out = int_negate(tx, v) if v.dynamic and sym == "-" else None
+        return out if out is not None else ConstVal(tx.fold(npr.PY_UNARY[sym], tx.pyval(v)))
     if t is ClassInstanceVal:
         from .attrs import lookup_special
         name = {"-": "__neg__", "+": "__pos__", "~": "__invert__", "abs": "__abs__"}[sym]

@@ -208,31 +208,63 @@ def _call_reload(fn, *parts) -> list:
     return out + compat.emit_call(len(parts))
 
 
+_INT_OPS = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}
+
+
 @dataclass(frozen=True)
-class CursorItemSource(Source):
-    """The value a resumed ``for`` loop over a range gets ``k`` iterations after the
-    position of the RangeCursor at ``cursor`` (trace/dynamic.py): ``seq[index + k]``. It is
-    never guarded itself (no guard path): the cursor's index is."""
-    cursor: Source
-    k: int
+class AffineSource(Source):
+    """``add + mul * base``: a dynamic int derived from one dynamic int source (a loop
+    variable ``start + step * (cursor.index + k)``, a counter after ``i += 1``). Never
+    guarded itself (no guard path): its root is (trace/dynamic.py)."""
+    base: Source
+    mul: int
+    add: int
 
     def guard_path(self):
-        raise TypeError("a cursor item is guarded through its cursor's index")
+        raise TypeError("a derived int is guarded through its root")
 
     def reload(self):
-        from .cursor import cursor_item
-        return _call_reload(cursor_item, self.cursor.reload(), [("LOAD_CONST", self.k)])
+        out = self.base.reload()
+        if self.mul != 1:
+            out += [("LOAD_CONST", self.mul), ("BINARY_OP", "*")]
+        if self.add:
+            out += [("LOAD_CONST", self.add), ("BINARY_OP", "+")]
+        return out
 
     def fetch(self, env):
-        from .cursor import cursor_item
-        return cursor_item(self.cursor.fetch(env), self.k)
+        return self.add + self.mul * self.base.fetch(env)
 
     @property
     def root(self):
-        return self.cursor.root
+        return self.base.root
 
     def __str__(self):
-        return f"{self.cursor}.seq[{self.cursor}.index + {self.k}]"
+        body = str(self.base) if self.mul == 1 else f"{self.mul}*{self.base}"
+        return f"({body} + {self.add})" if self.add else body
+
+
+@dataclass(frozen=True)
+class IntExprSource(Source):
+    """``left <sym> right`` over two dynamic int sources (``i * j`` in nested loops)."""
+    sym: str
+    left: Source
+    right: Source
+
+    def guard_path(self):
+        raise TypeError("a derived int is guarded through its roots")
+
+    def reload(self):
+        return self.left.reload() + self.right.reload() + [("BINARY_OP", self.sym)]
+
+    def fetch(self, env):
+        return _INT_OPS[self.sym](self.left.fetch(env), self.right.fetch(env))
+
+    @property
+    def root(self):
+        return self.left.root
+
+    def __str__(self):
+        return f"({self.left} {self.sym} {self.right})"
 
 
 @dataclass(frozen=True)

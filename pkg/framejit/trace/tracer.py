@@ -136,7 +136,7 @@ class Tracer:
         self.stop_depth = -1
         self.stop_break = None       # the GraphBreak that made the forced break necessary
         self.dynamic = dynamic_sources(code)   # int sources that vary (trace/dynamic.py)
-        self.cursor_starts = {}      # dynamic RangeCursor source -> its index at entry
+        self.root_values = {}        # dynamic int root source -> its value at entry
         self.dyn_inputs = {}         # (dynamic int source, dtype) -> its 0-d graph input
         self.cell_vals = {}          # id(real cell) -> (cell, CellVal): one value per cell
 

@@ -28,7 +28,7 @@ from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from . import dynamic
-from .sources import AttrSource, ConstSource, CursorItemSource, ItemSource
+from .sources import AttrSource, ConstSource, ItemSource
 from .cursor import RangeCursor
 from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
                      ExceptionVal, FunctionVal,
@@ -59,8 +59,8 @@ def _value_guardable(obj) -> bool:
 def guard_constant(tx, v: ConstVal):
     if v.source is None:
         return
-    if type(v.source) is CursorItemSource:
-        return dynamic.guard_cursor_item(tx, v)
+    if v.dynamic:
+        return dynamic.specialize(tx, v)
     kind = GuardKind.VALUE if _value_guardable(v.value) else GuardKind.ID
     tx.add_guard(kind, v.source, v.value)
 
