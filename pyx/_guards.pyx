@@ -13,7 +13,7 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("check_type", src, type)       ("check_id", src, obj)       ("check_eq", src, value)
   ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
   ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
-  ("check_range", src, (lo, hi))  exactly an int with lo <= v < hi (None: unbounded)
+  ("check_range", src, (lo, hi))  exactly an int or float, lo <= v < hi (None: unbounded)
 Lookups that raise (a missing attribute, say) count as a failed check, never an error.
 The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
 """
@@ -354,9 +354,9 @@ cdef int _check_eq(PyObject *v, PyObject *expected) noexcept:
 
 
 cdef int _check_range(PyObject *v, PyObject *bounds) noexcept:
-    """v is exactly an int (not a bool) within [lo, hi); a None bound is open. Dynamic
-    Python ints (trace/dynamic.py) are guarded this way instead of by value."""
-    if Py_TYPE(<object>v) != <PyTypeObject *>int:
+    """v is exactly an int or float (not a bool) within [lo, hi); a None bound is open.
+    Dynamic Python numbers (trace/dynamic.py) are guarded this way instead of by value."""
+    if Py_TYPE(<object>v) != <PyTypeObject *>int and Py_TYPE(<object>v) != <PyTypeObject *>float:
         return 0
     lo = (<tuple>bounds)[0]
     hi = (<tuple>bounds)[1]

@@ -327,3 +327,105 @@ def f(x):
         got = fj.compile(f)(x)
     np.testing.assert_array_equal(got[0], want[0])
     assert got[1] == want[1]
+
+
+# ---------------------------------------------------------------- floats and closures
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.float16, bool])
+def test_float_argument_becomes_dynamic(dtype):
+    graphs = []
+
+    @fj.compile(backend=_counting_backend(graphs))
+    def f(x, alpha):
+        return x * (1 - alpha) + alpha / 2, alpha * 3
+
+    x = np.arange(5).astype(dtype)
+    alphas = [0.1, 0.25, -3.5, 1e30, 7.0, 0.0, -0.0, float("inf"), 2.5e-310, 1e300]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for a in alphas:
+            got, s = f(x, a)
+            want, ws = x * (1 - a) + a / 2, a * 3
+            assert got.dtype == want.dtype and s == ws
+            np.testing.assert_array_equal(got, want)
+    if dtype in (np.float64, np.int32, bool):
+        assert len(graphs) <= 3, len(graphs)
+
+
+def test_float_division_by_a_dynamic_zero_raises_in_place():
+    log = []
+
+    @fj.compile
+    def f(x, d):
+        log.append("before")
+        return x * (1 / d)
+
+    x = np.ones(2)
+    for d in (1.0, 2.0, 4.0):
+        np.testing.assert_array_equal(f(x, d), x * (1 / d))
+    log.clear()
+    with pytest.raises(ZeroDivisionError):
+        f(x, 0.0)
+    assert log == ["before"]
+
+
+def test_closure_made_per_call_and_passed_across_a_break_does_not_recompile():
+    graphs = []
+
+    def root(x, k):
+        def scale(a):
+            return a * k
+        y = scale(x)
+        fj.graph_break()
+        return scale(y) + 1
+
+    cf = fj.compile(root, backend=_counting_backend(graphs))
+    x = np.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in [0.5, 1.5, 2.0, 3, 4, 5, 6.25, 7, 8, 9, 10]:
+            np.testing.assert_array_equal(cf(x, k), root(x, k))
+    assert len(graphs) <= 10, len(graphs)
+
+
+def test_closure_identity_is_still_guarded_when_the_trace_needs_the_object():
+    seen = []
+
+    def root(x, tag):
+        def mark(a):
+            return a + 1
+        fj.graph_break()
+        seen.append(mark.__name__)
+        return mark(x), mark is mark
+
+    cf = fj.compile(root)
+    for _ in range(3):
+        out, same = cf(np.zeros(2), 1)
+        np.testing.assert_array_equal(out, np.ones(2))
+        assert same is True
+    assert seen == ["mark"] * 3
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, 4.0, -3.0, 5e-324, -0.0],
+                                    [3, 5, 7, -2, 0]])
+def test_division_by_a_dynamic_number(values):
+    log = []
+
+    def f(x, d):
+        log.append(d)
+        return x * (1 / d), 10 / d
+
+    cf = fj.compile(f)
+    x = np.ones(2)
+    for d in values:
+        try:
+            want = f(x, d)
+        except ZeroDivisionError:
+            n = len(log)
+            with pytest.raises(ZeroDivisionError):
+                cf(x, d)
+            assert len(log) == n + 1       # the effect before the division happened
+            continue
+        got = cf(x, d)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1] == want[1]

@@ -23,6 +23,8 @@ and the exit) instead of once per iteration.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..bytecode.identity import IdentityWeakKeyDict
@@ -58,9 +60,10 @@ def _plain_path(source) -> bool:
 
 
 def int_value_guards(guards) -> tuple:
-    """(source, expected) of the VALUE guards on ints: what ``mark_failed`` re-checks."""
+    """(source, expected) of the VALUE guards on ints and floats: what ``mark_failed``
+    re-checks."""
     return tuple((g.source, g.expected) for g in guards
-                 if g.kind is GuardKind.VALUE and type(g.expected) is int
+                 if g.kind is GuardKind.VALUE and type(g.expected) in (int, float)
                  and _plain_path(g.source))
 
 
@@ -77,7 +80,7 @@ def mark_failed(code, infos, env) -> list:
                 value = source.fetch(env)
             except Exception:
                 continue
-            if type(value) is int and value != expected:
+            if type(value) is type(expected) and value != expected:
                 marked.add(source)
                 new.append(source)
     if new:
@@ -95,7 +98,8 @@ _BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression m
 
 
 def wrap_int(tx, obj, source):
-    tx.add_guard(GuardKind.TYPE, source, int)
+    """A dynamic int or float (floats: arithmetic and use beside arrays only)."""
+    tx.add_guard(GuardKind.TYPE, source, type(obj))
     tx.root_values[source] = obj
     return ConstVal(obj, source, dynamic=True)
 
@@ -179,7 +183,7 @@ def _constrain(tx, parts, below, bound):
 
 # ---------------------------------------------------------------- operators
 
-_ARITH = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
 
 
@@ -187,16 +191,49 @@ def _is_int(v):
     return type(v) is ConstVal and type(v.value) is int
 
 
+def _is_number(v):
+    return type(v) is ConstVal and type(v.value) in (int, float)
+
+
 def int_binary(tx, sym, a, b):
-    """``a <sym> b`` with a dynamic int operand, without specializing it where the
-    result can stay symbolic; None: specialize (the caller folds the values)."""
-    if not (_is_int(a) and _is_int(b)):
+    """``a <sym> b`` with a dynamic int or float operand, without specializing it where
+    the result can stay symbolic; None: specialize (the caller folds the values)."""
+    if _is_int(a) and _is_int(b) and sym != "/":
+        if sym in _ARITH:
+            return _arith(tx, sym, a, b)
+        if sym in _COMPARE:
+            return _compare(tx, sym, a, b)
         return None
-    if sym in _ARITH:
-        return _arith(tx, sym, a, b)
-    if sym in _COMPARE:
-        return _compare(tx, sym, a, b)
+    if not (_is_number(a) and _is_number(b)):
+        return None
+    # a float: an exact expression, evaluated at run time as Python would
+    if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, b)):
+        return _float_expr(tx, sym, a, b)
     return None
+
+
+def _nonzero_divisor(tx, b):
+    """A ZeroDivisionError must happen in place, so the run-time divisor is guarded to
+    have the sign it has now (a root), or the constant must not be zero."""
+    if not b.dynamic:
+        return tx.pyval(b) != 0
+    if b.value == 0 or type(b.source) in (AffineSource, IntExprSource):
+        return False
+    if b.value > 0:
+        _narrow(tx, b.source, 1 if type(b.value) is int else 5e-324, None)
+    else:
+        _narrow(tx, b.source, None, 0)
+    return True
+
+
+def _float_expr(tx, sym, a, b):
+    value = _FLOAT_OPS[sym](a.value, b.value)
+    sa = a.source if a.dynamic else ConstSource(tx.pyval(a))
+    sb = b.source if b.dynamic else ConstSource(tx.pyval(b))
+    return ConstVal(value, IntExprSource(sym, sa, sb), dynamic=True)
+
+
+_FLOAT_OPS = {**_ARITH, "/": operator.truediv}
 
 
 def _arith(tx, sym, a, b):
@@ -264,10 +301,18 @@ def _compare(tx, sym, a, b):
 # ---------------------------------------------------------------- beside arrays
 
 
-def _weak_dtype(other):
-    """The dtype a Python int takes beside an array of dtype ``other`` (NEP 50) and the
-    range in which that conversion is exact and does not raise; None: specialize."""
-    dtype = np.result_type(other, 0)     # a Python int literal is weak (NEP 50)
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _weak_dtype(other, value):
+    """The dtype a Python int or float takes beside an array of dtype ``other`` (NEP 50)
+    and the range in which that conversion is exact (ints) or does not overflow
+    (floats); None: specialize."""
+    dtype = np.result_type(other, type(value)(0))     # a Python literal is weak (NEP 50)
+    if type(value) is float:
+        if dtype == np.float64:
+            return dtype, None, None
+        return (dtype, -_F32_MAX, _F32_MAX) if dtype == np.float32 else None
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         return dtype, int(info.min), int(info.max) + 1
@@ -308,12 +353,19 @@ def _bounded(tx, source):
 
 def _as_input(tx, v, other):
     """The 0-d graph input for dynamic int ``v`` beside array value ``other``, or None."""
-    conv = _weak_dtype(other.meta.dtype)
-    if conv is None or not conv[1] <= v.value < conv[2]:
-        return None                      # specialize: NumPy's own error or a float16
+    conv = _weak_dtype(other.meta.dtype, v.value)
+    if conv is None:
+        return None                      # specialize: a float16 or complex array
     dtype, lo, hi = conv
-    parts = _affine_parts(v.source)
-    if parts is not None:
+    if lo is not None and not lo <= v.value < hi:
+        return None                      # specialize: NumPy's own error or warning
+    parts = _affine_parts(v.source) if type(v.value) is int else None
+    if type(v.value) is float:
+        if lo is not None:               # float32: only a root can be bounded by a guard
+            if type(v.source) is IntExprSource:
+                return None
+            _narrow(tx, v.source, lo, hi)
+    elif parts is not None:
         _constrain(tx, parts, False, lo)
         _constrain(tx, parts, True, hi)
     elif not _bounded(tx, v.source):
@@ -343,7 +395,7 @@ def lift_operands(tx, a, b):
     side becomes a graph input (when its dtype allows)."""
     for mine, other in ((a, b), (b, a)):
         if type(mine) is ConstVal and mine.dynamic and type(other) is ArrayVal \
-                and type(mine.value) is int:
+                and type(mine.value) in (int, float):
             lifted = _as_input(tx, mine, other)
             if lifted is not None:
                 return (lifted, b) if mine is a else (a, lifted)

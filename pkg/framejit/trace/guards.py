@@ -11,7 +11,7 @@
 - LEN:   ``len(value) == expected`` (with the TYPE guard of the container).
 - KEYS:  ``tuple(value) == expected`` (dict keys, in order).
 - ALIAS: ``value is <expected source's value>`` (two paths reached one object).
-- RANGE: ``type(value) is int and lo <= value < hi`` for ``expected == (lo, hi)``, a None
+- RANGE: ``type(value) in (int, float) and lo <= value < hi`` for ``expected == (lo, hi)``, a None
   bound being open (dynamic ints, trace/dynamic.py).
 
 ``Guard.check(env)`` is the reference evaluation (tests; the C guard program lowers the
@@ -97,7 +97,7 @@ _CHECKS = {
     GuardKind.LEN: lambda v, e, env: len(v) == e,
     GuardKind.KEYS: lambda v, e, env: tuple(v) == e,
     GuardKind.ALIAS: lambda v, e, env: v is e.fetch(env),
-    GuardKind.RANGE: lambda v, e, env: type(v) is int and (e[0] is None or e[0] <= v) and (
+    GuardKind.RANGE: lambda v, e, env: type(v) in (int, float) and (e[0] is None or e[0] <= v) and (
         e[1] is None or v < e[1]),
 }
 

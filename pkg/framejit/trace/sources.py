@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import operator
+
 import numpy as np
 
 from ..bytecode import compat
@@ -208,7 +210,7 @@ def _call_reload(fn, *parts) -> list:
     return out + compat.emit_call(len(parts))
 
 
-_INT_OPS = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}
+_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ class AffineSource(Source):
 
 @dataclass(frozen=True)
 class IntExprSource(Source):
-    """``left <sym> right`` over two dynamic int sources (``i * j`` in nested loops)."""
+    """``left <sym> right`` over dynamic int/float sources and constants (``i * j`` in
+    nested loops, ``1 - alpha``), evaluated at run time exactly as Python would."""
     sym: str
     left: Source
     right: Source

@@ -147,11 +147,14 @@ class DictVal(Value):
 
 
 class FunctionVal(Value):
-    __slots__ = ("fn",)
+    """``by_identity`` False: guarded by code, globals and defaults only (trace/wrap.py);
+    ``fn`` is then one example of the functions the entry accepts."""
+    __slots__ = ("fn", "by_identity")
 
-    def __init__(self, fn, source=None):
+    def __init__(self, fn, source=None, by_identity=True):
         self.source = source
         self.fn = fn
+        self.by_identity = by_identity
 
     def _repr_body(self):
         return f" {getattr(self.fn, '__qualname__', self.fn)}"

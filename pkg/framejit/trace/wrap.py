@@ -185,6 +185,32 @@ def _wrap_cell(tx, obj, source):
     return tx.remember_cell(obj, CellVal(None, AttrSource(source, "cell_contents")))
 
 
+def _wrap_function(tx, fn, source):
+    """A user function by identity; a plain closure (cells, no attributes of its own) by
+    what calling it depends on: its code, globals and the shape of its defaults. A
+    closure made afresh on every call of the frame (``def scale(a): return a * k``)
+    then does not recompile a resume function it is passed to; what the trace reads of
+    its cells and defaults is guarded through their sources, and a use that needs the
+    very object (``python_value``) adds the ID guard then."""
+    if is_library_code(fn.__code__):
+        tx.add_guard(GuardKind.ID, source, fn)
+        return ConstVal(fn, source)
+    if fn.__closure__ is None or fn.__dict__ or type(source) is ConstSource:
+        tx.add_guard(GuardKind.ID, source, fn)
+        return FunctionVal(fn, source)
+    tx.add_guard(GuardKind.TYPE, source, types.FunctionType)
+    tx.add_guard(GuardKind.ID, AttrSource(source, "__code__"), fn.__code__)
+    tx.add_guard(GuardKind.ID, AttrSource(source, "__globals__"), fn.__globals__)
+    for name in ("__defaults__", "__kwdefaults__"):
+        attr = AttrSource(source, name)
+        value = getattr(fn, name)
+        tx.add_guard(GuardKind.TYPE, attr, type(value))
+        if value is not None:
+            tx.add_guard(GuardKind.KEYS if type(value) is dict else GuardKind.LEN, attr,
+                         tuple(value) if type(value) is dict else len(value))
+    return FunctionVal(fn, source, by_identity=False)
+
+
 def _wrap_super(tx, obj, source):
     """A ``super()`` object made before a graph break (a resume function receives it)."""
     tx.add_guard(GuardKind.TYPE, source, super)
@@ -197,9 +223,7 @@ _WRAPPERS = {
     list: _wrap_list,
     tuple: _wrap_tuple,
     dict: _wrap_dict,
-    types.FunctionType: _wrap_identity(
-        lambda fn, source: ConstVal(fn, source) if is_library_code(fn.__code__)
-        else FunctionVal(fn, source)),
+    types.FunctionType: lambda tx, fn, source: _wrap_function(tx, fn, source),
     types.ModuleType: _wrap_identity(ModuleVal),
     functools.partial: _wrap_partial,
     types.MethodType: _wrap_method,
@@ -292,7 +316,7 @@ def wrap(tx, obj, source=None):
         if source is None:
             return ConstVal(obj)
     if tx.dynamic and source in tx.dynamic:
-        if type(obj) is int:
+        if type(obj) is int or type(obj) is float:
             return dynamic.wrap_int(tx, obj, source)
     if type(obj) is RangeCursor:
         # dynamic from the start: a cursor exists only because a loop body broke, and
@@ -331,12 +355,19 @@ def _opaque_value(tx, v):
     return v.obj
 
 
+def _function_value(tx, v):
+    if not v.by_identity and v.source is not None:
+        v.by_identity = True
+        tx.add_guard(GuardKind.ID, v.source, v.fn)
+    return v.fn
+
+
 _PYTHON_VALUE = {
     TupleVal: _tuple_value,
     ListVal: _list_value,
     ArrayVal: _array_value,
     ModuleVal: lambda tx, v: v.module,
-    FunctionVal: lambda tx, v: v.fn,
+    FunctionVal: _function_value,
     OpaqueVal: _opaque_value,
     ModeCtxVal: lambda tx, v: v.obj,
 }
