@@ -249,7 +249,10 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
                 return res;
             }
         }
-        if (c->action == FJ_ACTION_RUN_ONLY)
+        /* past cache_size_limit: run unoptimized, except where a break would raise:
+         * there the converter still traces (without caching), so a forbidden break
+         * raises as on any other call (SEMANTICS: the mode decides, not the cache) */
+        if (c->action == FJ_ACTION_RUN_ONLY && mode_key == 0)
             return fj_prev_eval(ts, f, throwflag);
     }
     if (fj_converter == NULL)

@@ -102,12 +102,15 @@ def _cache_limit_reached(code):
     entries = _ef.cache_entries(code)
     if len(entries) < config.cache_size_limit:
         return False
+    if _ef.cache_action(code) == "run_only":
+        return True      # warned when it was reached
     last = entries[-1]["guard"]
     failed = last.failed_description() if last is not None and hasattr(last, "failed_description") else None
     warnings.warn(
         f"framejit: {code.co_name} ({code.co_filename}:{code.co_firstlineno}) reached "
         f"config.cache_size_limit={config.cache_size_limit} compiled entries; it now runs "
-        f"unoptimized. The guard that kept failing: {failed or 'unknown'}",
+        f"unoptimized (where a graph break would raise, each call is still traced, "
+        f"uncached). The guard that kept failing: {failed or 'unknown'}",
         RuntimeWarning, stacklevel=2)
     return True
 
@@ -130,6 +133,10 @@ def convert(code, func, slots, options):
     if session is not None:
         return _convert_explained(session, code, func, slots, options)
     if _cache_limit_reached(code):
+        if _modes.would_raise():
+            # a forbidden break must still raise: trace this call, run it, cache nothing
+            _, _, replacement, _ = convert_traced(code, func, slots, options)
+            return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
         return (_ef.ANSWER_RUN_ONLY, None, None, None)
     recompile = _ef.cache_entries(code)
     if recompile:

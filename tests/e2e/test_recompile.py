@@ -166,3 +166,35 @@ def test_numpy_scalar_arguments_are_array_values_not_constants():
     with pytest.raises(fj.GraphBreakError, match="data_dependent"):
         fj.compile(branchy, fullgraph=True)(x, np.float64(1.0))
     np.testing.assert_array_equal(fj.compile(branchy)(x, np.float64(-1.0)), x - 1)
+
+
+def test_forbidden_break_still_raises_after_cache_size_limit():
+    """SEMANTICS §3: the mode decides whether a break raises, not the cache. Past
+    cache_size_limit a frame runs unoptimized, but a call under a mode where its break is
+    forbidden is still traced (uncached) and raises before the segment's effects."""
+    import io
+    import warnings
+    buf = io.StringIO()
+
+    @fj.compile
+    def f(x, tag):
+        y = x * 2 if tag.startswith("t") else x * 2.0   # specializes on the string
+        print("tag", tag, file=buf)       # a break
+        return y + 1
+
+    x = np.ones(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(fj.config.cache_size_limit + 3):
+            np.testing.assert_array_equal(f(x, f"t{i}"), x * 2 + 1)
+    limit_warnings = [w for w in caught if "cache_size_limit" in str(w.message)]
+    assert len(limit_warnings) == 1
+    buf.seek(0)
+    buf.truncate()
+    for _ in range(2):
+        with pytest.raises(fj.GraphBreakError):
+            with fj.error_on_graph_break(True):
+                f(x, "strict")
+    assert buf.getvalue() == ""
+    np.testing.assert_array_equal(f(x, "lenient"), x * 2 + 1)
+    assert buf.getvalue() == "tag lenient\n"
