@@ -429,3 +429,60 @@ def test_division_by_a_dynamic_number(values):
         got = cf(x, d)
         np.testing.assert_array_equal(got[0], want[0])
         assert got[1] == want[1]
+
+
+# ---------------------------------------------------------------- dynamic indices
+
+def test_loop_writing_rows_by_index_stays_compiled():
+    def f(x, out):
+        for t in range(out.shape[0]):
+            x = x * 0.9 + 1
+            _h(x)
+            out[t] = x
+            out[t, 0] += t
+            row = out[t]                   # a view: writes reach out
+            row[1] = -t
+            out[-1 - t, 2] = out[t, 2] * 2
+        return out
+
+    graphs = []
+    x = np.ones(3)
+    want = f(x, np.zeros((20, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fj.compile(f, backend=_counting_backend(graphs))(x, np.zeros((20, 3)))
+    np.testing.assert_array_equal(got, want)
+    assert len(graphs) <= 8, len(graphs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.sampled_from([(4,), (3, 5), (2, 3, 4), (0, 3), (1,)]),
+       values=st.lists(st.integers(-7, 7), min_size=3, max_size=6),
+       dtype=st.sampled_from(["float64", "int32", "uint8", "bool"]))
+def test_dynamic_index_matches_numpy(shape, values, dtype):
+    fj.reset()
+
+    def f(x, i):
+        a = x[i]
+        b = x[i, ...] if x.ndim > 1 else x[i]
+        y = x.copy()
+        y[i] = 1
+        y[-i] = i % 2 == 0
+        return a, b, y
+
+    cf = fj.compile(f)
+    x = np.arange(int(np.prod(shape))).reshape(shape).astype(dtype)
+    for i in values:
+        try:
+            want = f(x, i)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                cf(x, i)
+            continue
+        got = cf(x, i)
+        for g, w in zip(got, want):
+            assert type(g) is type(w)
+            assert np.asarray(g).dtype == np.asarray(w).dtype
+            np.testing.assert_array_equal(g, w)
+        if x.ndim > 1:
+            assert np.shares_memory(got[0], x), "x[i] is a view, as in NumPy"

@@ -357,32 +357,71 @@ def _as_input(tx, v, other):
     if conv is None:
         return None                      # specialize: a float16 or complex array
     dtype, lo, hi = conv
+    if not _fits(tx, v, lo, hi):
+        return None
+    return _input(tx, v, dtype, scalar=False)
+
+
+def _fits(tx, v, lo, hi):
+    """Guard ``lo <= v < hi`` (None: no bound) through v's roots; False: cannot (then
+    the caller specializes, and NumPy's own error or warning comes from the value)."""
     if lo is not None and not lo <= v.value < hi:
-        return None                      # specialize: NumPy's own error or warning
-    parts = _affine_parts(v.source) if type(v.value) is int else None
-    if type(v.value) is float:
-        if lo is not None:               # float32: only a root can be bounded by a guard
-            if type(v.source) is IntExprSource:
-                return None
-            _narrow(tx, v.source, lo, hi)
-    elif parts is not None:
+        return False
+    if lo is None:
+        return True
+    if type(v.value) is float:           # only a root can be bounded by a guard
+        if type(v.source) is IntExprSource:
+            return False
+        _narrow(tx, v.source, lo, hi)
+        return True
+    parts = _affine_parts(v.source)
+    if parts is not None:
         _constrain(tx, parts, False, lo)
         _constrain(tx, parts, True, hi)
-    elif not _bounded(tx, v.source):
-        return None
-    else:
-        ilo, ihi = _interval(tx, v.source)
-        if not (lo <= ilo and ihi < hi):
-            return None
-    key = (v.source, dtype)
+        return True
+    if not _bounded(tx, v.source):
+        return False
+    ilo, ihi = _interval(tx, v.source)
+    return lo <= ilo and ihi < hi
+
+
+def _input(tx, v, dtype, scalar):
+    """The graph input carrying dynamic number ``v`` as a 0-d array, or as a NumPy
+    scalar (``scalar``: an index, where NumPy's scalar ints index as views)."""
+    key = (v.source, dtype, scalar)
     hit = tx.dyn_inputs.get(key)
     if hit is None:
         from ..graph.ir import Meta
-        node = tx.builder.add_input(Meta((), dtype, False), name=_name(v.source))
-        tx.input_sources.append(AsArraySource(v.source, dtype))
-        tx.example_inputs.append(np.array(v.value, dtype))
+        node = tx.builder.add_input(Meta((), dtype, scalar), name=_name(v.source))
+        source = AsArraySource(v.source, dtype, scalar)
+        tx.input_sources.append(source)
+        tx.example_inputs.append(source.convert(v.value))
         hit = tx.dyn_inputs[key] = ArrayVal(node, None)
     return hit
+
+
+def lift_index(tx, x, key):
+    """An array index with dynamic ints (``x[i]``, ``x[i, :]``, ``out[t] = v``): each
+    becomes an intp graph input guarded to its axis's bounds, so the item read or
+    written follows the run-time value; other keys are returned as they are."""
+    from .values import TupleVal
+    items = key.items if type(key) is TupleVal else [key]
+    if not any(type(k) is ConstVal and k.dynamic for k in items):
+        return key
+    if any(not (type(k) is ConstVal and (k.value is None or type(k.value) in (int, slice)))
+           for k in items):
+        return key                       # arrays, Ellipsis, masks: specialize
+    shape, axis, out = x.meta.shape, 0, []
+    for k in items:
+        if k.value is None:
+            out.append(k)
+            continue
+        if k.dynamic and type(k.value) is int and axis < len(shape) \
+                and type(shape[axis]) is int and _fits(tx, k, -shape[axis], shape[axis]):
+            k = _input(tx, k, np.dtype(np.intp), scalar=True)
+        out.append(k)
+        axis += 1
+    return TupleVal(out) if type(key) is TupleVal else out[0]
 
 
 def _name(source):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
 import operator
 
 import numpy as np
@@ -272,19 +273,25 @@ class IntExprSource(Source):
 
 @dataclass(frozen=True)
 class AsArraySource(Source):
-    """A dynamic Python int as the 0-d array of ``dtype`` a graph takes it as (the dtype
-    NumPy's weak-scalar promotion gives it beside the array it meets)."""
+    """A dynamic Python number as the graph takes it: a 0-d array of ``dtype`` (the
+    dtype NumPy's weak-scalar promotion gives it beside the array it meets), or, for an
+    index (``scalar``), a NumPy scalar, which indexes as a view like a Python int."""
     base: Source
     dtype: object
+    scalar: bool = False
 
     def guard_path(self):
-        raise TypeError("an array made from a dynamic int is guarded through its base")
+        raise TypeError("an array made from a dynamic number is guarded through its base")
 
     def reload(self):
-        return _call_reload(_as_0d, self.base.reload(), [("LOAD_CONST", self.dtype)])
+        fn = self.dtype.type if self.scalar else functools.partial(np.array, dtype=self.dtype)
+        return _call_reload(fn, self.base.reload())
+
+    def convert(self, value):
+        return self.dtype.type(value) if self.scalar else np.array(value, self.dtype)
 
     def fetch(self, env):
-        return _as_0d(self.base.fetch(env), self.dtype)
+        return self.convert(self.base.fetch(env))
 
     @property
     def root(self):
@@ -292,7 +299,3 @@ class AsArraySource(Source):
 
     def __str__(self):
         return f"{self.dtype}({self.base})"
-
-
-def _as_0d(value, dtype):
-    return np.array(value, dtype)

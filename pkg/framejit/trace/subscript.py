@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
+from .dynamic import lift_index, lift_operands
 from .wrap import node_arg
 
 
@@ -28,7 +29,7 @@ def _index_of(tx, seq, key):
 
 
 def _array_get(tx, x, key):
-    return tx.add_node("getitem", (x.node, node_arg(tx, key)))
+    return tx.add_node("getitem", (x.node, node_arg(tx, lift_index(tx, x, key))))
 
 
 def _seq_get(tx, seq, key):
@@ -83,6 +84,8 @@ def get_item(tx, container, key):
 
 
 def _array_set(tx, x, key, value):
+    key = lift_index(tx, x, key)
+    value = lift_operands(tx, x, value)[1]     # a dynamic number stored: a graph input
     tx.add_node("setitem", (x.node, node_arg(tx, key), node_arg(tx, value)))
 
 
