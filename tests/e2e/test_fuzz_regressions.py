@@ -144,9 +144,6 @@ def test_numpy_scalar_crossing_a_break_is_specialized():
 
 # ---------------------------------------------------------------- nonstrict_trace
 
-@pytest.mark.xfail(strict=True, reason="graph_break() inside a nonstrict_trace function "
-                   "raises GraphBreakError (under fullgraph=True) when the compiled caller "
-                   "raises afterwards: the nonstrict function's frame gets traced on its own")
 def test_graph_break_in_nonstrict_function_raises_when_caller_raises():
     @fj.nonstrict_trace
     def h(a):

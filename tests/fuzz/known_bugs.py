@@ -11,9 +11,8 @@ from framejit.testing.programs import walk
 
 INCLUDE_KNOWN = os.environ.get("FRAMEJIT_FUZZ_KNOWN_BUGS") == "1"
 
-# test_graph_break_in_nonstrict_function_raises_when_caller_raises: graph_break() inside a
-# nonstrict_trace function raises GraphBreakError when the compiled caller raises later.
-GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"nonstrict_breaks": False}
+# Generator switches that avoid open bugs (none at the moment).
+GENERATOR_OPTIONS = {}
 
 # Intermittent, not minimised: when two programs in one process have code objects that
 # compare equal (code objects compare by value, not filename), the second one sometimes
