@@ -66,8 +66,6 @@ def test_effects_after_a_break_in_a_loop_run_before_a_forbidden_break():
     assert log == [], "effects of the raising segment must not happen"
 
 
-@pytest.mark.xfail(strict=True, reason="under fullgraph=True, effects after a break in a "
-                   "set_fullgraph(False) region run before the next (forbidden) break raises")
 def test_effects_after_a_relaxed_break_run_before_a_forbidden_break():
     log = []
 
@@ -88,9 +86,6 @@ def test_effects_after_a_relaxed_break_run_before_a_forbidden_break():
     assert log == []
 
 
-@pytest.mark.xfail(strict=True, reason="effects in an inlined caller after a break inside a "
-                   "nested error_on_graph_break(False) callee run before the next (forbidden) "
-                   "break raises (SEMANTICS §3)")
 def test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break():
     log = []
 
