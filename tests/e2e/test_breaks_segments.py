@@ -584,3 +584,118 @@ def test_break_inside_the_callees_own_try_under_the_callers_with():
         return y + 1
 
     compare(root, X)
+
+
+@pytest.mark.parametrize("raise_at", ["break", "after_break"])
+def test_break_inside_the_callers_handler_reached_through_the_chain(raise_at):
+    def h(a):
+        b = a * 2
+        if raise_at == "break":
+            _boom(b, "at")            # the break raises (runner → exception continuation)
+        fj.graph_break()
+        raise ValueError("after")
+
+    def root(x):
+        y = x + 1
+        try:
+            with fj.error_on_graph_break(False):
+                y = h(y)
+        except ValueError as e:
+            LOG.append(("except", str(e)))
+            fj.graph_break()          # an allowed break inside the except body
+            LOG.append("still in except")
+            y = y * 3
+        return y - 1
+
+    compare(root, X)
+
+
+def test_forbidden_break_in_the_callers_handler_after_an_exception_continuation():
+    log = []
+
+    def h(a):
+        log.append("h")
+        _boom(a)                      # allowed break (eogb False), raises in Python
+
+    @fj.compile
+    def root(x):
+        with fj.error_on_graph_break(True):
+            try:
+                with fj.error_on_graph_break(False):
+                    h(x)
+            except ValueError:
+                log.append("except")  # the segment of the forbidden break below
+                print("forbidden", file=io.StringIO())
+        return x
+
+    for _ in range(2):
+        log.clear()
+        _raises_before(root, np.ones(2))
+        assert log == ["h"]
+
+
+# ---------------------------------------------------------------- call shapes under handlers
+
+def _kleaf(a, k=1):
+    LOG.append(("leaf", k))
+    fj.graph_break()
+    return a * k
+
+
+class _Obj:
+    def __init__(self, s):
+        self.s = s
+
+    def m(self, a):
+        try:
+            return _kleaf(a, self.s) + 1
+        finally:
+            LOG.append("m-finally")
+
+
+def _rec(a, n):
+    if n == 0:
+        return _kleaf(a, 5)
+    try:
+        return _rec(a + 1, n - 1) * 2
+    except ZeroDivisionError:
+        return a
+
+
+def _comprehension(x):
+    with fj.error_on_graph_break(False):
+        ys = [_kleaf(x, k) for k in range(3)]
+    return ys[0] + ys[2]
+
+
+def _kwargs_call(x):
+    with fj.error_on_graph_break(False):
+        y = _kleaf(x, k=4)
+    return y
+
+
+def _star_call(x):
+    args = (x,)
+    kw = {"k": 2}
+    try:
+        y = _kleaf(*args, **kw)
+    except KeyError:
+        y = x
+    return y
+
+
+def _method(x):
+    with fj.set_fullgraph(False):
+        return _Obj(3).m(x) - 1
+
+
+def _recursion(x):
+    with fj.error_on_graph_break(False):
+        return _rec(x, 3)
+
+
+@pytest.mark.parametrize("fn", [_comprehension, _kwargs_call, _star_call, _method, _recursion])
+def test_call_shapes_under_handlers_resume_through_the_chain(fn):
+    compare(fn, X)
+    rep = fj.explain(fn)(X)
+    assert rep.split_around_calls == [] and rep.unoptimized_frames == [], rep

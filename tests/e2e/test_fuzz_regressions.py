@@ -111,6 +111,60 @@ def test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break():
     assert log == []
 
 
+class _RelaxedGetter:
+    def __init__(self, log):
+        self.log = log
+
+    @property
+    def p(self):
+        fj.graph_break()              # allowed (relaxed region in the caller)
+        self.log.append("after")
+        return 1
+
+
+def _deep(a, n, log):
+    if n == 0:
+        fj.graph_break()
+        log.append("after")
+        return a
+    return _deep(a, n - 1, log)
+
+
+@pytest.mark.xfail(strict=True, reason="same as the two tests above when the outer frame "
+                   "cannot host the resume chain (Tracer._resume_obstacle): its call is in an "
+                   "except body, the callee runs through a property (not a CALL), lives in "
+                   "another module, or is more than 8 levels deep; the frame then resumes "
+                   "around the call and the callee's rest runs before the caller's "
+                   "forbidden break is traced")
+@pytest.mark.parametrize("obstacle", ["except_body", "property", "other_module", "deep"])
+def test_effects_after_a_relaxed_break_behind_a_chain_obstacle(obstacle):
+    log = []
+    ns = {"fj": fj, "log": log}
+    exec("def other(a):\n    fj.graph_break()\n    log.append('after')\n    return a\n", ns)
+    getter = _RelaxedGetter(log)
+
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            if obstacle == "except_body":
+                try:
+                    raise KeyError("k")
+                except KeyError:
+                    _deep(x, 0, log)
+            elif obstacle == "property":
+                getter.p
+            elif obstacle == "other_module":
+                ns["other"](x)
+            else:
+                _deep(x, 10, log)
+        fj.graph_break()              # strict again: raises before its segment runs
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert log == []
+
+
 # ---------------------------------------------------------------- data-dependent branches
 
 def test_numpy_scalar_crossing_a_break_is_specialized():
