@@ -699,3 +699,31 @@ def test_call_shapes_under_handlers_resume_through_the_chain(fn):
     compare(fn, X)
     rep = fj.explain(fn)(X)
     assert rep.split_around_calls == [] and rep.unoptimized_frames == [], rep
+
+
+def test_forbidden_break_inside_the_try_does_not_run_the_finally():
+    log = []
+
+    def h(a):
+        log.append("h")
+        fj.graph_break()              # allowed
+        log.append("h-after")
+        return a
+
+    @fj.compile
+    def root(x):
+        try:
+            with fj.error_on_graph_break(False):
+                h(x)
+            with fj.error_on_graph_break(True):
+                fj.graph_break()      # forbidden: raised out of the call, not into the try
+        except fj.GraphBreakError:
+            log.append("caught")
+        finally:
+            log.append("finally")
+        return x
+
+    for _ in range(2):
+        log.clear()
+        _raises_before(root, np.ones(2))
+        assert log == ["h"]
