@@ -153,10 +153,15 @@ def graph_break(msg=None):
 def nonstrict_trace(fn):
     """Run ``fn`` natively while tracing, recording its NumPy calls into the graph."""
     _check_callable(fn, "nonstrict_trace")
+    # Called at run time (its caller runs in plain Python: a break, an unoptimized or a
+    # raising frame), the body runs under a `disable` entry, as if it were still inside
+    # the trace: its frame is not compiled on its own, so a graph_break() in it stays a
+    # no-op (SEMANTICS §1). A compiled function it calls pushes a newer compile entry.
+    body = _ModeCall(fn, "disable", False)
 
     @functools.wraps(fn)
     def nonstrict(*args, **kwargs):
-        return fn(*args, **kwargs)
+        return body(*args, **kwargs)
 
     nonstrict.__framejit_nonstrict__ = True
     return nonstrict

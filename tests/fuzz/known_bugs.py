@@ -7,13 +7,10 @@ Set FRAMEJIT_FUZZ_KNOWN_BUGS=1 to stop avoiding them (e.g. to check a fix).
 """
 import os
 
-from framejit.testing.programs import walk
-
 INCLUDE_KNOWN = os.environ.get("FRAMEJIT_FUZZ_KNOWN_BUGS") == "1"
 
-# test_graph_break_in_nonstrict_function_raises_when_caller_raises: graph_break() inside a
-# nonstrict_trace function raises GraphBreakError when the compiled caller raises later.
-GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"nonstrict_breaks": False}
+# Generator switches that avoid open bugs (none at the moment).
+GENERATOR_OPTIONS = {}
 
 # Intermittent, not minimised: when two programs in one process have code objects that
 # compare equal (code objects compare by value, not filename), the second one sometimes
@@ -21,27 +18,6 @@ GENERATOR_OPTIONS = {} if INCLUDE_KNOWN else {"nonstrict_breaks": False}
 # call in the process resolves modes wrongly (fullgraph roots run no graph, forbidden
 # breaks stop raising). check_program(unique_code=True) avoids equal code objects.
 
-_BREAKING = ("break", "print", "ifarr")
-
-
-def _relaxing(prog):
-    """Some error_on_graph_break(False) / set_fullgraph(False) region in the program."""
-    relax = {("eogb", False), ("setfg", False)}
-    if prog.outer and (prog.outer[1], prog.outer[2]) in relax:
-        return True
-    for f in prog.functions():
-        if f.deco in relax or any(s.kind == "with" and s.value in relax for s in walk(f.body)):
-            return True
-    return False
-
-
 def known_bug(prog, problems, info):
-    """The name of the known bug that explains `problems`, or None."""
-    if INCLUDE_KNOWN:
-        return None
-    expected = list(info.get("expected", {}).values())
-    # test_effects_after_a_relaxed_break_run_before_a_forbidden_break,
-    # test_effects_after_a_nested_relaxed_break_run_before_a_forbidden_break
-    if _relaxing(prog) and any(o.kind == "break" for o in expected):
-        return "relaxed-region-effects-before-forbidden-break"
+    """The name of the known bug that explains `problems`, or None (none is open now)."""
     return None

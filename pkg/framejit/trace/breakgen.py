@@ -22,9 +22,12 @@ generated:
   path) becomes a stub that continues the outer frames with the returned value.
 
 The resume chain is built in ``R`` (``MAKE_FUNCTION`` over F0's cells) and passed to
-``run_k`` with the outer frames' live values, which the stubs forward. The outer frames
-never have a handler around their pending call (``Tracer._resume_obstacle``), so an
-exception escaping Fk is the caller's business, as in plain Python.
+``run_k`` with the outer frames' live values, which the stubs forward. When a
+``with``/``try`` handler covers some outer frame's pending call, an exception escaping Fk
+must reach it: a catch-all entry over the runner's handler-less instructions sends it to
+one more continuation, the *exception continuation* (resume.Level.throw: the outer
+frames resume with the exception raised at their pending call). Otherwise an exception
+escaping Fk leaves ``R`` (which unwinds the mode entries), as in plain Python.
 """
 from __future__ import annotations
 
@@ -58,14 +61,28 @@ def _after_index(fs):
     return decode(fs.code).by_offset[fs.offset].index + 1
 
 
-def _outer_level(fs, inner, lineno_inst):
-    """Level of an outer frame paused in its pending call (resumes right after it, or
-    at ``resume_at`` when paused in a resume chain's prologue)."""
-    target = fs.resume_at
-    if target < 0:
-        target = decode(fs.code).instructions[_after_index(fs)].offset
-    return Level(fs.code, target, layout_of(fs.stack), tuple(n for n, _ in fs.locals),
-                 len(fs.mode_specs) + fs.extra_pops, inner, lineno_inst.lineno or 0)
+def _resume_target(fs):
+    """Where an outer frame paused in its pending call resumes: right after the call, or
+    at ``resume_at`` when paused in a resume chain's prologue."""
+    if fs.resume_at >= 0:
+        return fs.resume_at
+    return decode(fs.code).instructions[_after_index(fs)].offset
+
+
+def _outer_level(fs, inner, lineno_inst, throw=False):
+    """Level of an outer frame paused in its pending call. It pops the entries of the
+    decorated callee (a ``with`` block's entries are the frame's own: its ``__exit__``
+    pops them)."""
+    pops = sum(1 for s in fs.mode_specs if s.ctx is None) + fs.extra_pops
+    return Level(fs.code, _resume_target(fs), layout_of(fs.stack),
+                 tuple(n for n, _ in fs.locals), pops, inner, lineno_inst.lineno or 0, throw)
+
+
+def _call_has_handler(fs) -> bool:
+    """A ``with``/``try`` handler covers the outer frame's pending call."""
+    decoded = decode(fs.code)
+    return decoded.instructions[decoded.by_offset[_resume_target(fs)].index - 1].handler \
+        is not None
 
 
 def _entry(insts, b):
@@ -158,18 +175,19 @@ def runner_codes(code) -> list:
     return list(_RUNNERS.get(code, {}).values())
 
 
-def runner_code(fs, n_outer, nested):
+def runner_code(fs, n_outer, nested, catch=False):
     b, entry, targets = targets_of(fs)
-    key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested)
+    key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested,
+           catch)
     per_code = _RUNNERS.setdefault(fs.code, {})
     hit = per_code.get(key)
     if hit is None:
-        hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested)
+        hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested, catch)
         _SKIP.add(hit)
     return hit, targets
 
 
-def _build_runner(fs, b, entry, targets, n_outer, nested):
+def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
     code = fs.code
     insts, table, by_offset = copy_body(code)
     b, entry = by_offset[b.offset], by_offset[entry.offset]
@@ -178,7 +196,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested):
     conts = [f"__fj_k{t}" for t in range(len(targets))]
     args = [n for n, _ in fs.locals] + stack_arg_names(layout)
     args += excstate.exc_arg_names(layout)
-    args += outer + conts + (["__fj_kret"] if nested else [])
+    args += outer + conts + (["__fj_kret"] if nested else []) + (["__fj_kexc"] if catch else [])
     pro = Out(fs.lineno)
     emit_entry(pro, code)
     handlers = emit_layout(pro, layout)
@@ -226,11 +244,39 @@ def _build_runner(fs, b, entry, targets, n_outer, nested):
             stubs.append(stub.insts)
             inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
             inst.target = stub.insts[0]
+    if catch:
+        table = table + _catch_escaping(body, stubs, outer, fs.lineno)
     flat = pro.insts + body + [i for s in stubs for i in s]
     return assemble(flat, table, like=code, argcount=len(args), posonlyargcount=0,
                     kwonlyargcount=0, argnames=args, cellvars=[],
                     freevars=list(cell_names(code)), flags=code_flags(code),
                     keep_exception_depths=True)
+
+
+def _catch_escaping(body, stubs, outer, lineno) -> list:
+    """An exception leaving the innermost frame (no handler of its own left) continues
+    in the outer frames' handlers: a stub calls the exception continuation with it
+    (resume.Level.throw). Returns the entries covering every handler-less instruction."""
+    stub = Out(lineno)
+    stub.op("STORE_FAST", "__fj_exc")
+    stub.emit(compat.emit_push_null())
+    stub.op("LOAD_FAST", "__fj_kexc")
+    for name in outer + ["__fj_exc"]:
+        stub.op("LOAD_FAST", name)
+    stub.call(len(outer) + 1)
+    stub.op("RETURN_VALUE")
+    stubs.append(stub.insts)
+    entries = []
+    run = []
+    for inst in body + [None]:
+        # (an inserted jump may sit inside a covered range: it cannot raise, leave it)
+        if inst is not None and inst.handler is None and inst.offset is not None:
+            run.append(inst)
+            continue
+        if run:
+            entries.append(ExceptionEntry(run[0], run[-1], stub.insts[0], 0, False))
+            run = []
+    return entries
 
 
 # ---------------------------------------------------------------- the replacement
@@ -244,7 +290,10 @@ def break_code(result, compiled_graph):
     outer_frames = frames[:-1]
     nested = bool(outer_frames)
     outer_recons = _outer_args(outer_frames)
-    runner, targets = runner_code(inner, len(outer_recons), nested)
+    # an outer frame's call under a with/try handler: exceptions escaping the breaking
+    # frame continue in the outer frames through an exception continuation
+    catch = any(_call_has_handler(fs) for fs in outer_frames)
+    runner, targets = runner_code(inner, len(outer_recons), nested, catch)
     code = result.code
     e = Emitter(result, code.co_firstlineno)
     e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
@@ -280,6 +329,10 @@ def break_code(result, compiled_graph):
         ret = Level(ret.code, ret.target, ret.layout + (False,), ret.local_names, ret.pops,
                     None, ret.lineno)
         chains.append(_chain(outer_frames[:-1], ret))
+    if catch:
+        last = outer_frames[-1]
+        chains.append(_chain(outer_frames[:-1], _outer_level(
+            last, None, decode(last.code).by_offset[last.offset], throw=True)))
     for chain in chains:
         _emit_closure_fn(e, resume_code(chain), frames[0].cell_objs)
     e.emit(compat.emit_call(len(args) + len(chains)))

@@ -195,11 +195,10 @@ def _frame_state(fin, snap, innermost, handled=()):
     decoded = decode(code)
     inst = decoded.by_offset[where.offset]
     insts = decoded.instructions
-    if where.after:
-        resume = inst
-    else:
-        resume = inst if innermost else insts[min(inst.index + 1, len(insts) - 1)]
-    live = live_locals(insts)[resume.index]
+    # live before the breaking instruction, or, for an outer frame, before its pending
+    # call: after the call and on the call's exception path (a handler around it)
+    at = inst.index - 1 if where.after else inst.index
+    live = live_locals(insts)[at]
     names = snap.code.co_varnames
     local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(snap.locals)
                          if v is not None and names[i] in live)

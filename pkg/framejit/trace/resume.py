@@ -11,12 +11,18 @@ behave as in the user's function — preceded by a prologue that
 2. for an outer level, builds the callee level's resume function (``MAKE_FUNCTION`` over
    its code, with the callee's cells as closure), calls it with the callee's arguments
    and pushes the result — that is the return value of the call the frame was paused
-   in; then pops the mode entries of the decorated callee (``modeops.pop_mode``);
+   in; then pops the mode entries of the decorated callee (``modeops.pop_mode``). The
+   call is covered by a copy of the original call's exception-table entry (a ``with`` or
+   ``try`` around it), through a handler that first pops the callee's mode entries when
+   there are some: an exception of the callee reaches the frame's handlers as in Python.
+   An exception continuation (``Level.throw``) re-raises its ``__fj_x`` argument there
+   instead of calling a callee level;
 3. jumps to the instruction to continue at.
 
 Arguments, in order: the live locals bound at the break (under their own names), the
 non-NULL stack values (``__fj_s<i>``), the handled exceptions (``__fj_e<i>``, outermost
-handler first), then for an outer level the callee's cell objects
+handler first), the exception to raise (``__fj_x``, exception continuations), then for an
+outer level the callee's cell objects
 (``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
 Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
 the original code, so cells keep their identity across the break.
@@ -54,7 +60,9 @@ class Level:
     pushed (True = NULL, False = a stack argument, ``excstate.PREV``/``VALUE`` = the
     slots of a handler re-entered in the prologue, one ``__fj_e<i>`` argument each),
     ``local_names`` passed by name, after calling ``inner``
-    (pushing its result) and popping ``pops`` decorator mode entries."""
+    (pushing its result) and popping ``pops`` decorator mode entries. ``throw``: an
+    exception continuation — the pending call raised the ``__fj_x`` argument (the callee
+    frame ended with an exception): after the pops it is raised where the call was."""
     code: object
     target: int
     layout: tuple
@@ -62,6 +70,7 @@ class Level:
     pops: int = 0
     inner: "Level | None" = None
     lineno: int = 0
+    throw: bool = False
 
     @property
     def cells(self) -> tuple:
@@ -69,7 +78,7 @@ class Level:
 
     def own_args(self) -> list:
         return (list(self.local_names) + stack_arg_names(self.layout)
-                + excstate.exc_arg_names(self.layout))
+                + excstate.exc_arg_names(self.layout) + (["__fj_x"] if self.throw else []))
 
     def nargs(self) -> int:
         n = len(self.own_args())
@@ -178,7 +187,7 @@ def _level_key(level):
     key = []
     while level is not None:
         key.append((IdRef(level.code), level.target, level.layout, level.local_names,
-                    level.pops, level.lineno))
+                    level.pops, level.lineno, level.throw))
         level = level.inner
     return tuple(key)
 
@@ -198,6 +207,18 @@ def resume_codes(code) -> list:
     return list(_CACHE.get(code, {}).values())
 
 
+def pending_call(insts, by_offset, target):
+    """The call an outer level was paused in: the instruction before its ``target``."""
+    return insts[by_offset[target].index - 1]
+
+
+def _covered(first, last, entry) -> list:
+    """``first``..``last`` jump to ``entry``'s handler (the original call's, in the copy)."""
+    if entry is None:
+        return []
+    return [ExceptionEntry(first, last, entry.target, entry.depth, entry.lasti)]
+
+
 def _build(level: Level):
     code = level.code
     insts, table, by_offset = copy_body(code)
@@ -206,18 +227,41 @@ def _build(level: Level):
     handlers = emit_layout(out, level.layout)
     args = level.own_args()
     inner = level.inner
+    # the handler around the call the frame was paused in: an exception of the callee
+    # level (or the one thrown in) reaches the frame's with/try handlers as in Python
+    around = (pending_call(insts, by_offset, level.target).handler
+              if inner is not None or level.throw else None)
+    inner_call = call_start = None
     if inner is not None:
         cells = [f"__fj_c{i}" for i in range(len(inner.cells))]
         inner_args = [f"__fj_a{i}" for i in range(inner.nargs())]
         args += cells + inner_args
+        call_start = len(out.insts)
         out.emit(compat.emit_push_null())
         emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells])
         for name in inner_args:
             out.op("LOAD_FAST", name)
         out.call(len(inner_args))
-    inner_call = len(out.insts) - 1 if inner is not None else None
+        inner_call = len(out.insts) - 1
     emit_pop_modes(out, level.pops)
+    if level.throw:
+        out.op("LOAD_FAST", "__fj_x")
+        reraise = out.op("RERAISE", 0)
+        handlers += _covered(reraise, reraise, around)
     table = handlers + enter_range(out, by_offset[level.target], table)
+    if inner is not None:
+        first, call = out.insts[call_start], out.insts[inner_call]
+        if level.pops:
+            # the callee level raised: its decorator entries go first (as the decorator's
+            # own wrapper pops them), then the exception goes on to the frame's handler
+            pop_start = len(out.insts)
+            emit_pop_modes(out, level.pops)
+            again = out.op("RERAISE", 0)
+            table = [ExceptionEntry(first, call, out.insts[pop_start], len(level.layout),
+                                    False), *_covered(out.insts[pop_start], again, around),
+                     *table]
+        else:
+            table = _covered(first, call, around) + table
     new = assemble(out.insts + insts, table, like=code, argcount=len(args),
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                    freevars=list(cell_names(code)), flags=code_flags(code),

@@ -269,15 +269,15 @@ class Tracer:
 
         A break at depth k resumes every frame of the inline stack through one chain of
         resume functions. That needs, for each outer frame: a pending CALL whose result
-        is the callee frame's return value, no exception handler around it, and the
-        callee sharing the outermost frame's globals. The outermost frame that lacks one
-        breaks at its pending instruction instead (the callee then runs, and is
-        compiled, on its own)."""
+        is the callee frame's return value, outside an ``except`` body (a handler around
+        the call is fine: the chain routes exceptions to it), and the callee sharing the
+        outermost frame's globals. The outermost frame that lacks one breaks at its
+        pending instruction instead (the callee then runs, and is compiled, on its own)."""
         frames = self.frames
         for j in range(len(frames) - 1):
             f, callee = frames[j], frames[j + 1]
             if (not callee.direct or callee.globals is not frames[0].globals
-                    or f.inst.handler is not None or f.inst.opname not in _RESUMABLE_CALLS):
+                    or f.exc_stack or f.inst.opname not in _RESUMABLE_CALLS):
                 return (j, f.inst)
         if len(frames) - 1 > MAX_RESUME_DEPTH:
             # a very deep chain (recursion) would make one huge resume trace and guard set
