@@ -62,3 +62,35 @@ def test_reset_under_load_is_safe():
         assert f(i) == i + 1
         if i % 7 == 0:
             fj.reset()
+
+
+def test_dynamic_numbers_and_loop_resumes_do_not_leak():
+    """Range guards, dynamic-number graph inputs and cursor resumes, 10^4 calls."""
+    def h(a):
+        if a[0] > -1e300:               # a break in every iteration
+            pass
+        return a
+
+    def g(x, n, alpha, out):
+        for i in range(n):
+            x = x * alpha + i
+            h(x)
+            out[i] = x
+        return x
+
+    f = fj.compile(g)
+    x, out = np.ones(3), np.zeros((4, 3))
+    for k in range(3):                  # become dynamic
+        f(x, 4, 0.5 + k, out)
+    gc.collect()
+    counts = (sys.getrefcount(x), sys.getrefcount(out))
+    for k in range(500):
+        f(x, 4, 0.25 * k, out)
+    gc.collect()
+    before = _rss_mb()
+    for k in range(10_000):
+        f(x, 4, 0.25 * k, out)
+    gc.collect()
+    after = _rss_mb()
+    assert after - before < 5, f"RSS grew {after - before:.1f} MB over 10^4 calls"
+    assert (sys.getrefcount(x), sys.getrefcount(out)) == counts

@@ -359,7 +359,7 @@ def _as_input(tx, v, other):
     dtype, lo, hi = conv
     if not _fits(tx, v, lo, hi):
         return None
-    return _input(tx, v, dtype, scalar=False)
+    return _input(tx, v, dtype, scalar=True)
 
 
 def _fits(tx, v, lo, hi):
