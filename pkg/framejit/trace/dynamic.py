@@ -7,7 +7,7 @@ that source *dynamic* for the code object (``mark_failed``) and the next trace w
 a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 
 - beside an array in an arithmetic operator (``x + i``, ``i * x``, ``x //= i``) it becomes a
-  0-d graph input of the dtype NumPy's weak-scalar promotion gives it there, guarded by
+  NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there, guarded by
   the range in which that conversion is exact and NumPy would not raise OverflowError;
 - as the position of a RangeCursor (trace/cursor.py) it is iterated symbolically: each
   step guards ``index < len - k`` (or ``>=`` at the end), and the loop variable is the
@@ -352,7 +352,7 @@ def _bounded(tx, source):
 
 
 def _as_input(tx, v, other):
-    """The 0-d graph input for dynamic int ``v`` beside array value ``other``, or None."""
+    """The graph input (a NumPy scalar) for dynamic number ``v`` beside array value ``other``, or None."""
     conv = _weak_dtype(other.meta.dtype, v.value)
     if conv is None:
         return None                      # specialize: a float16 or complex array
@@ -386,8 +386,10 @@ def _fits(tx, v, lo, hi):
 
 
 def _input(tx, v, dtype, scalar):
-    """The graph input carrying dynamic number ``v`` as a 0-d array, or as a NumPy
-    scalar (``scalar``: an index, where NumPy's scalar ints index as views)."""
+    """The graph input carrying dynamic number ``v``: a NumPy scalar of ``dtype``
+    (``scalar``; what arithmetic and indices use: scalar ints index as views, and a
+    scalar of the weak-promoted dtype promotes as the Python number did), else a 0-d
+    array."""
     key = (v.source, dtype, scalar)
     hit = tx.dyn_inputs.get(key)
     if hit is None:
