@@ -193,8 +193,8 @@ FJ_VAI float FJ_ISA(fj_expm1f1)(float x)
 }
 #define FJ_EXPM1F_OK(x) ((x) <= 88.0f)
 
-/* tanh: odd polynomial below 0.55 (fit error 2^-29.7), 1 - 2 / (e^2|x| + 1) above, 1
- * beyond 9.5 (1 - tanh < 2^-26) */
+/* tanh: odd polynomial below 0.55 (fit error 2^-29.7), 1 - 2 / (e^2|x| + 1) above (no
+ * cancellation there: e^2|x| > 3), 1 beyond 9.5 (1 - tanh < 2^-26) */
 FJ_VAI float FJ_ISA(fj_tanhf1)(float x)
 {
     float ax = __builtin_fabsf(x);
@@ -205,8 +205,8 @@ FJ_VAI float FJ_ISA(fj_tanhf1)(float x)
     p = FJ_FMAF(p, z, 0.13332544f);
     p = FJ_FMAF(p, z, -0.33333316f);
     float small = FJ_FMAF(ax * z, p, ax);
-    float t = FJ_ISA(fj_expm1f1)(2.0f * (ax > 9.5f ? 9.5f : ax));
-    float big = 1.0f - 2.0f / (t + 2.0f);
+    float t = FJ_ISA(fj_expf1)(2.0f * (ax > 9.5f ? 9.5f : ax));
+    float big = 1.0f - 2.0f / (t + 1.0f);
     float v = ax < 0.55f ? small : big;
     v = ax > 9.5f ? 1.0f : v;
     return FJ_ISA(fj_copysignf)(v, x);

@@ -3,10 +3,8 @@
  *
  * float64: pow(x, y) = exp(y log x) with log x in double-double (relative error ~2^-63,
  * so that y log x keeps ~10 more bits than a double when it is as large as 709) and exp
- * taking the low part as a correction: within ~0.7 ulp of the exact value. float32: the
- * same float64 computation, rounded once. (A plain double log and exp would be accurate
- * enough in general, but not exact where the result is: pow(2, -150) must round as the
- * tie it is, to 0.)
+ * taking the low part as a correction: within ~0.7 ulp of the exact value. float32: a
+ * plain float64 exp(y log x), rounded once, with lanes near a rounding tie sent to libm.
  * Fast path: x positive normal finite, y finite, y log x within exp's normal range;
  * every other lane (x <= 0, NaN, inf, subnormal or overflowing results, pow(1, nan),
  * negative bases with integer exponents, ...) is recomputed by libm pow, so special
@@ -127,9 +125,13 @@ static void FJ_ISA(fj_vpow)(fj_index n, double *y, const double *a, const double
     }
 }
 
-/* float32: the float64 power above, rounded once. Sanitizing in float first (failed
- * lanes get x = 1, y = NaN, so that the float64 loop marks them NaN by itself) keeps the
- * float64 loop free of float-width masks, which GCC cannot mix with double ones. */
+/* float32: exp(y log x) in float64 (msun-style log and exp, relative error < 2^-42),
+ * rounded once: the correctly rounded result unless the float64 value lies within its
+ * error of a rounding boundary (a tie between two floats, or the overflow threshold);
+ * such lanes (~1 in 10^4 of random inputs, but every exact tie such as pow(2, -150),
+ * which must round to 0) go to libm with the other special lanes. Sanitizing in float
+ * first (failed lanes get x = 1, y = NaN, so that the float64 loop marks them NaN by
+ * itself) keeps float-width masks out of the float64 loop: GCC cannot mix the two. */
 static void FJ_ISA(fj_vpowf)(fj_index n, float *y, const float *a, const float *b)
 {
     float t[FJ_VCHUNK], xs[FJ_VCHUNK], es[FJ_VCHUNK];
@@ -144,12 +146,16 @@ static void FJ_ISA(fj_vpowf)(fj_index n, float *y, const float *a, const float *
         }
         int bad = 0;
         for (fj_index i = 0; i < m; i++) {
-            double e = es[i];
-            double lo, hi = FJ_ISA(fj_log_dd)((double)xs[i], &lo);
-            double tl, te = FJ_ISA(fj_two_prod)(e, hi, &tl);
-            tl = FJ_FMA(e, lo, tl);
+            double te = (double)es[i] * FJ_ISA(fj_log1)((double)xs[i]);
             int ok = (te >= -708.0) & (te <= 709.0);      /* FJ_EXP_OK; false for NaN */
-            double v = FJ_ISA(fj_exp_dd)(ok ? te : 0.0, ok ? tl : 0.0);
+            double v = FJ_ISA(fj_exp1)(ok ? te : 0.0);
+            /* float spacing at v (2^-149 for subnormal results) and v's distance to the
+             * nearest float: a tie when that is half the spacing */
+            uint64_t ev = FJ_ISA(fj_asu)(v) >> 52;
+            double sp = FJ_ISA(fj_asd)((ev > 897 ? ev - 23 : 874) << 52);
+            double r = fabs(v - (double)(float)v);
+            double tol = v * 0x1p-38;
+            ok &= (fabs(r - 0.5 * sp) > tol) & (fabs(v - 0x1.ffffffp127) > tol);
             bad |= !ok;
             t[i] = (float)(ok ? v : NAN);
         }
