@@ -7,9 +7,10 @@
  * range; those are recomputed by a scalar loop in float64 libm and rounded, which is
  * exactly NumPy's float64 result rounded to float32 (the accuracy reference), so NaN,
  * +-inf, overflow and underflow edges and huge trig arguments behave as NumPy. Fast-path
- * results stay within ~1.5 ulp of that reference (tests/kernels/test_vecmath_f32.py
- * measures it). Polynomials are near-minimax fits (Lawson) of the correction terms,
- * rounded to float one coefficient at a time with the rest refitted.
+ * results stay within 1 ulp of that reference, sin and cos within 2 (on ~1 input in
+ * 3e7; tests/kernels/test_vecmath_f32.py measures it). Polynomials are near-minimax
+ * fits (Lawson) of the correction terms, rounded to float one coefficient at a time with
+ * the rest refitted (bench/fit_vecmath.py).
  */
 
 #undef FJ_FMAF
@@ -33,7 +34,8 @@ FJ_VAI float FJ_ISA(fj_asf)(uint32_t u) { float f; memcpy(&f, &u, 4); return f; 
 
 FJ_VAI float FJ_ISA(fj_copysignf)(float v, float s)
 {
-    return FJ_ISA(fj_asf)((FJ_ISA(fj_asuf)(v) & 0x7fffffffu) | (FJ_ISA(fj_asuf)(s) & 0x80000000u));
+    uint32_t sign = FJ_ISA(fj_asuf)(s) & 0x80000000u;
+    return FJ_ISA(fj_asf)((FJ_ISA(fj_asuf)(v) & 0x7fffffffu) | sign);
 }
 
 /* 2^k for k in [-252, 254], as two factors so that y * s1 * s2 rounds once into the
@@ -167,7 +169,8 @@ FJ_VAI float FJ_ISA(fj_exp2f1)(float x)
     p = FJ_FMAF(p, r, 0.0555036f);
     p = FJ_FMAF(p, r, 0.24022648f);
     p = FJ_FMAF(p, r, 0.6931472f);
-    return FJ_ISA(fj_scalef)(FJ_FMAF(p, r, 1.0f), (int32_t)(FJ_ISA(fj_asuf)(kd) - FJ_MAGICF_BITS));
+    int32_t ki = (int32_t)(FJ_ISA(fj_asuf)(kd) - FJ_MAGICF_BITS);
+    return FJ_ISA(fj_scalef)(FJ_FMAF(p, r, 1.0f), ki);
 }
 #define FJ_EXP2F_OK(x) ((x) < 128.0f)
 
@@ -312,8 +315,8 @@ FJ_VAI float FJ_ISA(fj_atan2f1)(float y, float x)
     v = x < 0.0f ? (0x1.921fb6p+1f - v) + -0x1.777a5cp-24f : v;
     return FJ_ISA(fj_copysignf)(v, y);
 }
-#define FJ_ATAN2F_OK(y, x) (__builtin_fabsf(y) < INFINITY && __builtin_fabsf(x) < INFINITY && \
-                            (y) != 0.0f && (x) != 0.0f)
+#define FJ_ATAN2F_OK(y, x) (__builtin_fabsf(y) < INFINITY && (y) != 0.0f && \
+                            __builtin_fabsf(x) < INFINITY && (x) != 0.0f)
 
 /* ---- block functions -------------------------------------------------------------- */
 
@@ -369,7 +372,8 @@ static void FJ_ISA(fj_vatan2f)(fj_index n, float *y, const float *a, const float
         for (fj_index i = 0; i < m; i++) t[i] = FJ_ISA(fj_atan2f1)(ya[i], xa[i]);
         if (bad) {
             for (fj_index i = 0; i < m; i++)
-                if (!FJ_ATAN2F_OK(ac[i], bc[i])) t[i] = (float)atan2((double)ac[i], (double)bc[i]);
+                if (!FJ_ATAN2F_OK(ac[i], bc[i]))
+                    t[i] = (float)atan2((double)ac[i], (double)bc[i]);
         }
         memcpy(y + c, t, (size_t)m * sizeof(float));
     }
