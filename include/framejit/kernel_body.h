@@ -23,47 +23,13 @@
 #define FJ_FCLIP_LO(x, lo) (((x) >= (lo) || (x) != (x)) ? (x) : (lo))
 #define FJ_FCLIP_HI(x, hi) (((x) <= (hi) || (x) != (x)) ? (x) : (hi))
 
-typedef void (*FJ_ISA(fj_vfn1))(fj_index, double *, const double *);
-typedef void (*FJ_ISA(fj_vfn2))(fj_index, double *, const double *, const double *);
-
-static void FJ_ISA(fj_vun_f64)(fj_index n, void *d, const void *a, FJ_ISA(fj_vfn1) f)
-{
-    f(n, (double *)d, (const double *)a);
-}
-
-/* float32: through float64 (so results are the float64 result rounded) */
-static void FJ_ISA(fj_vun_f32)(fj_index n, void *dv, const void *av, FJ_ISA(fj_vfn1) f)
-{
-    double t[FJ_VCHUNK];
-    float *d = (float *)dv;
-    const float *a = (const float *)av;
-    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {
-        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;
-        for (fj_index i = 0; i < m; i++) t[i] = a[c + i];
-        f(m, t, t);
-        for (fj_index i = 0; i < m; i++) d[c + i] = (float)t[i];
-    }
-}
-
-static void FJ_ISA(fj_vbin_f64)(fj_index n, void *d, const void *a, const void *b,
-                                FJ_ISA(fj_vfn2) f)
-{
-    f(n, (double *)d, (const double *)a, (const double *)b);
-}
-
-static void FJ_ISA(fj_vbin_f32)(fj_index n, void *dv, const void *av, const void *bv,
-                                FJ_ISA(fj_vfn2) f)
-{
-    double t[FJ_VCHUNK], u[FJ_VCHUNK];
-    float *d = (float *)dv;
-    const float *a = (const float *)av, *b = (const float *)bv;
-    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {
-        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;
-        for (fj_index i = 0; i < m; i++) { t[i] = a[c + i]; u[i] = b[c + i]; }
-        f(m, t, t, u);
-        for (fj_index i = 0; i < m; i++) d[c + i] = (float)t[i];
-    }
-}
+/* VUN / VBIN block functions: FN for float64, FN##f (native float32) for float32 */
+#define FJ_VCALL1_f64(FN, n, d, a) FJ_ISA(FN)(n, (double *)(d), (const double *)(a))
+#define FJ_VCALL1_f32(FN, n, d, a) FJ_ISA(FN##f)(n, (float *)(d), (const float *)(a))
+#define FJ_VCALL2_f64(FN, n, d, a, b) \
+    FJ_ISA(FN)(n, (double *)(d), (const double *)(a), (const double *)(b))
+#define FJ_VCALL2_f32(FN, n, d, a, b) \
+    FJ_ISA(FN##f)(n, (float *)(d), (const float *)(a), (const float *)(b))
 
 static void FJ_ISA(fj_sqrt_blk_f64)(fj_index n, void *d, const void *a)
 {
@@ -143,8 +109,9 @@ FJ_GEN_POWI(i32, int32_t, uint32_t, 0)
 
 /* ---- elementwise kernels: X(OP, dtype class, operand shape, expression) ----------------
  * shapes: UN d=f(x); BIN d=f(x,y); TER d=f(x,y,z); CMP like BIN with a bool dst;
- * WHERE d = x ? y : z with x bool; VUN / VBIN call a float64 block function (float32
- * through float64); BLK calls a block function (n, d, a); POWI calls fj_powi_<type>. */
+ * WHERE d = x ? y : z with x bool; VUN / VBIN call a vecmath block function (FN for
+ * float64, FN##f for float32); BLK calls a block function (n, d, a); POWI calls
+ * fj_powi_<type>. */
 #define FJ_WRAP(op) ((fj_T)((fj_U)x op (fj_U)y))
 #define FJ_EW_LIST(X)                                                                   \
     X(COPY, ALL, UN, x)                                                                 \
@@ -263,13 +230,13 @@ FJ_KSIG(OP, TN)                                                                 
 FJ_KSIG(OP, TN)                                                                         \
 {                                                                                       \
     (void)bv; (void)cv; (void)imm; (void)err;                                           \
-    FJ_ISA(fj_vun_##TN)(n, dv, av, FJ_ISA(FN));                                         \
+    FJ_VCALL1_##TN(FN, n, dv, av);                                                      \
 }
 #define FJ_DEF_VBIN(TN, T, U, DT, OP, FN)                                               \
 FJ_KSIG(OP, TN)                                                                         \
 {                                                                                       \
     (void)cv; (void)imm; (void)err;                                                     \
-    FJ_ISA(fj_vbin_##TN)(n, dv, av, bv, FJ_ISA(FN));                                    \
+    FJ_VCALL2_##TN(FN, n, dv, av, bv);                                                  \
 }
 #define FJ_DEF_BLK(TN, T, U, DT, OP, FN)                                                \
 FJ_KSIG(OP, TN)                                                                         \

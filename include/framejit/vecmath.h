@@ -10,7 +10,8 @@
  * overflowing results); if the flag is set a second, scalar loop recomputes just those
  * elements with libm. Algorithms and coefficients are FreeBSD msun's (e_exp.c, e_log.c,
  * e_log2.c, e_log10.c, k_sin.c, k_cos.c, e_rem_pio2.c), made branch-free; expm1 uses a
- * degree-14 Taylor kernel on |r| <= ln2/2. float32 callers convert to float64.
+ * degree-14 Taylor kernel on |r| <= ln2/2. float32 has its own functions (vecmath_f32.h)
+ * and power both (vecmath_pow.h), included at the end.
  * Invariant: fast-path results are within ~1 ulp (tan, tanh ~2 ulp) of the exact value.
  */
 
@@ -415,14 +416,6 @@ static void FJ_ISA(fj_vsqrtf)(fj_index n, float *restrict y, const float *restri
     for (; i < n; i++) y[i] = sqrtf(x[i]);
 }
 
-/* power has no vector kernel yet (it needs a double-double log to stay within a few
- * ulp for large results): libm, element by element. */
-static void FJ_ISA(fj_vpow)(fj_index n, double *restrict y, const double *restrict a,
-                            const double *restrict b)
-{
-    for (fj_index i = 0; i < n; i++) y[i] = pow(a[i], b[i]);
-}
-
 /* atan(t) for t >= 0 (msun s_atan.c, branch-free: the four reduction intervals become
  * selects, one division for all of them) */
 FJ_VAI double FJ_ISA(fj_atan_pos)(double t)
@@ -487,3 +480,6 @@ static void FJ_ISA(fj_vatan2)(fj_index n, double *y, const double *a, const doub
         memcpy(y + c, t, (size_t)m * sizeof(double));
     }
 }
+
+#include "vecmath_f32.h"
+#include "vecmath_pow.h"
