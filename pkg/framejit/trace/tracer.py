@@ -30,7 +30,6 @@ from .values import ArrayVal, ConstVal, ExceptionVal
 
 MAX_INLINE_DEPTH = 64
 _RESUMABLE_CALLS = ("CALL", "CALL_FUNCTION_EX")
-MAX_RESUME_DEPTH = 8      # inline levels resumed by one chain (deeper: break further out)
 MAX_BACKWARD_JUMPS = 20000
 
 
@@ -279,10 +278,6 @@ class Tracer:
             if (not callee.direct or callee.globals is not frames[0].globals
                     or f.exc_stack or f.inst.opname not in _RESUMABLE_CALLS):
                 return (j, f.inst)
-        if len(frames) - 1 > MAX_RESUME_DEPTH:
-            # a very deep chain (recursion) would make one huge resume trace and guard set
-            j = len(frames) - 1 - MAX_RESUME_DEPTH
-            return (j, frames[j].inst)
         return None
 
     def _forced_break(self):

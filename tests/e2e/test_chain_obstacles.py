@@ -1,0 +1,116 @@
+"""Resume chains through frames that used to be obstacles (docs/graph_breaks.md).
+
+A break deep in an inlined call resumes every frame of the inline stack through one chain
+of resume functions, so the segment after the break spans the rest of every frame and a
+forbidden break in a caller raises before any effect of the callee's rest (SEMANTICS §3).
+These tests cover the frames that once made the tracer break further out instead: deep
+recursion, callees of other modules, calls inside ``except`` bodies, and callees reached
+without a CALL instruction. Each compares plain Python with the compiled function
+(results, effect order, exceptions) and checks the forbidden-break order.
+"""
+import numpy as np
+import pytest
+
+import framejit as fj
+from framejit._native import _modes
+
+from test_breaks_toplevel import LOG, compare
+
+X = np.random.default_rng(7).standard_normal(4)
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    fj.reset()
+    yield
+    fj.reset()
+
+
+def _raises_before(fn, *args, log=None, calls=2):
+    """Every call raises GraphBreakError and leaves ``log`` (default LOG) as it was when
+    the forbidden segment began."""
+    log = LOG if log is None else log
+    seen = []
+    for _ in range(calls):
+        log.clear()
+        with pytest.raises(fj.GraphBreakError):
+            fn(*args)
+        assert _modes.depth() == 0, "the mode stack is balanced after the error"
+        seen.append(list(log))
+    return seen
+
+
+def _chained(fn, *args):
+    """The break resumed through one chain: no frame resumed around a call."""
+    rep = fj.explain(fn)(*args)
+    assert rep.split_around_calls == [] and rep.unoptimized_frames == [], rep
+    return rep
+
+
+# ---------------------------------------------------------------- deep inline stacks
+
+def _rec(a, n):
+    if n == 0:
+        LOG.append("leaf")
+        fj.graph_break()
+        LOG.append("leaf-after")
+        return a * 2
+    LOG.append(("pre", n))
+    r = _rec(a + 1, n - 1)
+    LOG.append(("post", n))
+    return r + n
+
+
+def _rec_raising(a, n):
+    if n == 0:
+        fj.graph_break()
+        LOG.append("raise")
+        raise KeyError("deep")
+    try:
+        return _rec_raising(a * 2, n - 1)
+    except KeyError:
+        if n == 5:                    # caught half way up, the frames below unwound
+            LOG.append(("caught", n))
+            return a
+        raise
+
+
+@pytest.mark.parametrize("depth", [9, 20, 40])
+def test_deep_recursion_resumes_through_one_chain(depth):
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = _rec(x, depth)
+        return y - 1
+
+    compare(root, X, fullgraph=True)
+    rep = _chained(root, X)
+    assert rep.graph_break_count == 1 and rep.graph_count == 2, rep
+
+
+def test_deep_recursion_in_a_loop_and_an_exception_through_the_chain():
+    def root(x):
+        acc = x
+        for i in range(3):
+            acc = _rec(acc, 9 + i) * 0.5
+        try:
+            acc = _rec_raising(acc, 12)
+        except KeyError:
+            LOG.append("outer")
+        return acc
+
+    compare(root, X)
+
+
+@pytest.mark.parametrize("depth", [9, 30])
+def test_deep_relaxed_break_then_forbidden_break(depth):
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = _rec(x, depth)
+        LOG.append("root")
+        fj.graph_break()              # strict again: raises before its segment runs
+        return y
+
+    seen = _raises_before(root, X)
+    before = [("pre", n) for n in range(depth, 0, -1)] + ["leaf"]
+    assert seen == [before, before], seen
