@@ -114,3 +114,33 @@ def test_deep_relaxed_break_then_forbidden_break(depth):
     seen = _raises_before(root, X)
     before = [("pre", n) for n in range(depth, 0, -1)] + ["leaf"]
     assert seen == [before, before], seen
+
+
+# ---------------------------------------------------------------- breaks in the call machinery
+
+@fj.error_on_graph_break(False)
+def _decorated_gen(a):
+    LOG.append("gen")
+    yield a * 2
+
+
+def test_break_calling_a_decorated_generator_leaves_the_mode_stack_balanced():
+    """The break happens after the decorator's entry was pushed for the call, before the
+    callee frame exists: the call re-runs in Python and pushes the entry itself."""
+    def root(x):
+        y = x + 1
+        g = _decorated_gen(y)
+        LOG.append("made")
+        return list(g)[0] + 1
+
+    compare(root, X)
+
+
+def test_recursion_through_a_compiled_function_past_the_inline_limit():
+    @fj.compile
+    def rec(n):
+        return 0 if n == 0 else 1 + rec(n - 1)
+
+    for n in (70, 200):
+        assert rec(n) == n and rec(n) == n
+        assert _modes.depth() == 0

@@ -66,7 +66,7 @@ class Frame:
     __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
                  "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
                  "exc_stack", "global_base", "saved_stack", "saved_kw_names", "direct",
-                 "mode_origins")
+                 "mode_origins", "saved_modes")
 
     def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
         self.code = code
@@ -87,6 +87,7 @@ class Frame:
         self.global_base = global_base   # None: the traced frame's own globals
         self.saved_stack = []            # the value stack before the current instruction
         self.saved_kw_names = ()
+        self.saved_modes = 0             # len(modes) before the current instruction
         self.direct = False              # the parent's pending CALL returns this frame's value
         self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
 
@@ -153,13 +154,13 @@ class Tracer:
                 inst = insts[frame.ip]
                 frame.ip += 1
                 frame.inst = inst
-                if inst is stop and len(self.frames) - 1 == self.stop_depth:
-                    frame.saved_stack = frame.stack[:]
-                    frame.saved_kw_names = frame.kw_names
-                    self._forced_break()
-                # a break re-runs the instruction in Python: keep its operands
+                # a break re-runs the instruction in Python: keep its operands (and the
+                # mode entries before it: a decorated callee's entry is pushed again then)
                 frame.saved_stack = frame.stack[:]
                 frame.saved_kw_names = frame.kw_names
+                frame.saved_modes = len(frame.modes)
+                if inst is stop and len(self.frames) - 1 == self.stop_depth:
+                    self._forced_break()
                 try:
                     if HANDLERS[inst.opcode](self, frame, inst):
                         return frame.retval
@@ -308,10 +309,11 @@ class Tracer:
         for i, f in enumerate(self.frames):
             stack = f.saved_stack if i == last else f.stack
             kw = f.saved_kw_names if i == last else ()
+            n_modes = f.saved_modes if i == last else len(f.modes)
             out.append(FrameSnap(
                 code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
-                locals=list(f.locals), cells=dict(f.cells), modes=list(f.modes),
-                mode_origins=list(f.mode_origins), kw_names=kw,
+                locals=list(f.locals), cells=dict(f.cells), modes=f.modes[:n_modes],
+                mode_origins=f.mode_origins[:n_modes], kw_names=kw,
                 same_globals=f.globals is self.frames[0].globals,
                 exc_slots=list(f.exc_stack)))
         return out
