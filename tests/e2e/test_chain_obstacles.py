@@ -116,6 +116,97 @@ def test_deep_relaxed_break_then_forbidden_break(depth):
     assert seen == [before, before], seen
 
 
+# ---------------------------------------------------------------- callees of other modules
+
+_OTHER_SRC = '''
+import framejit as fj
+SCALE = 3.0            # only in this module: a resumed level must read its own globals
+COUNT = 0
+
+def other(a, log, back=None):
+    global COUNT
+    log.append(("other", SCALE))
+    before = COUNT
+    fj.graph_break()
+    COUNT += 1         # a store to this module's globals after the break
+    log.append(("other-after", COUNT - before))
+    if back is not None:
+        a = back(a)
+    return a * SCALE
+
+def middle(a, log, back):
+    try:
+        r = back(a) + SCALE          # a call back into the first module, under a try
+    except KeyError:
+        r = a
+    log.append(("middle", SCALE))
+    return r
+
+def raising(a, log):
+    fj.graph_break()
+    log.append("raising")
+    raise KeyError(SCALE)
+
+def scaler(k):
+    def scale(a, log):         # a closure of this module: its level has cells too
+        log.append(("scale", k))
+        fj.graph_break()
+        return a * (k + SCALE)
+    return scale
+'''
+
+
+def _other_module():
+    ns = {"__name__": "chain_other"}
+    exec(compile(_OTHER_SRC, "<chain-other>", "exec"), ns)
+    return ns
+
+
+SCALE = 100.0          # the first module's own: must not leak into the other module
+
+
+def _back(a):
+    LOG.append(("back", SCALE))
+    fj.graph_break()
+    LOG.append("back-after")
+    return a + SCALE
+
+
+def test_callee_of_another_module_resumes_with_its_own_globals():
+    mod = _other_module()
+
+    def root(x):
+        y = mod["other"](x, LOG) + 1
+        z = mod["other"](y, LOG, _back)          # other module -> back to this one
+        w = mod["middle"](z, LOG, _back)
+        for i in range(2):
+            w = mod["other"](w, LOG) - i
+        w = mod["scaler"](i)(w, LOG)
+        try:
+            mod["raising"](w, LOG)
+        except KeyError as e:
+            LOG.append(("caught", e.args))
+        return w
+
+    compare(root, X)
+    assert mod["COUNT"] == 3 * 4 and "COUNT" not in globals()
+    _chained(root, X)
+
+
+def test_relaxed_break_in_another_module_then_forbidden_break():
+    mod = _other_module()
+
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = mod["middle"](x, LOG, _back)
+        LOG.append("root")
+        fj.graph_break()
+        return y
+
+    assert _raises_before(root, X) == [[("back", SCALE)]] * 2
+
+
 # ---------------------------------------------------------------- breaks in the call machinery
 
 @fj.error_on_graph_break(False)

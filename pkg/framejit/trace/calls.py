@@ -313,8 +313,9 @@ def _class_rule(fn, c):
 
 #: How a callable constant is called: the first resolver that knows it wins.
 def _modeops_rule(fn, c):
-    from . import excstate, modeops
-    return modeops.trace_rule(fn, c) or excstate.trace_rule(fn, c)
+    from . import excstate, modeops, resume
+    return (modeops.trace_rule(fn, c) or excstate.trace_rule(fn, c)
+            or resume.trace_rule(fn, c))
 
 
 _CONST_RESOLVERS = (_modeops_rule, _builtin_rule, _marker_rule, _numpy_rule, _exception_rule, _class_rule)

@@ -214,7 +214,7 @@ def _frame_state(fin, snap, innermost, handled=()):
                       local_recons, cell_recons, tuple(snap.modes), inst.opname,
                       tuple(snap.kw_names), _mode_specs(fin, snap), tuple(cell_objs),
                       where.offset if where.after else -1, where.pops,
-                      fin.recon_all(handled))
+                      fin.recon_all(handled), snap.globals)
 
 
 def _break_point(fin, tx, signal):
@@ -225,8 +225,6 @@ def _break_point(fin, tx, signal):
     n_exc = len(snap[-1].exc_slots)
     if any(s.exc_slots for s in snap[:-1]) or n_exc != len(tx.exc_info):
         why = "the break is inside an except block of an outer frame"
-    elif not all(s.same_globals for s in snap):
-        why = "an inlined frame of another module"
     frames = ()
     if not why:
         handled = tuple(tx.exc_info)

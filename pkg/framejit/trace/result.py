@@ -130,6 +130,8 @@ class FrameState:
     extra_pops: int = 0         # outer frame: inherited mode entries to pop on return
     handled: tuple = ()         # Recon per handler the frame is inside (outermost first),
     #                             one per RExcPrev of ``stack``
+    globals: object = None      # the frame's globals dict (a callee of another module's
+    #                             level is made with them)
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,7 +9,8 @@ behave as in the user's function — preceded by a prologue that
    the next stack argument, bottom first; NULLs are never passed as arguments), and
    re-enters the exception handlers the frame is inside (trace/excstate.py);
 2. for an outer level, builds the callee level's resume function (``MAKE_FUNCTION`` over
-   its code, with the callee's cells as closure), calls it with the callee's arguments
+   its code, with the callee's cells as closure; ``make_level`` with the callee's globals
+   when the callee is of another module), calls it with the callee's arguments
    and pushes the result — that is the return value of the call the frame was paused
    in; then pops the mode entries of the decorated callee (``modeops.pop_mode``). The
    call is covered by a copy of the original call's exception-table entry (a ``with`` or
@@ -22,7 +23,8 @@ behave as in the user's function — preceded by a prologue that
 Arguments, in order: the live locals bound at the break (under their own names), the
 non-NULL stack values (``__fj_s<i>``), the handled exceptions (``__fj_e<i>``, outermost
 handler first), the exception to raise (``__fj_x``, exception continuations), then for an
-outer level the callee's cell objects
+outer level the callee's globals (``__fj_g``, a ``GlobalsRef``, when the callee level is
+``foreign``), the callee's cell objects
 (``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
 Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
 the original code, so cells keep their identity across the break.
@@ -39,8 +41,10 @@ depth k is one graph, and no outer frame is traced again per level.
 """
 from __future__ import annotations
 
-from ..bytecode.identity import IdRef, IdentityWeakKeyDict
+import types
 from dataclasses import dataclass
+
+from ..bytecode.identity import IdRef, IdentityWeakKeyDict
 
 from ..bytecode import compat
 from ..bytecode.assemble import assemble
@@ -62,7 +66,9 @@ class Level:
     ``local_names`` passed by name, after calling ``inner``
     (pushing its result) and popping ``pops`` decorator mode entries. ``throw``: an
     exception continuation — the pending call raised the ``__fj_x`` argument (the callee
-    frame ended with an exception): after the pops it is raised where the call was."""
+    frame ended with an exception): after the pops it is raised where the call was.
+    ``foreign``: the frame's globals are not its caller level's (a callee of another
+    module): the caller level makes it with ``make_level`` over a ``__fj_g`` argument."""
     code: object
     target: int
     layout: tuple
@@ -71,6 +77,7 @@ class Level:
     inner: "Level | None" = None
     lineno: int = 0
     throw: bool = False
+    foreign: bool = False
 
     @property
     def cells(self) -> tuple:
@@ -83,8 +90,22 @@ class Level:
     def nargs(self) -> int:
         n = len(self.own_args())
         if self.inner is not None:
-            n += len(self.inner.cells) + self.inner.nargs()
+            n += self.inner.foreign + len(self.inner.cells) + self.inner.nargs()
         return n
+
+
+class GlobalsRef:
+    """The globals of a callee of another module, passed down a resume chain (an opaque
+    object to the tracer: a module's dict itself would be traced as a dict)."""
+    __slots__ = ("globals",)
+
+    def __init__(self, globals_):
+        self.globals = globals_
+
+
+def make_level(code, ref, closure):
+    """The function of a resume level (or break runner) that runs in ``ref.globals``."""
+    return types.FunctionType(code, ref.globals, code.co_name, None, closure or None)
 
 
 def cell_names(code) -> tuple:
@@ -156,10 +177,20 @@ def emit_layout(out, layout, prefix="__fj_s") -> list:
     return entries
 
 
-def emit_make_function(out, code_const, cell_loads):
-    """``cell_loads``: instruction pairs loading each cell object, in closure order."""
+def emit_make_function(out, code_const, cell_loads, globals_load=None):
+    """``cell_loads``: instruction pairs loading each cell object, in closure order;
+    ``globals_load``: None (the current globals), or the pairs loading a GlobalsRef."""
+    if globals_load is not None:
+        out.emit(compat.emit_push_null())
+        out.op("LOAD_CONST", make_level)
+        out.op("LOAD_CONST", code_const)
+        out.emit(globals_load)
     for pairs in cell_loads:
         out.emit(pairs)
+    if globals_load is not None:
+        out.op("BUILD_TUPLE", len(cell_loads))
+        out.call(3)
+        return
     if cell_loads:
         out.op("BUILD_TUPLE", len(cell_loads))
     out.op("LOAD_CONST", code_const)
@@ -187,7 +218,7 @@ def _level_key(level):
     key = []
     while level is not None:
         key.append((IdRef(level.code), level.target, level.layout, level.local_names,
-                    level.pops, level.lineno, level.throw))
+                    level.pops, level.lineno, level.throw, level.foreign))
         level = level.inner
     return tuple(key)
 
@@ -233,12 +264,14 @@ def _build(level: Level):
               if inner is not None or level.throw else None)
     inner_call = call_start = None
     if inner is not None:
+        ref = ["__fj_g"] if inner.foreign else []
         cells = [f"__fj_c{i}" for i in range(len(inner.cells))]
         inner_args = [f"__fj_a{i}" for i in range(inner.nargs())]
-        args += cells + inner_args
+        args += ref + cells + inner_args
         call_start = len(out.insts)
         out.emit(compat.emit_push_null())
-        emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells])
+        emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells],
+                           [("LOAD_FAST", "__fj_g")] if inner.foreign else None)
         for name in inner_args:
             out.op("LOAD_FAST", name)
         out.call(len(inner_args))
@@ -321,3 +354,26 @@ def enter_range(out, target, table) -> list:
     if entry is None:
         return list(table)
     return [ExceptionEntry(jump, jump, entry.target, entry.depth, entry.lasti), *table]
+
+
+# ---------------------------------------------------------------- tracing
+
+
+def _make_level_rule(tx, args, kwargs):
+    from .guards import GuardKind
+    from .sources import AttrSource
+    from .values import ClosureVal, ConstVal, OpaqueVal
+    code, ref, closure = args
+    if type(ref) is not OpaqueVal or type(ref.obj) is not GlobalsRef:
+        tx.unsupported("make_level without a GlobalsRef")
+    if ref.source is not None:
+        tx.add_guard(GuardKind.ID, AttrSource(ref.source, "globals"), ref.obj.globals)
+    cells = () if type(closure) is ConstVal else closure.items
+    code = tx.pyval(code)
+    return ClosureVal(code, ref.obj.globals, (), {}, cells,
+                      getattr(code, "co_qualname", code.co_name))
+
+
+def trace_rule(fn, c):
+    """calls.py resolver: ``make_level`` makes the level's function with its globals."""
+    return _make_level_rule if fn is make_level else None

@@ -55,7 +55,7 @@ class BreakSignal(Exception):
 class FrameSnap:
     """One frame of a break snapshot (trace/finish.py turns it into a FrameState)."""
     __slots__ = ("code", "offset", "lineno", "stack", "locals", "cells", "modes",
-                 "mode_origins", "kw_names", "same_globals", "exc_slots")
+                 "mode_origins", "kw_names", "globals", "exc_slots")
 
     def __init__(self, **fields):
         for k, v in fields.items():
@@ -270,14 +270,15 @@ class Tracer:
         A break at depth k resumes every frame of the inline stack through one chain of
         resume functions. That needs, for each outer frame: a pending CALL whose result
         is the callee frame's return value, outside an ``except`` body (a handler around
-        the call is fine: the chain routes exceptions to it), and the callee sharing the
-        outermost frame's globals. The outermost frame that lacks one breaks at its
-        pending instruction instead (the callee then runs, and is compiled, on its own)."""
+        the call is fine: the chain routes exceptions to it). A callee of another module
+        is fine (its level is made with its own globals). The outermost frame that lacks
+        one breaks at its pending instruction instead (the callee then runs, and is
+        compiled, on its own)."""
         frames = self.frames
         for j in range(len(frames) - 1):
             f, callee = frames[j], frames[j + 1]
-            if (not callee.direct or callee.globals is not frames[0].globals
-                    or f.exc_stack or f.inst.opname not in _RESUMABLE_CALLS):
+            if (not callee.direct or f.exc_stack
+                    or f.inst.opname not in _RESUMABLE_CALLS):
                 return (j, f.inst)
         return None
 
@@ -314,7 +315,7 @@ class Tracer:
                 code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
                 locals=list(f.locals), cells=dict(f.cells), modes=f.modes[:n_modes],
                 mode_origins=f.mode_origins[:n_modes], kw_names=kw,
-                same_globals=f.globals is self.frames[0].globals,
+                globals=f.globals,
                 exc_slots=list(f.exc_stack)))
         return out
 
