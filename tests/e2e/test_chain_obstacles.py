@@ -8,6 +8,8 @@ recursion, callees of other modules, calls inside ``except`` bodies, and callees
 without a CALL instruction. Each compares plain Python with the compiled function
 (results, effect order, exceptions) and checks the forbidden-break order.
 """
+import sys
+
 import numpy as np
 import pytest
 
@@ -235,3 +237,157 @@ def test_recursion_through_a_compiled_function_past_the_inline_limit():
     for n in (70, 200):
         assert rec(n) == n and rec(n) == n
         assert _modes.depth() == 0
+
+
+# ---------------------------------------------------------------- calls inside except bodies
+
+def _handled():
+    exc = sys.exc_info()[1]
+    return None if exc is None else (type(exc).__name__, exc.args)
+
+
+def _h_in_handler(a, how="return"):
+    LOG.append(("h-before", _handled()))
+    fj.graph_break()
+    LOG.append(("h-after", _handled()))
+    if how == "reraise":
+        raise                          # the caller's handled exception
+    if how == "raise":
+        raise ValueError("from h")     # chained to the caller's handled exception
+    return a * 2
+
+
+def _h_twice(a):
+    fj.graph_break()
+    LOG.append(("twice-1", _handled()))
+    fj.graph_break()                   # the next chain: the caller still in its handler
+    LOG.append(("twice-2", _handled()))
+    return a - 1
+
+
+def _context(exc):
+    ctx = exc.__context__
+    return None if ctx is None else (type(ctx).__name__, ctx.args)
+
+
+@pytest.mark.parametrize("how", ["return", "reraise", "raise"])
+def test_call_inside_an_except_body_resumes_through_the_chain(how):
+    def root(x):
+        y = x + 1
+        try:
+            raise KeyError("k")
+        except KeyError:
+            LOG.append(("root", _handled()))
+            try:
+                y = _h_in_handler(y, how) + 1
+            except (KeyError, ValueError) as e:
+                LOG.append(("caught", type(e).__name__, _context(e), _handled()))
+            LOG.append(("root-after", _handled()))
+        LOG.append(("outside", _handled()))
+        return y
+
+    compare(root, X)
+    _chained(root, X)
+
+
+def test_except_bodies_nested_across_frames_and_the_callers_own_handled_exception():
+    def mid(a):
+        try:
+            raise IndexError("mid")
+        except IndexError:
+            r = _h_in_handler(a)
+            LOG.append(("mid", _handled()))
+        LOG.append(("mid-out", _handled()))
+        return r
+
+    def root(x):
+        try:
+            raise KeyError("root")
+        except KeyError:
+            y = mid(x)
+            LOG.append(("root", _handled()))
+            fj.graph_break()                 # a break of the root frame in its handler
+            y = _h_twice(y)
+            LOG.append(("root-2", _handled()))
+        LOG.append(("root-out", _handled()))
+        return y
+
+    def caller(x):
+        try:
+            raise LookupError("caller")      # handled while the compiled root runs
+        except LookupError:
+            y = compiled(x)
+            LOG.append(("caller", _handled()))
+        return y
+
+    compiled = root
+    LOG.clear()
+    expected = (caller(X.copy()), list(LOG))
+    compiled = fj.compile(root)
+    for _ in range(2):
+        LOG.clear()
+        got = caller(X.copy())
+        assert np.array_equal(got, expected[0]) and LOG == expected[1], LOG
+    assert sys.exc_info()[1] is None
+    _chained(root, X)
+
+
+def test_finally_body_on_the_exception_path_and_loops_in_the_handler():
+    def root(x):
+        y = x
+        try:
+            try:
+                raise KeyError("k")
+            finally:
+                for i in range(3):
+                    y = _h_in_handler(y) - i
+                LOG.append(("finally", _handled()))
+        except KeyError as e:
+            LOG.append(("outer", e.args, _handled()))
+        return y
+
+    compare(root, X)
+    _chained(root, X)
+
+
+@fj.disable
+def _boom_in_handler(a):
+    LOG.append(("boom", _handled()))
+    raise ValueError("boom")
+
+
+def _h_breaking_raise(a):
+    LOG.append("h")
+    _boom_in_handler(a)              # the break itself raises, in plain Python
+    return a
+
+
+def test_breaking_call_raising_inside_the_callers_except_body():
+    def root(x):
+        try:
+            raise KeyError("k")
+        except KeyError:
+            try:
+                x = _h_breaking_raise(x)
+            except ValueError as e:
+                LOG.append(("caught", _context(e), _handled()))
+            LOG.append(("after", _handled()))
+        return x + 1
+
+    compare(root, X)
+
+
+def test_relaxed_break_under_an_except_body_then_forbidden_break():
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            try:
+                raise KeyError("k")
+            except KeyError:
+                y = _h_in_handler(x)
+                LOG.append("root-except")
+        fj.graph_break()
+        return y
+
+    assert _raises_before(root, X) == [[("h-before", ("KeyError", ("k",)))]] * 2
+    assert sys.exc_info()[1] is None

@@ -132,12 +132,12 @@ def _deep(a, n, log):
 
 _OBSTACLE = pytest.mark.xfail(
     strict=True, reason="same as the two tests above when the outer frame cannot host the "
-    "resume chain (Tracer._resume_obstacle): its call is in an except body, the callee runs "
+    "resume chain (Tracer._resume_obstacle): the callee runs "
     "through a property (not a CALL); the frame then resumes "
     "around the call and the callee's rest runs before the caller's forbidden break is traced")
 
 
-@pytest.mark.parametrize("obstacle", [pytest.param("except_body", marks=_OBSTACLE),
+@pytest.mark.parametrize("obstacle", ["except_body",
                                       pytest.param("property", marks=_OBSTACLE),
                                       "other_module",
                                       "deep"])

@@ -197,22 +197,24 @@ def runner_codes(code) -> list:
     return list(_RUNNERS.get(code, {}).values())
 
 
-def runner_code(fs, n_outer, nested, catch=False, foreign=False):
+def runner_code(fs, n_outer, nested, catch=False, foreign=False, n_oexc=0):
     """``foreign``: the frame is of another module than its caller frame: the runner
-    takes its GlobalsRef (``__fj_g``) and passes it to the continuations."""
+    takes its GlobalsRef (``__fj_g``) and passes it to the continuations. ``n_oexc``:
+    handlers the outer frames are inside (their pending calls in ``except`` bodies):
+    the runner enters them first (``__fj_oe<i>``) and leaves them before continuing."""
     b, entry, targets = targets_of(fs)
     key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested,
-           catch, foreign)
+           catch, foreign, n_oexc)
     per_code = _RUNNERS.setdefault(fs.code, {})
     hit = per_code.get(key)
     if hit is None:
         hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested, catch,
-                                            foreign)
+                                            foreign, n_oexc)
         _SKIP.add(hit)
     return hit, targets
 
 
-def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
+def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc):
     code = fs.code
     insts, table, by_offset = copy_body(code)
     b, entry = by_offset[b.offset], by_offset[entry.offset]
@@ -222,11 +224,11 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
     args = [n for n, _ in fs.locals] + stack_arg_names(layout)
     args += excstate.exc_arg_names(layout)
     ref = ["__fj_g"] if foreign else []
-    args += outer + ref + conts + (["__fj_kret"] if nested else [])
-    args += ["__fj_kexc"] if catch else []
+    args += outer + ref + [f"__fj_oe{i}" for i in range(n_oexc)]
+    args += conts + (["__fj_kret"] if nested else []) + (["__fj_kexc"] if catch else [])
     pro = Out(fs.lineno)
     emit_entry(pro, code)
-    handlers = emit_layout(pro, layout)
+    handlers = excstate.emit_enter_outer(pro, n_oexc) + emit_layout(pro, layout)
     table = handlers + enter_range(pro, entry, table)
     stubs = []
     body = list(insts)
@@ -236,6 +238,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
             stub.op("STORE_FAST", f"__fj_r{p}")   # NULL-safe: only values are reloaded
         # leave the handlers the resume function re-enters (trace/excstate.py)
         excstate.emit_leave_handlers(stub, target.layout, lambda p: f"__fj_r{p}")
+        excstate.emit_leave_outer(stub, n_oexc)
         stub.emit(compat.emit_push_null())
         stub.op("LOAD_FAST", conts[t])
         for name in outer + ref:
@@ -262,6 +265,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
         for inst in [i for i in body if i.opname == "RETURN_VALUE"]:
             stub = Out(inst.lineno)
             stub.op("STORE_FAST", "__fj_ret")
+            excstate.emit_leave_outer(stub, n_oexc)
             stub.emit(compat.emit_push_null())
             stub.op("LOAD_FAST", "__fj_kret")
             for name in outer + ["__fj_ret"]:
@@ -272,7 +276,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
             inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
             inst.target = stub.insts[0]
     if catch:
-        table = table + _catch_escaping(body, stubs, outer, fs.lineno)
+        table = table + _catch_escaping(body, stubs, outer, fs.lineno, n_oexc)
     flat = pro.insts + body + [i for s in stubs for i in s]
     return assemble(flat, table, like=code, argcount=len(args), posonlyargcount=0,
                     kwonlyargcount=0, argnames=args, cellvars=[],
@@ -280,12 +284,13 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign):
                     keep_exception_depths=True)
 
 
-def _catch_escaping(body, stubs, outer, lineno) -> list:
+def _catch_escaping(body, stubs, outer, lineno, n_oexc) -> list:
     """An exception leaving the innermost frame (no handler of its own left) continues
     in the outer frames' handlers: a stub calls the exception continuation with it
     (resume.Level.throw). Returns the entries covering every handler-less instruction."""
     stub = Out(lineno)
     stub.op("STORE_FAST", "__fj_exc")
+    excstate.emit_leave_outer(stub, n_oexc)
     stub.emit(compat.emit_push_null())
     stub.op("LOAD_FAST", "__fj_kexc")
     for name in outer + ["__fj_exc"]:
@@ -322,7 +327,9 @@ def break_code(result, compiled_graph):
     # frame continue in the outer frames through an exception continuation
     catch = any(_call_has_handler(fs) for fs in outer_frames)
     foreign = _foreign(frames, len(frames) - 1)
-    runner, targets = runner_code(inner, len(outer_recons), nested, catch, foreign)
+    outer_handled = [h for fs in outer_frames for h in fs.handled]
+    runner, targets = runner_code(inner, len(outer_recons), nested, catch, foreign,
+                                  len(outer_handled))
     code = result.code
     e = Emitter(result, code.co_firstlineno)
     e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
@@ -347,7 +354,7 @@ def break_code(result, compiled_graph):
     runner_ref = refs(inner.globals) if inner.globals is not frames[0].globals else None
     _emit_closure_fn(e, runner, inner.cell_objs, runner_ref)
     args = [r for _, r in inner.locals] + _values(inner.stack) + list(inner.handled)
-    args += outer_recons + ([refs(inner.globals)] if foreign else [])
+    args += outer_recons + ([refs(inner.globals)] if foreign else []) + outer_handled
     for r in args:
         e.load(r)
     level_k = [Level(inner.code, t.inst.offset, t.layout, t.local_names, 0, None,

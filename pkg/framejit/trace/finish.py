@@ -220,17 +220,16 @@ def _frame_state(fin, snap, innermost, handled=()):
 def _break_point(fin, tx, signal):
     snap = signal.snapshot
     why = ""
-    # handlers are re-entered in the breaking frame only (an outer frame inside a handler
-    # body has a handler around its pending call: Tracer._resume_obstacle breaks there)
-    n_exc = len(snap[-1].exc_slots)
-    if any(s.exc_slots for s in snap[:-1]) or n_exc != len(tx.exc_info):
-        why = "the break is inside an except block of an outer frame"
+    # the handled exceptions of every frame, in order (each frame re-enters its own)
+    counts = [len(s.exc_slots) for s in snap]
+    if sum(counts) != len(tx.exc_info):
+        why = "the handled exceptions do not match the handlers the frames are in"
     frames = ()
     if not why:
-        handled = tuple(tx.exc_info)
+        starts = [sum(counts[:i]) for i in range(len(snap))]
         try:
             frames = tuple(_frame_state(fin, s, i == len(snap) - 1,
-                                        handled if i == len(snap) - 1 else ())
+                                        tuple(tx.exc_info[starts[i]:starts[i] + counts[i]]))
                            for i, s in enumerate(snap))
         except TypeError as exc:  # a live value that cannot be rebuilt
             why = str(exc)

@@ -268,17 +268,17 @@ class Tracer:
         """Where an allowed break must happen instead, or None (see trace/resume.py).
 
         A break at depth k resumes every frame of the inline stack through one chain of
-        resume functions. That needs, for each outer frame: a pending CALL whose result
-        is the callee frame's return value, outside an ``except`` body (a handler around
-        the call is fine: the chain routes exceptions to it). A callee of another module
-        is fine (its level is made with its own globals). The outermost frame that lacks
-        one breaks at its pending instruction instead (the callee then runs, and is
-        compiled, on its own)."""
+        resume functions. That needs, for each outer frame, a pending CALL whose result
+        is the callee frame's return value. A handler around the call is fine (the chain
+        routes exceptions to it), and so is a call inside an ``except`` body (the levels
+        and the break runner re-enter the handlers, trace/excstate.py) or a callee of
+        another module (its level is made with its own globals). The outermost frame
+        that lacks one breaks at its pending instruction instead (the callee then runs,
+        and is compiled, on its own)."""
         frames = self.frames
         for j in range(len(frames) - 1):
             f, callee = frames[j], frames[j + 1]
-            if (not callee.direct or f.exc_stack
-                    or f.inst.opname not in _RESUMABLE_CALLS):
+            if not callee.direct or f.inst.opname not in _RESUMABLE_CALLS:
                 return (j, f.inst)
         return None
 
