@@ -391,3 +391,307 @@ def test_relaxed_break_under_an_except_body_then_forbidden_break():
 
     assert _raises_before(root, X) == [[("h-before", ("KeyError", ("k",)))]] * 2
     assert sys.exc_info()[1] is None
+
+
+# ---------------------------------------------------------------- callees reached without a CALL
+# A property getter, a dunder, a ``key=`` callback, ``__init__``, ``__enter__``/``__exit__``:
+# the frame's level continues the instruction through its site (trace/sites.py).
+
+def _brk(name):
+    LOG.append(("brk", name))
+    fj.graph_break()
+    LOG.append(("after", name))
+
+
+class _D:
+    def __init__(self, k):
+        self.k = k
+
+    @property
+    def p(self):
+        _brk("p")
+        return self.k
+
+    @property
+    def nest(self):
+        try:
+            raise KeyError("nest")
+        except KeyError:
+            return sorted([2, 1, 3], key=lambda v: -_D(v))
+
+    def __getattr__(self, name):
+        _brk("getattr")
+        return len(name)
+
+    def __getitem__(self, i):
+        _brk("getitem")
+        return self.k + i
+
+    def __setitem__(self, i, v):
+        _brk("setitem")
+        self.k = v
+        return "dropped"
+
+    def __neg__(self):
+        _brk("neg")
+        return -self.k
+
+    def __add__(self, o):
+        _brk("add")
+        return NotImplemented if isinstance(o, int) else o + self.k
+
+    def __radd__(self, o):
+        _brk("radd")
+        return o + 2 * self.k
+
+    def __lt__(self, o):
+        _brk("lt")
+        return NotImplemented
+
+    def __gt__(self, o):
+        _brk("gt")
+        return self.k > o.k
+
+    def __bool__(self):
+        _brk("bool")
+        return self.k > 0
+
+    def __enter__(self):
+        _brk("enter")
+        return self.k
+
+    def __exit__(self, t, v, tb):
+        _brk("exit")
+        LOG.append(("exit", t and t.__name__))
+        return self.k > 5
+
+
+class _Sized:
+    def __len__(self):
+        _brk("len")
+        return 3
+
+
+class _Init:
+    def __init__(self, a):
+        _brk("init")
+        self.a = a * 2
+
+
+def _key(v):
+    _brk(("key", v))
+    return -v
+
+
+def _key_raises(v):
+    _brk(("kr", v))
+    if v == 1:
+        raise ValueError("bad key")
+    return v
+
+
+def _use_add_not_implemented(x):
+    try:
+        _D(2) + 3
+    except TypeError as e:
+        LOG.append(e.args)
+    return x
+
+
+def _use_with(x):
+    with _D(2) as k:
+        x = x + k
+    try:
+        with _D(3):
+            raise KeyError("in with")
+    except KeyError:
+        LOG.append("caught")
+    with _D(7):                       # __exit__ returns True: swallowed
+        raise ValueError("swallowed")
+    return x
+
+
+def _use_key_raises(x):
+    try:
+        sorted([2, 1, 3], key=_key_raises)
+    except ValueError as e:
+        LOG.append(("caught", e.args))
+    return x
+
+
+def _use_setitem(x):
+    d = _D(2)
+    d[0] = 5
+    return x + d.k
+
+
+def _use_bool(x):
+    if _D(1):
+        x = x + 1
+    if not _D(-1):
+        x = x * 2
+    return x
+
+
+_USES = {
+    "property": lambda x: x + _D(2).p,
+    "getattr": lambda x: x + _D(2).missing,
+    "getitem": lambda x: x + _D(2)[3],
+    "setitem": _use_setitem,
+    "unary": lambda x: x + (-_D(2)),
+    "add": lambda x: x + (_D(2) + x),
+    "radd": lambda x: x + (3 + _D(2)),
+    "add_not_implemented": _use_add_not_implemented,
+    "compare": lambda x: x + (_D(1) < _D(2)),
+    "bool": _use_bool,
+    "init": lambda x: _Init(x).a,
+    "len": lambda x: x + len(_Sized()),
+    "sorted": lambda x: x + sorted([3, 1, 2], key=_key)[0] * 10,
+    "sorted_reverse": lambda x: x + sorted((1, 5, 3), key=_key, reverse=True)[0],
+    "min_max": lambda x: x + min([3, 1, 2], key=_key) * 10 + max(4, 9, 6, key=_key),
+    "key_raises": _use_key_raises,
+    "with": _use_with,
+    "nested": lambda x: x + _D(0).nest[0],
+}
+
+
+@pytest.mark.parametrize("kind", list(_USES))
+def test_callee_reached_without_a_call_resumes_through_the_chain(kind):
+    use = _USES[kind]
+
+    def root(x):
+        y = x * 2
+        for i in range(2):
+            y = use(y) - i
+        return y
+
+    compare(root, X)
+    _chained(root, X)
+
+
+@pytest.mark.parametrize("kind", list(_USES))
+def test_relaxed_break_behind_a_site_then_forbidden_break(kind):
+    use = _USES[kind]
+    LOG.clear()
+    use(X.copy())
+    last = max(i for i, e in enumerate(LOG) if isinstance(e, tuple) and e[0] == "brk")
+    expected = LOG[:last + 1]
+
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = use(x)
+        LOG.append("root")
+        fj.graph_break()
+        return y
+
+    assert _raises_before(root, X) == [expected] * 2
+
+
+class _Odd:
+    """Dunders that misbehave after their break: CPython's checks still apply."""
+
+    def __init__(self, how):
+        self.how = how
+
+    def __bool__(self):
+        _brk("odd-bool")
+        return 1 if self.how == "bool" else True
+
+    def __len__(self):
+        _brk("odd-len")
+        return -1
+
+    @property
+    def p(self):
+        _brk("odd-p")
+        raise AttributeError("no p after all")
+
+
+class _BadInit:
+    def __init__(self):
+        _brk("bad-init")
+        return 5
+
+
+@fj.disable
+def _raise_now(msg):
+    raise KeyError(msg)
+
+
+class _RaisingBool:
+    def __bool__(self):
+        LOG.append("raising-bool")
+        _raise_now("at the break")    # the breaking call itself raises
+        return True
+
+
+def _misbehaving(x):
+    for what in ("bool", "len", "p", "init", "raising"):
+        try:
+            if what == "bool":
+                x = x + 1 if _Odd("bool") else x
+            elif what == "len":
+                x = x + len(_Odd("len"))
+            elif what == "p":
+                x = x + _Odd("p").p
+            elif what == "init":
+                _BadInit()
+            elif not _RaisingBool():
+                x = x - 1
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            LOG.append((what, type(e).__name__, e.args))
+    return x
+
+
+def test_exceptions_after_a_break_behind_a_site_are_pythons():
+    compare(_misbehaving, X)
+    _chained(_misbehaving, X)
+
+
+_OTHER_CLASS_SRC = '''
+import framejit as fj
+
+class Other:
+    def __init__(self, log):
+        self.log = log
+
+    @property
+    def value(self):
+        self.log.append("other-p")
+        fj.graph_break()
+        self.log.append("other-p-after")
+        return 5
+
+    def __add__(self, o):
+        try:
+            raise LookupError("other")
+        except LookupError:
+            return o + self.value      # a site inside an except body of another module
+'''
+
+
+def test_sites_nested_across_modules_and_except_bodies():
+    ns = {"__name__": "chain_other_class"}
+    exec(compile(_OTHER_CLASS_SRC, "<chain-other-class>", "exec"), ns)
+    other = ns["Other"](LOG)
+
+    def root(x):
+        try:
+            raise KeyError("root")
+        except KeyError:
+            y = other + x
+        return sorted([1, 2], key=lambda v: -(other + v))[0] + y
+
+    compare(root, X)
+    _chained(root, X)
+
+    @fj.compile(fullgraph=True)
+    def strict(x):
+        with fj.set_fullgraph(False):
+            y = other + x
+        LOG.append("strict")
+        fj.graph_break()
+        return y
+
+    assert _raises_before(strict, X) == [["other-p"]] * 2

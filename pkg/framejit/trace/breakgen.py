@@ -41,7 +41,8 @@ from . import excstate, modeops
 from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
 from .result import RCall, RConst, RExcPrev, RExcValue, RNull, RTuple
 from .resume import (GlobalsRef, Level, Out, cell_names, code_flags, copy_body, emit_entry,
-                     emit_layout, enter_range, make_level, resume_code, stack_arg_names)
+                     emit_layout, enter_range, make_level, pending_call, resume_code,
+                     stack_arg_names)
 
 _CALL_PREFIX = ("PRECALL", "KW_NAMES")
 
@@ -76,7 +77,7 @@ def _outer_level(fs, inner, lineno_inst, throw=False, foreign=False):
     pops = sum(1 for s in fs.mode_specs if s.ctx is None) + fs.extra_pops
     return Level(fs.code, _resume_target(fs), layout_of(fs.stack),
                  tuple(n for n, _ in fs.locals), pops, inner, lineno_inst.lineno or 0, throw,
-                 foreign)
+                 foreign, 0 if throw else fs.post, fs.at_pending)
 
 
 def _foreign(frames, i) -> bool:
@@ -87,8 +88,8 @@ def _foreign(frames, i) -> bool:
 def _call_has_handler(fs) -> bool:
     """A ``with``/``try`` handler covers the outer frame's pending call."""
     decoded = decode(fs.code)
-    return decoded.instructions[decoded.by_offset[_resume_target(fs)].index - 1].handler \
-        is not None
+    return pending_call(decoded.instructions, decoded.by_offset, _resume_target(fs),
+                        fs.at_pending).handler is not None
 
 
 def _entry(insts, b):
@@ -176,7 +177,7 @@ def _globals_refs():
     def ref(globals_):
         hit = made.get(id(globals_))
         if hit is None:
-            hit = made[id(globals_)] = RConst(GlobalsRef(globals_))
+            hit = made[id(globals_)] = RConst(GlobalsRef.of(globals_))
         return hit
     return ref
 
@@ -365,7 +366,8 @@ def break_code(result, compiled_graph):
         lforeign = _foreign(outer_frames, len(outer_frames) - 1)
         ret = _outer_level(last, None, decode(last.code).by_offset[last.offset])
         ret = Level(ret.code, ret.target, ret.layout + (False,), ret.local_names, ret.pops,
-                    None, ret.lineno, foreign=lforeign)
+                    None, ret.lineno, foreign=lforeign, post=ret.post,
+                    at_pending=ret.at_pending)
         chains.append(_chain(outer_frames[:-1], ret))
     if catch:
         last = outer_frames[-1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import markers
+from . import markers, sites
 from . import numpy_rules as npr
 from .breaks import BreakKind
 from .sources import AttrSource, ConstSource, ItemSource
@@ -88,7 +88,8 @@ def inline(tx, code, globals_, qualname, defaults, kwdefaults, cells, args, kwar
     frame = Frame(code, globals_, builtins_dict(globals_), tx.frame, fn_source, base)
     frame.locals[:len(slots)] = slots
     frame.cells.update(cells)
-    # the parent's CALL returns this frame's value (resume chains rely on it)
+    # the parent's pending instruction continues with this frame's value (resume
+    # chains rely on it; trace/sites.py)
     frame.direct = tx.inline_direct is tx.frame
     tx.inline_direct = None
     return tx.run_frame(frame)
@@ -260,13 +261,15 @@ _PURE_NUMPY = {np.dtype, np.finfo, np.iinfo, np.result_type, np.promote_types, n
 
 
 def _construct(tx, cls, args, kwargs):
+    owner = sites.take(tx)
     inst = ClassInstanceVal(cls)
     init = tx.wrap(cls.__init__) if cls.__init__ is not object.__init__ else None
     if init is None:
         if args or kwargs:
             tx.raise_type(TypeError, f"{cls.__name__}() takes no arguments")
         return inst
-    result = call(tx, MethodVal(init, inst), args, kwargs)
+    result = sites.call_at(tx, owner, MethodVal(init, inst), args,
+                           sites.Site(sites.init_rest, (inst,)), kwargs)
     if not (type(result) is ConstVal and result.value is None):
         tx.raise_type(TypeError, f"__init__() should return None, not "
                                  f"'{type(tx.pyval(result)).__name__}'")
@@ -426,10 +429,27 @@ def _keeps_direct(rule, fn) -> bool:
     return rule in _TRANSPARENT
 
 
+def _site_capable(rule, fn) -> bool:
+    """Rules that claim an armed frame for their callbacks (trace/sites.py)."""
+    if rule is not call_const:
+        return False
+    from .builtins_rules import SITE_RULES
+    value = fn.value
+    return any(value is b for b in SITE_RULES) or (isinstance(value, type)
+                                                    and is_plain_class(value))
+
+
 def call(tx, fn, args, kwargs):
     rule = _CALLS.get(type(fn))
     if rule is None:
         tx.unsupported(f"calling a {type(fn).__name__}")
-    if tx.inline_direct is not None and not _keeps_direct(rule, fn):
+    # an armed frame (trace/sites.py) is claimed by this call, whatever it is
+    armed, tx.armed = tx.armed, None
+    mine = armed is not None and armed is tx.frame
+    if mine and _keeps_direct(rule, fn):
+        tx.inline_direct = armed
+    elif tx.inline_direct is not None and not _keeps_direct(rule, fn):
         tx.inline_direct = None
+    if mine and _site_capable(rule, fn):
+        tx.armed = armed
     return rule(tx, fn, args, kwargs)

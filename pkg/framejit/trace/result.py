@@ -113,7 +113,8 @@ class FrameState:
     the stack while the pending instruction (normally CALL) runs the next frame; resuming
     pushes the callee's result and continues after ``offset``. A pending instruction that
     is not a call (a property via LOAD_ATTR, a dunder via BINARY_OP, a ``key=`` callback)
-    cannot be resumed mid-way: issue 4 breaks at that outer instruction instead.
+    continues through its site (trace/sites.py): ``post`` and ``at_pending``, with the
+    helper call's operands on top of ``stack``.
     """
     code: object
     offset: int                 # instruction offset of the break / of the pending call
@@ -132,6 +133,9 @@ class FrameState:
     #                             one per RExcPrev of ``stack``
     globals: object = None      # the frame's globals dict (a callee of another module's
     #                             level is made with them)
+    post: int = 0               # outer frame: what its level does with the callee's value
+    #                             (resume.Level.post; trace/sites.py)
+    at_pending: bool = False    # outer frame: resume AT the pending instruction
 
 
 @dataclass(frozen=True, eq=False)

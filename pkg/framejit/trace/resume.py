@@ -42,6 +42,7 @@ depth k is one graph, and no outer frame is traced again per level.
 from __future__ import annotations
 
 import types
+import weakref
 from dataclasses import dataclass
 
 from ..bytecode.identity import IdRef, IdentityWeakKeyDict
@@ -68,7 +69,12 @@ class Level:
     exception continuation — the pending call raised the ``__fj_x`` argument (the callee
     frame ended with an exception): after the pops it is raised where the call was.
     ``foreign``: the frame's globals are not its caller level's (a callee of another
-    module): the caller level makes it with ``make_level`` over a ``__fj_g`` argument."""
+    module): the caller level makes it with ``make_level`` over a ``__fj_g`` argument.
+    ``post``: what the pending instruction does with the callee's value (trace/sites.py):
+    0 push it, -1 drop it, n > 0 call the helper below it (layout's top) with n - 1
+    arguments and the value; also applied to the value on top of ``layout`` when
+    ``inner`` is None (a callee that returned in its break runner). ``at_pending``: the
+    target is the pending instruction itself (re-run on the helper's value)."""
     code: object
     target: int
     layout: tuple
@@ -78,6 +84,8 @@ class Level:
     lineno: int = 0
     throw: bool = False
     foreign: bool = False
+    post: int = 0
+    at_pending: bool = False
 
     @property
     def cells(self) -> tuple:
@@ -96,11 +104,23 @@ class Level:
 
 class GlobalsRef:
     """The globals of a callee of another module, passed down a resume chain (an opaque
-    object to the tracer: a module's dict itself would be traced as a dict)."""
-    __slots__ = ("globals",)
+    object to the tracer, guarded by identity: a module's dict itself would be traced as
+    a dict). One per globals dict while some replacement code holds it (``of``)."""
+    __slots__ = ("globals", "__weakref__")
+    _made = weakref.WeakValueDictionary()     # id(globals) -> GlobalsRef (which holds them)
 
     def __init__(self, globals_):
         self.globals = globals_
+
+    @classmethod
+    def of(cls, globals_):
+        ref = cls._made.get(id(globals_))
+        if ref is None or ref.globals is not globals_:
+            ref = cls._made[id(globals_)] = cls(globals_)
+        return ref
+
+    def __repr__(self):
+        return f"GlobalsRef({self.globals.get('__name__', '?')})"
 
 
 def make_level(code, ref, closure):
@@ -218,7 +238,8 @@ def _level_key(level):
     key = []
     while level is not None:
         key.append((IdRef(level.code), level.target, level.layout, level.local_names,
-                    level.pops, level.lineno, level.throw, level.foreign))
+                    level.pops, level.lineno, level.throw, level.foreign, level.post,
+                    level.at_pending))
         level = level.inner
     return tuple(key)
 
@@ -238,9 +259,10 @@ def resume_codes(code) -> list:
     return list(_CACHE.get(code, {}).values())
 
 
-def pending_call(insts, by_offset, target):
-    """The call an outer level was paused in: the instruction before its ``target``."""
-    return insts[by_offset[target].index - 1]
+def pending_call(insts, by_offset, target, at_pending=False):
+    """The call an outer level was paused in: the instruction before its ``target``
+    (the target itself when the level re-runs it)."""
+    return by_offset[target] if at_pending else insts[by_offset[target].index - 1]
 
 
 def _covered(first, last, entry) -> list:
@@ -260,8 +282,8 @@ def _build(level: Level):
     inner = level.inner
     # the handler around the call the frame was paused in: an exception of the callee
     # level (or the one thrown in) reaches the frame's with/try handlers as in Python
-    around = (pending_call(insts, by_offset, level.target).handler
-              if inner is not None or level.throw else None)
+    around = (pending_call(insts, by_offset, level.target, level.at_pending).handler
+              if inner is not None or level.throw or level.post else None)
     inner_call = call_start = None
     if inner is not None:
         ref = ["__fj_g"] if inner.foreign else []
@@ -277,6 +299,15 @@ def _build(level: Level):
         out.call(len(inner_args))
         inner_call = len(out.insts) - 1
     emit_pop_modes(out, level.pops)
+    post_call = None
+    if level.post > 0 and not level.throw:
+        # the helper finishes the pending instruction; its exceptions are the
+        # instruction's (they reach the frame's handlers)
+        post = out.call(level.post)
+        post_call = len(out.insts) - 1
+        handlers += _covered(post, post, around)
+    elif level.post < 0 and not level.throw:
+        out.op("POP_TOP")
     if level.throw:
         out.op("LOAD_FAST", "__fj_x")
         reraise = out.op("RERAISE", 0)
@@ -299,7 +330,7 @@ def _build(level: Level):
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                    freevars=list(cell_names(code)), flags=code_flags(code),
                    keep_exception_depths=True)
-    _record_origins(new, level, len(out.insts), inner_call)
+    _record_origins(new, level, len(out.insts), inner_call, post_call)
     return new
 
 
@@ -313,14 +344,17 @@ _ORIGINS = IdentityWeakKeyDict()
 class Origin:
     """Where an instruction of a resume function comes from. ``after``: False for a copy
     of the original instruction at ``offset``; True for the prologue's call of the
-    callee level, meaning "resume at ``offset`` with the call's result pushed, after
-    ``pops`` mode pops" (a break deeper in the chain pauses the frame there)."""
+    callee level (or of a site's helper), meaning "resume at ``offset`` with the call's
+    result pushed, after ``pops`` mode pops, through ``post``" (a break deeper in the
+    chain pauses the frame there)."""
     offset: int
     after: bool = False
     pops: int = 0
+    post: int = 0
+    at_pending: bool = False
 
 
-def _record_origins(new, level, n_prologue, inner_call):
+def _record_origins(new, level, n_prologue, inner_call, post_call):
     orig = decode(level.code).instructions
     # the assembler adds EXTENDED_ARG where the longer code needs it (never in the copy)
     got = [i for i in decode(new).instructions if i.opname != "EXTENDED_ARG"]
@@ -328,7 +362,10 @@ def _record_origins(new, level, n_prologue, inner_call):
         return  # unexpected shape: breaks in this code are not resumable (origin None)
     mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
     if inner_call is not None:
-        mapping[got[inner_call].offset] = Origin(level.target, True, level.pops)
+        mapping[got[inner_call].offset] = Origin(level.target, True, level.pops,
+                                                 level.post, level.at_pending)
+    if post_call is not None:   # a callback of the helper breaks: its value is pushed
+        mapping[got[post_call].offset] = Origin(level.target, True, 0, 0, level.at_pending)
     _ORIGINS[new] = (IdRef(level.code), mapping)
 
 
@@ -360,18 +397,14 @@ def enter_range(out, target, table) -> list:
 
 
 def _make_level_rule(tx, args, kwargs):
-    from .guards import GuardKind
-    from .sources import AttrSource
     from .values import ClosureVal, ConstVal, OpaqueVal
     code, ref, closure = args
     if type(ref) is not OpaqueVal or type(ref.obj) is not GlobalsRef:
         tx.unsupported("make_level without a GlobalsRef")
-    if ref.source is not None:
-        tx.add_guard(GuardKind.ID, AttrSource(ref.source, "globals"), ref.obj.globals)
+    globals_ = tx.pyval(ref).globals       # guarded by identity (one ref per dict)
     cells = () if type(closure) is ConstVal else closure.items
     code = tx.pyval(code)
-    return ClosureVal(code, ref.obj.globals, (), {}, cells,
-                      getattr(code, "co_qualname", code.co_name))
+    return ClosureVal(code, globals_, (), {}, cells, getattr(code, "co_qualname", code.co_name))
 
 
 def trace_rule(fn, c):

@@ -26,10 +26,10 @@ from .breaks import BreakKind, UserFrame
 from .dynamic import dynamic_sources
 from .guards import Guard, GuardKind
 from .sources import ConstSource, FrameEnv
+from .sites import stack_entries
 from .values import ArrayVal, ConstVal, ExceptionVal
 
 MAX_INLINE_DEPTH = 64
-_RESUMABLE_CALLS = ("CALL", "CALL_FUNCTION_EX")
 MAX_BACKWARD_JUMPS = 20000
 
 
@@ -55,7 +55,7 @@ class BreakSignal(Exception):
 class FrameSnap:
     """One frame of a break snapshot (trace/finish.py turns it into a FrameState)."""
     __slots__ = ("code", "offset", "lineno", "stack", "locals", "cells", "modes",
-                 "mode_origins", "kw_names", "globals", "exc_slots")
+                 "mode_origins", "kw_names", "globals", "exc_slots", "site")
 
     def __init__(self, **fields):
         for k, v in fields.items():
@@ -66,7 +66,7 @@ class Frame:
     __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
                  "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
                  "exc_stack", "global_base", "saved_stack", "saved_kw_names", "direct",
-                 "mode_origins", "saved_modes")
+                 "mode_origins", "saved_modes", "site")
 
     def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
         self.code = code
@@ -88,6 +88,7 @@ class Frame:
         self.saved_stack = []            # the value stack before the current instruction
         self.saved_kw_names = ()
         self.saved_modes = 0             # len(modes) before the current instruction
+        self.site = None                 # how the pending instruction continues (sites.py)
         self.direct = False              # the parent's pending CALL returns this frame's value
         self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
 
@@ -132,6 +133,7 @@ class Tracer:
         self.exc_info = []
         self.env = FrameEnv(self.slots, f_globals, f_builtins, self.closure)
         self.inline_direct = None    # the frame whose CALL handler is dispatching a call
+        self.armed = None            # the frame whose instruction's value a call returns
         self.stop_inst = None        # forced break: (instruction, depth) set by trace/api.py
         self.stop_depth = -1
         self.stop_break = None       # the GraphBreak that made the forced break necessary
@@ -268,8 +270,10 @@ class Tracer:
         """Where an allowed break must happen instead, or None (see trace/resume.py).
 
         A break at depth k resumes every frame of the inline stack through one chain of
-        resume functions. That needs, for each outer frame, a pending CALL whose result
-        is the callee frame's return value. A handler around the call is fine (the chain
+        resume functions. That needs, for each outer frame, a pending instruction whose
+        value comes from the callee frame's return value: a CALL of it, or an operation
+        that reaches it as a ``Site`` (trace/sites.py: a property, a dunder, a ``key=``
+        callback). A handler around the call is fine (the chain
         routes exceptions to it), and so is a call inside an ``except`` body (the levels
         and the break runner re-enter the handlers, trace/excstate.py) or a callee of
         another module (its level is made with its own globals). The outermost frame
@@ -278,7 +282,7 @@ class Tracer:
         frames = self.frames
         for j in range(len(frames) - 1):
             f, callee = frames[j], frames[j + 1]
-            if not callee.direct or f.inst.opname not in _RESUMABLE_CALLS:
+            if not callee.direct:
                 return (j, f.inst)
         return None
 
@@ -311,12 +315,15 @@ class Tracer:
             stack = f.saved_stack if i == last else f.stack
             kw = f.saved_kw_names if i == last else ()
             n_modes = f.saved_modes if i == last else len(f.modes)
+            site = None if i == last else f.site
+            if site is not None:
+                stack = list(stack) + stack_entries(site)
             out.append(FrameSnap(
                 code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
                 locals=list(f.locals), cells=dict(f.cells), modes=f.modes[:n_modes],
                 mode_origins=f.mode_origins[:n_modes], kw_names=kw,
                 globals=f.globals,
-                exc_slots=list(f.exc_stack)))
+                exc_slots=list(f.exc_stack), site=site))
         return out
 
     # ------------------------------------------------------------------ modes
