@@ -8,6 +8,7 @@ recursion, callees of other modules, calls inside ``except`` bodies, and callees
 without a CALL instruction. Each compares plain Python with the compiled function
 (results, effect order, exceptions) and checks the forbidden-break order.
 """
+import functools
 import sys
 
 import numpy as np
@@ -478,6 +479,11 @@ class _Init:
         self.a = a * 2
 
 
+def _acc(a, b):
+    _brk(("acc", b))
+    return a * 2 + b
+
+
 def _key(v):
     _brk(("key", v))
     return -v
@@ -535,7 +541,7 @@ def _use_bool(x):
 
 _USES = {
     "property": lambda x: x + _D(2).p,
-    "getattr": lambda x: x + _D(2).missing,
+    "__getattr__": lambda x: x + _D(2).missing,
     "getitem": lambda x: x + _D(2)[3],
     "setitem": _use_setitem,
     "unary": lambda x: x + (-_D(2)),
@@ -551,6 +557,9 @@ _USES = {
     "min_max": lambda x: x + min([3, 1, 2], key=_key) * 10 + max(4, 9, 6, key=_key),
     "key_raises": _use_key_raises,
     "with": _use_with,
+    "getattr": lambda x: x + getattr(_D(4), "p"),
+    "reduce": lambda x: x + functools.reduce(_acc, [1, 2, 3]),
+    "reduce_initial": lambda x: functools.reduce(_acc, (1, 2), x),
     "nested": lambda x: x + _D(0).nest[0],
 }
 

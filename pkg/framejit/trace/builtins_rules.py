@@ -26,7 +26,7 @@ from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, IteratorVal,
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
-SITE_RULES = (sorted, min, max, len)
+SITE_RULES = (sorted, min, max, len, getattr, functools.reduce)
 
 
 def rule(*fns):
@@ -222,6 +222,9 @@ def _attr_default(tx, obj, name, default):
 
 @rule(getattr)
 def _getattr(tx, args, kwargs):
+    if len(args) > 2:
+        sites.take(tx)      # a default replaces an AttributeError: not the getter's value
+    # else a property getter's value is getattr's (the armed frame's site, sites.py)
     return _attr_default(tx, args[0], tx.pyval(args[1]), args[2] if len(args) > 2 else None)
 
 
@@ -304,6 +307,7 @@ def _partial(tx, args, kwargs):
 
 @rule(functools.reduce)
 def _reduce(tx, args, kwargs):
+    owner = sites.take(tx)
     fn, it = args[0], unpack(tx, args[1])
     if len(args) > 2:
         acc = args[2]
@@ -311,8 +315,9 @@ def _reduce(tx, args, kwargs):
         acc, it = it[0], it[1:]
     else:
         tx.raise_type(TypeError, "reduce() of empty iterable with no initial value")
-    for item in it:
-        acc = tx.call(fn, [acc, item])
+    for i, item in enumerate(it):
+        site = sites.Site(sites.reduce_rest, (fn, TupleVal(it), ConstVal(i + 1)))
+        acc = sites.call_at(tx, owner, fn, [acc, item], site)
     return acc
 
 

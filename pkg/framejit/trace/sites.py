@@ -162,5 +162,13 @@ def max_rest(items, key, keys, value):
     return items[max(range(len(keys)), key=keys.__getitem__)]
 
 
-INLINED = frozenset(f.__code__ for f in (binary_rest, truth_rest, len_rest,
+def reduce_rest(fn, items, start, value):
+    """``functools.reduce(fn, ...)`` after the call before ``items[start]`` returned
+    ``value`` (the accumulator)."""
+    for i in range(start, len(items)):
+        value = fn(value, items[i])
+    return value
+
+
+INLINED = frozenset(f.__code__ for f in (binary_rest, truth_rest, len_rest, reduce_rest,
                                            init_rest, sorted_rest, min_rest, max_rest))
