@@ -704,3 +704,25 @@ def test_sites_nested_across_modules_and_except_bodies():
         return y
 
     assert _raises_before(strict, X) == [["other-p"]] * 2
+
+
+def _key_strict_at_one(v):
+    if v == 1:
+        with fj.error_on_graph_break(True):
+            fj.graph_break()          # forbidden, reached through sorted_rest in a chain
+    _brk(("ks", v))
+    return v
+
+
+def test_forbidden_break_in_a_later_callback_reports_user_frames_only():
+    @fj.compile
+    def root(x):
+        return x + sorted([2, 1, 3], key=_key_strict_at_one)[0]
+
+    for _ in range(2):
+        LOG.clear()
+        with pytest.raises(fj.GraphBreakError) as info:
+            root(X)
+        assert LOG == [("brk", ("ks", 2))]
+        names = [f.function for f in info.value.user_stack]
+        assert names == ["root", "_key_strict_at_one"], names

@@ -26,11 +26,12 @@ from .breaks import BreakKind, UserFrame
 from .dynamic import dynamic_sources
 from .guards import Guard, GuardKind
 from .sources import ConstSource, FrameEnv
-from .sites import stack_entries
+from .sites import binary_rest, stack_entries
 from .values import ArrayVal, ConstVal, ExceptionVal
 
 MAX_INLINE_DEPTH = 64
 MAX_BACKWARD_JUMPS = 20000
+_HELPERS_FILE = binary_rest.__code__.co_filename
 
 
 class UserRaise(Exception):
@@ -255,7 +256,7 @@ class Tracer:
 
     # ------------------------------------------------------------------ breaks
     def graph_break(self, kind: BreakKind, detail: str, *, message=None, hint=None):
-        stack = tuple(f.user_frame() for f in self.frames)
+        stack = self.user_stack()
         inst = self.frames[-1].inst if self.frames else None
         where = (f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}"
                  if inst is not None and stack else "?")
@@ -265,6 +266,12 @@ class Tracer:
         if raises:
             raise BreakSignal(gb, True, None)
         raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
+
+    def user_stack(self) -> tuple:
+        """The user frames of the inline stack (a resume chain's site helpers are
+        framejit's: CPython runs the builtin they stand for in C, with no frame)."""
+        return tuple(f.user_frame() for f in self.frames
+                     if f.code.co_filename != _HELPERS_FILE)
 
     def _resume_obstacle(self):
         """Where an allowed break must happen instead, or None (see trace/resume.py).
@@ -290,7 +297,7 @@ class Tracer:
         """The break of a re-trace, at an outer frame's pending instruction: allowed
         whatever the mode here (the real break, deeper, was allowed and decides again
         when the callee is compiled on its own)."""
-        stack = tuple(f.user_frame() for f in self.frames)
+        stack = self.user_stack()
         inst = self.frames[-1].inst
         orig = self.stop_break
         gb = _breaks.make_break(
