@@ -440,11 +440,11 @@ def _site_capable(rule, fn) -> bool:
 
 
 def call(tx, fn, args, kwargs):
+    # an armed frame (trace/sites.py) is claimed by this call, whatever it is
+    armed, tx.armed = tx.armed, None
     rule = _CALLS.get(type(fn))
     if rule is None:
         tx.unsupported(f"calling a {type(fn).__name__}")
-    # an armed frame (trace/sites.py) is claimed by this call, whatever it is
-    armed, tx.armed = tx.armed, None
     mine = armed is not None and armed is tx.frame
     if mine and _keeps_direct(rule, fn):
         tx.inline_direct = armed

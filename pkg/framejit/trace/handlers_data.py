@@ -25,8 +25,9 @@ _BINOPS = tuple((sym[:-1], True) if sym.endswith("=") else (sym, False)
 def _armed(tx, f, operands, op, *args):
     """``op(*args)``, with ``f`` armed when a plain-class operand may make it inline a
     dunder whose value becomes the instruction's (trace/sites.py)."""
-    if any(type(v) is ClassInstanceVal for v in operands):
-        return sites.arm(tx, f, op, *args)
+    for v in operands:
+        if type(v) is ClassInstanceVal:
+            return sites.arm(tx, f, op, *args)
     return op(*args)
 
 

@@ -45,9 +45,8 @@ import types
 import weakref
 from dataclasses import dataclass
 
-from ..bytecode.identity import IdRef, IdentityWeakKeyDict
-
 from ..bytecode import compat
+from ..bytecode.identity import IdRef, IdentityWeakKeyDict
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, copy_instructions, decode
 from . import excstate
@@ -234,10 +233,10 @@ def emit_pop_modes(out, count):
 _CACHE = IdentityWeakKeyDict()
 
 
-def _level_key(level):
+def _level_key(level, died=None):
     key = []
     while level is not None:
-        key.append((IdRef(level.code), level.target, level.layout, level.local_names,
+        key.append((IdRef(level.code, died), level.target, level.layout, level.local_names,
                     level.pops, level.lineno, level.throw, level.foreign, level.post,
                     level.at_pending))
         level = level.inner
@@ -247,10 +246,15 @@ def _level_key(level):
 def resume_code(level: Level):
     """The (cached) resume function code object for ``level``."""
     per_code = _CACHE.setdefault(level.code, {})
-    key = _level_key(level)
-    hit = per_code.get(key)
+    hit = per_code.get(_level_key(level))
     if hit is None:
-        hit = per_code[key] = _build(level)
+        hit = _build(level)
+        # the entry goes when any code of the chain dies: a level's code holds its
+        # callee level's as a constant (a site helper's entries would outlive them)
+        stored = []
+        key = _level_key(level, lambda _ref: per_code.pop(stored[0], None) if stored else None)
+        stored.append(key)
+        per_code[key] = hit
     return hit
 
 

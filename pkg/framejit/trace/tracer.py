@@ -90,7 +90,7 @@ class Frame:
         self.saved_kw_names = ()
         self.saved_modes = 0             # len(modes) before the current instruction
         self.site = None                 # how the pending instruction continues (sites.py)
-        self.direct = False              # the parent's pending CALL returns this frame's value
+        self.direct = False              # the parent's pending instruction takes its value
         self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
 
     def push(self, v):
