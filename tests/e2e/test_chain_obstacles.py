@@ -726,3 +726,47 @@ def test_forbidden_break_in_a_later_callback_reports_user_frames_only():
         assert LOG == [("brk", ("ks", 2))]
         names = [f.function for f in info.value.user_stack]
         assert names == ["root", "_key_strict_at_one"], names
+
+
+class _ReturnsFromItsHandler:
+    """The break raises and the dunder returns from its own except body: it returns
+    inside the break runner, and the caller's level applies the site to that value."""
+
+    def __bool__(self):
+        try:
+            _raise_now("caught by __bool__")
+        except KeyError:
+            LOG.append("bool-handler")
+            return False
+
+    def __getitem__(self, i):
+        try:
+            _raise_now("caught by __getitem__")
+        except KeyError:
+            return i * 10
+
+    def __lt__(self, o):
+        try:
+            _raise_now("caught by __lt__")
+        except KeyError:
+            return NotImplemented
+
+
+class _Gt:
+    def __gt__(self, o):
+        _brk("gt-reflected")
+        return True
+
+
+def test_site_continues_after_a_return_inside_the_break_runner():
+    def root(x):
+        r = _ReturnsFromItsHandler()
+        if r:
+            x = x + 100
+        y = x + r[3]
+        if r < _Gt():                 # NotImplemented, returned in the runner: reflected
+            y = y * 2
+        return y
+
+    compare(root, X)
+    _chained(root, X)
