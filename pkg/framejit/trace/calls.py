@@ -433,10 +433,11 @@ def _site_capable(rule, fn) -> bool:
     """Rules that claim an armed frame for their callbacks (trace/sites.py)."""
     if rule is not call_const:
         return False
-    from .builtins_rules import SITE_RULES
     value = fn.value
-    return any(value is b for b in SITE_RULES) or (isinstance(value, type)
-                                                    and is_plain_class(value))
+    if isinstance(value, type):
+        return is_plain_class(value)
+    from .builtins_rules import SITE_RULES
+    return any(value is b for b in SITE_RULES)
 
 
 def call(tx, fn, args, kwargs):
