@@ -770,3 +770,22 @@ def test_site_continues_after_a_return_inside_the_break_runner():
 
     compare(root, X)
     _chained(root, X)
+
+
+class _Eq:
+    def __eq__(self, o):
+        _brk("eq")
+        return 5                      # truthy, not a bool: ``in`` makes it True
+
+
+def test_a_site_builtin_that_calls_nothing_leaves_no_claim_behind():
+    """``getattr`` of a plain attribute calls no getter; the ``__eq__`` that ``in``
+    reaches next (its value made a bool) must not be taken for getattr's."""
+    def root(x, items):
+        d = _D(3)
+        k = getattr(d, "k")
+        r = 3 in items
+        LOG.append(("in", r))
+        return x + k
+
+    compare(root, X, [_Eq()])

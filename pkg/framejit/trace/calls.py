@@ -452,5 +452,9 @@ def call(tx, fn, args, kwargs):
     elif tx.inline_direct is not None and not _keeps_direct(rule, fn):
         tx.inline_direct = None
     if mine and _site_capable(rule, fn):
-        tx.armed = armed
+        tx.armed = armed          # the rule's callbacks may claim it, until it returns
+        try:
+            return rule(tx, fn, args, kwargs)
+        finally:
+            tx.armed = None
     return rule(tx, fn, args, kwargs)
