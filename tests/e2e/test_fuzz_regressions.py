@@ -130,12 +130,8 @@ def _deep(a, n, log):
     return _deep(a, n - 1, log)
 
 
-@pytest.mark.xfail(strict=True, reason="same as the two tests above when the outer frame "
-                   "cannot host the resume chain (Tracer._resume_obstacle): its call is in an "
-                   "except body, the callee runs through a property (not a CALL), lives in "
-                   "another module, or is more than 8 levels deep; the frame then resumes "
-                   "around the call and the callee's rest runs before the caller's "
-                   "forbidden break is traced")
+# was a strict xfail: these outer frames could not host the resume chain (the frame resumed
+# around the call and the callee's rest ran first); they now do (test_chain_obstacles.py)
 @pytest.mark.parametrize("obstacle", ["except_body", "property", "other_module", "deep"])
 def test_effects_after_a_relaxed_break_behind_a_chain_obstacle(obstacle):
     log = []

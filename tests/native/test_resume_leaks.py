@@ -8,6 +8,7 @@ never hold the original code itself, so everything goes with the function.
 import gc
 import resource
 import sys
+import types
 import weakref
 
 import numpy as np
@@ -98,3 +99,60 @@ def test_compiled_calls_with_breaks_memory_flat_and_refcounts_unchanged():
     assert after - before < 5, f"RSS grew {after - before:.1f} MB over 10^5 calls"
     assert (sys.getrefcount(arr), sys.getrefcount(obj)) == counts
     assert sys.exc_info() == (None, None, None)
+
+
+_CHAIN_SRC = """
+import framejit as fj
+
+def key(v):
+    fj.graph_break()
+    return -v
+
+class Box:
+    @property
+    def p(self):
+        fj.graph_break()
+        return 2
+
+def root(x, other):
+    try:
+        raise KeyError("k")
+    except KeyError:
+        y = other(x)                      # another module, in an except body
+    return y + sorted([3, 1, 2], key=key)[0] + Box().p
+"""
+
+_OTHER_SRC = """
+import framejit as fj
+
+def other(a):
+    fj.graph_break()
+    return a * 2
+"""
+
+
+def test_chain_code_through_sites_and_modules_freed_with_the_functions():
+    from framejit.trace import sites
+    ns, other_ns = {}, {}
+    exec(compile(_CHAIN_SRC, "<dyn-chain>", "exec"), ns)
+    exec(compile(_OTHER_SRC, "<dyn-other>", "exec"), other_ns)
+    root, other = ns["root"], other_ns["other"]
+    f = fj.compile(root)
+    for _ in range(2):
+        np.testing.assert_allclose(f(np.ones(3), other), root(np.ones(3), other))
+    helper = sites.sorted_rest.__code__
+    codes = [root.__code__, other.__code__, ns["key"].__code__,
+             ns["Box"].p.fget.__code__]
+    generated = [g for c in codes for g in _generated(c)]
+    # the helper's levels that call a user level (its code is one of their constants)
+    calling = [c for c in resume.resume_codes(helper)
+               if any(isinstance(k, types.CodeType) and k.co_filename.startswith("<dyn")
+                      for k in c.co_consts)]
+    assert calling
+    refs = [weakref.ref(c) for c in codes + generated + calling]
+    del root, other, f, ns, other_ns, codes, generated, calling
+    gc.collect()
+    fj.reset()
+    gc.collect()
+    alive = [r() for r in refs if r() is not None]
+    assert alive == [], f"{len(alive)} of {len(refs)} code objects still alive: {alive[:3]}"

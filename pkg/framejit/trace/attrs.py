@@ -362,6 +362,11 @@ def _dict_setdefault(tx, d, args):
     return default
 
 
+def _seq_getitem(tx, seq, args):
+    from .subscript import get_item
+    return get_item(tx, seq, args[0])
+
+
 _LIST_METHODS = {
     "append": _list_append,
     "extend": lambda tx, l, a: list_mutate(tx, l, "extend", a, l.items + _iter_items(tx, a[0])),
@@ -374,7 +379,9 @@ _LIST_METHODS = {
     "index": _seq_index,
     "count": lambda tx, l, a: ConstVal(sum(1 for i in l.items if _index_of(tx, [i], a[0]) == 0)),
 }
-_TUPLE_METHODS = {"index": _seq_index, "count": _LIST_METHODS["count"]}
+_LIST_METHODS["__getitem__"] = _seq_getitem
+_TUPLE_METHODS = {"index": _seq_index, "count": _LIST_METHODS["count"],
+                  "__getitem__": _seq_getitem}
 _DICT_METHODS = {
     "get": _dict_get,
     "keys": lambda tx, d, a: TupleVal([ConstVal(k) for k in d.items]),

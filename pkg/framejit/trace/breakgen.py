@@ -39,9 +39,10 @@ from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
 from . import excstate, modeops
 from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
-from .result import RExcPrev, RExcValue, RNull
-from .resume import (Level, Out, cell_names, code_flags, copy_body, emit_entry, emit_layout,
-                     enter_range, resume_code, stack_arg_names)
+from .result import RCall, RConst, RExcPrev, RExcValue, RNull, RTuple
+from .resume import (GlobalsRef, Level, Out, cell_names, code_flags, copy_body, emit_entry,
+                     emit_layout, enter_range, make_level, pending_call, resume_code,
+                     stack_arg_names)
 
 _CALL_PREFIX = ("PRECALL", "KW_NAMES")
 
@@ -69,20 +70,26 @@ def _resume_target(fs):
     return decode(fs.code).instructions[_after_index(fs)].offset
 
 
-def _outer_level(fs, inner, lineno_inst, throw=False):
+def _outer_level(fs, inner, lineno_inst, throw=False, foreign=False):
     """Level of an outer frame paused in its pending call. It pops the entries of the
     decorated callee (a ``with`` block's entries are the frame's own: its ``__exit__``
     pops them)."""
     pops = sum(1 for s in fs.mode_specs if s.ctx is None) + fs.extra_pops
     return Level(fs.code, _resume_target(fs), layout_of(fs.stack),
-                 tuple(n for n, _ in fs.locals), pops, inner, lineno_inst.lineno or 0, throw)
+                 tuple(n for n, _ in fs.locals), pops, inner, lineno_inst.lineno or 0, throw,
+                 foreign, 0 if throw else fs.post, fs.at_pending)
+
+
+def _foreign(frames, i) -> bool:
+    """Frame ``i`` runs in other globals than its caller frame (another module)."""
+    return i > 0 and frames[i].globals is not frames[i - 1].globals
 
 
 def _call_has_handler(fs) -> bool:
     """A ``with``/``try`` handler covers the outer frame's pending call."""
     decoded = decode(fs.code)
-    return decoded.instructions[decoded.by_offset[_resume_target(fs)].index - 1].handler \
-        is not None
+    return pending_call(decoded.instructions, decoded.by_offset, _resume_target(fs),
+                        fs.at_pending).handler is not None
 
 
 def _entry(insts, b):
@@ -144,19 +151,35 @@ def targets_of(fs):
 
 def _chain(frames, innermost):
     level = innermost
-    for fs in reversed(frames):
-        level = _outer_level(fs, level, decode(fs.code).by_offset[fs.offset])
+    for i in reversed(range(len(frames))):
+        fs = frames[i]
+        level = _outer_level(fs, level, decode(fs.code).by_offset[fs.offset],
+                             foreign=_foreign(frames, i))
     return level
 
 
-def _outer_args(frames) -> list:
-    """Recons of the outer frames' arguments to the chain, flat (resume.py order)."""
+def _outer_args(frames, refs) -> list:
+    """Recons of the outer frames' arguments to the chain, flat (resume.py order);
+    ``refs(globals)``: the Recon of a GlobalsRef for a callee of another module."""
     out = []
     for i, fs in enumerate(frames):
         if i:
+            out += [refs(fs.globals)] if _foreign(frames, i) else []
             out += list(fs.cell_objs)
         out += [r for _, r in fs.locals] + _values(fs.stack) + list(fs.handled)
     return out
+
+
+def _globals_refs():
+    """One GlobalsRef Recon per globals dict (a replacement's constants)."""
+    made = {}
+
+    def ref(globals_):
+        hit = made.get(id(globals_))
+        if hit is None:
+            hit = made[id(globals_)] = RConst(GlobalsRef.of(globals_))
+        return hit
+    return ref
 
 
 # ---------------------------------------------------------------- the break runner
@@ -175,19 +198,24 @@ def runner_codes(code) -> list:
     return list(_RUNNERS.get(code, {}).values())
 
 
-def runner_code(fs, n_outer, nested, catch=False):
+def runner_code(fs, n_outer, nested, catch=False, foreign=False, n_oexc=0):
+    """``foreign``: the frame is of another module than its caller frame: the runner
+    takes its GlobalsRef (``__fj_g``) and passes it to the continuations. ``n_oexc``:
+    handlers the outer frames are inside (their pending calls in ``except`` bodies):
+    the runner enters them first (``__fj_oe<i>``) and leaves them before continuing."""
     b, entry, targets = targets_of(fs)
     key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested,
-           catch)
+           catch, foreign, n_oexc)
     per_code = _RUNNERS.setdefault(fs.code, {})
     hit = per_code.get(key)
     if hit is None:
-        hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested, catch)
+        hit = per_code[key] = _build_runner(fs, b, entry, targets, n_outer, nested, catch,
+                                            foreign, n_oexc)
         _SKIP.add(hit)
     return hit, targets
 
 
-def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
+def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc):
     code = fs.code
     insts, table, by_offset = copy_body(code)
     b, entry = by_offset[b.offset], by_offset[entry.offset]
@@ -196,10 +224,12 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
     conts = [f"__fj_k{t}" for t in range(len(targets))]
     args = [n for n, _ in fs.locals] + stack_arg_names(layout)
     args += excstate.exc_arg_names(layout)
-    args += outer + conts + (["__fj_kret"] if nested else []) + (["__fj_kexc"] if catch else [])
+    ref = ["__fj_g"] if foreign else []
+    args += outer + ref + [f"__fj_oe{i}" for i in range(n_oexc)]
+    args += conts + (["__fj_kret"] if nested else []) + (["__fj_kexc"] if catch else [])
     pro = Out(fs.lineno)
     emit_entry(pro, code)
-    handlers = emit_layout(pro, layout)
+    handlers = excstate.emit_enter_outer(pro, n_oexc) + emit_layout(pro, layout)
     table = handlers + enter_range(pro, entry, table)
     stubs = []
     body = list(insts)
@@ -209,9 +239,10 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
             stub.op("STORE_FAST", f"__fj_r{p}")   # NULL-safe: only values are reloaded
         # leave the handlers the resume function re-enters (trace/excstate.py)
         excstate.emit_leave_handlers(stub, target.layout, lambda p: f"__fj_r{p}")
+        excstate.emit_leave_outer(stub, n_oexc)
         stub.emit(compat.emit_push_null())
         stub.op("LOAD_FAST", conts[t])
-        for name in outer:
+        for name in outer + ref:
             stub.op("LOAD_FAST", name)
         cells = cell_names(code) if nested else ()
         for name in cells:
@@ -221,7 +252,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
         own += excstate.exc_arg_names(target.layout)
         for name in own:
             stub.op("LOAD_FAST", name)
-        stub.call(len(outer) + len(cells) + len(own))
+        stub.call(len(outer) + len(ref) + len(cells) + len(own))
         stub.op("RETURN_VALUE")
         stubs.append(stub.insts)
         if target.jump:
@@ -235,6 +266,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
         for inst in [i for i in body if i.opname == "RETURN_VALUE"]:
             stub = Out(inst.lineno)
             stub.op("STORE_FAST", "__fj_ret")
+            excstate.emit_leave_outer(stub, n_oexc)
             stub.emit(compat.emit_push_null())
             stub.op("LOAD_FAST", "__fj_kret")
             for name in outer + ["__fj_ret"]:
@@ -245,7 +277,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
             inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
             inst.target = stub.insts[0]
     if catch:
-        table = table + _catch_escaping(body, stubs, outer, fs.lineno)
+        table = table + _catch_escaping(body, stubs, outer, fs.lineno, n_oexc)
     flat = pro.insts + body + [i for s in stubs for i in s]
     return assemble(flat, table, like=code, argcount=len(args), posonlyargcount=0,
                     kwonlyargcount=0, argnames=args, cellvars=[],
@@ -253,12 +285,13 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch):
                     keep_exception_depths=True)
 
 
-def _catch_escaping(body, stubs, outer, lineno) -> list:
+def _catch_escaping(body, stubs, outer, lineno, n_oexc) -> list:
     """An exception leaving the innermost frame (no handler of its own left) continues
     in the outer frames' handlers: a stub calls the exception continuation with it
     (resume.Level.throw). Returns the entries covering every handler-less instruction."""
     stub = Out(lineno)
     stub.op("STORE_FAST", "__fj_exc")
+    excstate.emit_leave_outer(stub, n_oexc)
     stub.emit(compat.emit_push_null())
     stub.op("LOAD_FAST", "__fj_kexc")
     for name in outer + ["__fj_exc"]:
@@ -289,11 +322,15 @@ def break_code(result, compiled_graph):
     inner = frames[-1]
     outer_frames = frames[:-1]
     nested = bool(outer_frames)
-    outer_recons = _outer_args(outer_frames)
+    refs = _globals_refs()
+    outer_recons = _outer_args(outer_frames, refs)
     # an outer frame's call under a with/try handler: exceptions escaping the breaking
     # frame continue in the outer frames through an exception continuation
     catch = any(_call_has_handler(fs) for fs in outer_frames)
-    runner, targets = runner_code(inner, len(outer_recons), nested, catch)
+    foreign = _foreign(frames, len(frames) - 1)
+    outer_handled = [h for fs in outer_frames for h in fs.handled]
+    runner, targets = runner_code(inner, len(outer_recons), nested, catch, foreign,
+                                  len(outer_handled))
     code = result.code
     e = Emitter(result, code.co_firstlineno)
     e.emit(compat.emit_copy_free_vars(len(code.co_freevars)))
@@ -315,24 +352,28 @@ def break_code(result, compiled_graph):
         e.op("STORE_FAST", "__fj_modes")
     start = len(e.out)
     e.emit(compat.emit_push_null())
-    _emit_closure_fn(e, runner, inner.cell_objs)
+    runner_ref = refs(inner.globals) if inner.globals is not frames[0].globals else None
+    _emit_closure_fn(e, runner, inner.cell_objs, runner_ref)
     args = [r for _, r in inner.locals] + _values(inner.stack) + list(inner.handled)
-    args += outer_recons
+    args += outer_recons + ([refs(inner.globals)] if foreign else []) + outer_handled
     for r in args:
         e.load(r)
     level_k = [Level(inner.code, t.inst.offset, t.layout, t.local_names, 0, None,
-                     t.inst.lineno or 0) for t in targets]
+                     t.inst.lineno or 0, foreign=foreign) for t in targets]
     chains = [_chain(outer_frames, lv) for lv in level_k]
     if nested:
         last = outer_frames[-1]
+        lforeign = _foreign(outer_frames, len(outer_frames) - 1)
         ret = _outer_level(last, None, decode(last.code).by_offset[last.offset])
         ret = Level(ret.code, ret.target, ret.layout + (False,), ret.local_names, ret.pops,
-                    None, ret.lineno)
+                    None, ret.lineno, foreign=lforeign, post=ret.post,
+                    at_pending=ret.at_pending)
         chains.append(_chain(outer_frames[:-1], ret))
     if catch:
         last = outer_frames[-1]
         chains.append(_chain(outer_frames[:-1], _outer_level(
-            last, None, decode(last.code).by_offset[last.offset], throw=True)))
+            last, None, decode(last.code).by_offset[last.offset], throw=True,
+            foreign=_foreign(outer_frames, len(outer_frames) - 1))))
     for chain in chains:
         _emit_closure_fn(e, resume_code(chain), frames[0].cell_objs)
     e.emit(compat.emit_call(len(args) + len(chains)))
@@ -356,7 +397,12 @@ def break_code(result, compiled_graph):
     return new, runner
 
 
-def _emit_closure_fn(e, code_const, cell_recons):
+def _emit_closure_fn(e, code_const, cell_recons, ref=None):
+    """The function over ``code_const`` and the cells; ``ref``: the Recon of the
+    GlobalsRef to make it in (another module's frame), None for the current globals."""
+    if ref is not None:
+        e.load(RCall(RConst(make_level), (RConst(code_const), ref, RTuple(tuple(cell_recons)))))
+        return
     for r in cell_recons:
         e.load(r)
     if cell_recons:

@@ -16,6 +16,7 @@ import math
 import operator
 
 from . import operators as ops
+from . import sites
 from .attrs import get_attr, lookup_special, set_attr, value_type
 from .breaks import BreakKind
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
@@ -24,6 +25,8 @@ from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, IteratorVal,
                      PartialVal, SuperVal, TupleVal, ZipVal)
 
 BUILTIN_CALLS: dict = {}
+#: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
+SITE_RULES = (sorted, min, max, len, getattr, functools.reduce)
 
 
 def rule(*fns):
@@ -48,6 +51,7 @@ def folding(fn):
 
 @rule(len)
 def _len(tx, args, kwargs):
+    owner = sites.take(tx)
     (v,) = args
     t = type(v)
     if t in (TupleVal, ListVal, DictVal):
@@ -56,8 +60,10 @@ def _len(tx, args, kwargs):
         if v.meta.scalar or not v.meta.shape:
             tx.raise_type(TypeError, "len() of unsized object")
         return ConstVal(v.meta.concrete()[0])
-    if t is ClassInstanceVal and lookup_special(tx, v, "__len__") is not None:
-        return tx.call(lookup_special(tx, v, "__len__"), [])
+    meth = lookup_special(tx, v, "__len__") if t is ClassInstanceVal else None
+    if meth is not None:
+        value = sites.call_at(tx, owner, meth, [], sites.Site(sites.len_rest))
+        return ConstVal(ops.length_value(tx, value))
     return ConstVal(tx.fold(len, tx.pyval(v)))
 
 
@@ -90,16 +96,30 @@ def _zip(tx, args, kwargs):
     return ZipVal([make_iter(tx, a) for a in args], strict)
 
 
+def _keys(tx, owner, items, key, helper, *extra):
+    """The ``key=`` values of ``items``, in order. Each call is a site of the armed
+    frame (trace/sites.py): a break in a later call resumes through ``helper``, which
+    computes the remaining keys and finishes the builtin."""
+    keys = []
+    for item in items:
+        site = sites.Site(helper, (TupleVal(items), key, *extra, ListVal(list(keys))))
+        keys.append(sites.call_at(tx, owner, key, [item], site))
+    return keys
+
+
 def _extreme(pick):
+    helper = sites.min_rest if pick is min else sites.max_rest
+
     def extreme_rule(tx, args, kwargs):
+        owner = sites.take(tx)
         items = unpack(tx, args[0]) if len(args) == 1 else list(args)
         key = kwargs.get("key")
         if not items:
             if "default" in kwargs:
                 return kwargs["default"]
             tx.raise_type(ValueError, f"{pick.__name__}() iterable argument is empty")
-        keys = [tx.call(key, [i]) if key is not None and not _is_none(key) else i
-                for i in items]
+        keys = (_keys(tx, owner, items, key, helper) if key is not None and not _is_none(key)
+                else items)
         values = [tx.pyval(k) for k in keys]
         best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
         return items[best]
@@ -202,6 +222,9 @@ def _attr_default(tx, obj, name, default):
 
 @rule(getattr)
 def _getattr(tx, args, kwargs):
+    if len(args) > 2:
+        sites.take(tx)      # a default replaces an AttributeError: not the getter's value
+    # else a property getter's value is getattr's (the armed frame's site, sites.py)
     return _attr_default(tx, args[0], tx.pyval(args[1]), args[2] if len(args) > 2 else None)
 
 
@@ -223,11 +246,13 @@ def _setattr(tx, args, kwargs):
 
 @rule(sorted)
 def _sorted(tx, args, kwargs):
+    owner = sites.take(tx)
     items = unpack(tx, args[0])
     key = kwargs.get("key")
-    keys = [tx.pyval(tx.call(key, [i]) if key is not None and not _is_none(key) else i)
-            for i in items]
     reverse = tx.pyval(kwargs["reverse"]) if "reverse" in kwargs else False
+    keys = [tx.pyval(k) for k in (
+        _keys(tx, owner, items, key, sites.sorted_rest, ConstVal(reverse))
+        if key is not None and not _is_none(key) else items)]
     order = tx.fold(lambda ks: sorted(range(len(ks)), key=ks.__getitem__, reverse=reverse), keys)
     return ListVal([items[i] for i in order])
 
@@ -282,6 +307,7 @@ def _partial(tx, args, kwargs):
 
 @rule(functools.reduce)
 def _reduce(tx, args, kwargs):
+    owner = sites.take(tx)
     fn, it = args[0], unpack(tx, args[1])
     if len(args) > 2:
         acc = args[2]
@@ -289,8 +315,9 @@ def _reduce(tx, args, kwargs):
         acc, it = it[0], it[1:]
     else:
         tx.raise_type(TypeError, "reduce() of empty iterable with no initial value")
-    for item in it:
-        acc = tx.call(fn, [acc, item])
+    for i, item in enumerate(it):
+        site = sites.Site(sites.reduce_rest, (fn, TupleVal(it), ConstVal(i + 1)))
+        acc = sites.call_at(tx, owner, fn, [acc, item], site)
     return acc
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import markers
+from . import markers, sites
 from . import numpy_rules as npr
 from .breaks import BreakKind
 from .sources import AttrSource, ConstSource, ItemSource
@@ -88,7 +88,8 @@ def inline(tx, code, globals_, qualname, defaults, kwdefaults, cells, args, kwar
     frame = Frame(code, globals_, builtins_dict(globals_), tx.frame, fn_source, base)
     frame.locals[:len(slots)] = slots
     frame.cells.update(cells)
-    # the parent's CALL returns this frame's value (resume chains rely on it)
+    # the parent's pending instruction continues with this frame's value (resume
+    # chains rely on it; trace/sites.py)
     frame.direct = tx.inline_direct is tx.frame
     tx.inline_direct = None
     return tx.run_frame(frame)
@@ -260,13 +261,15 @@ _PURE_NUMPY = {np.dtype, np.finfo, np.iinfo, np.result_type, np.promote_types, n
 
 
 def _construct(tx, cls, args, kwargs):
+    owner = sites.take(tx)
     inst = ClassInstanceVal(cls)
     init = tx.wrap(cls.__init__) if cls.__init__ is not object.__init__ else None
     if init is None:
         if args or kwargs:
             tx.raise_type(TypeError, f"{cls.__name__}() takes no arguments")
         return inst
-    result = call(tx, MethodVal(init, inst), args, kwargs)
+    result = sites.call_at(tx, owner, MethodVal(init, inst), args,
+                           sites.Site(sites.init_rest, (inst,)), kwargs)
     if not (type(result) is ConstVal and result.value is None):
         tx.raise_type(TypeError, f"__init__() should return None, not "
                                  f"'{type(tx.pyval(result)).__name__}'")
@@ -313,8 +316,9 @@ def _class_rule(fn, c):
 
 #: How a callable constant is called: the first resolver that knows it wins.
 def _modeops_rule(fn, c):
-    from . import excstate, modeops
-    return modeops.trace_rule(fn, c) or excstate.trace_rule(fn, c)
+    from . import excstate, modeops, resume
+    return (modeops.trace_rule(fn, c) or excstate.trace_rule(fn, c)
+            or resume.trace_rule(fn, c))
 
 
 _CONST_RESOLVERS = (_modeops_rule, _builtin_rule, _marker_rule, _numpy_rule, _exception_rule, _class_rule)
@@ -425,10 +429,32 @@ def _keeps_direct(rule, fn) -> bool:
     return rule in _TRANSPARENT
 
 
+def _site_capable(rule, fn) -> bool:
+    """Rules that claim an armed frame for their callbacks (trace/sites.py)."""
+    if rule is not call_const:
+        return False
+    value = fn.value
+    if isinstance(value, type):
+        return is_plain_class(value)
+    from .builtins_rules import SITE_RULES
+    return any(value is b for b in SITE_RULES)
+
+
 def call(tx, fn, args, kwargs):
+    # an armed frame (trace/sites.py) is claimed by this call, whatever it is
+    armed, tx.armed = tx.armed, None
     rule = _CALLS.get(type(fn))
     if rule is None:
         tx.unsupported(f"calling a {type(fn).__name__}")
-    if tx.inline_direct is not None and not _keeps_direct(rule, fn):
+    mine = armed is not None and armed is tx.frame
+    if mine and _keeps_direct(rule, fn):
+        tx.inline_direct = armed
+    elif tx.inline_direct is not None and not _keeps_direct(rule, fn):
         tx.inline_direct = None
+    if mine and _site_capable(rule, fn):
+        tx.armed = armed          # the rule's callbacks may claim it, until it returns
+        try:
+            return rule(tx, fn, args, kwargs)
+        finally:
+            tx.armed = None
     return rule(tx, fn, args, kwargs)

@@ -15,7 +15,10 @@ them); a fresh exception (rebuilt, never raised) keeps what the raise gave it.
 The way out mirrors the way in: a break runner's continuation stub restores the state
 with POP_EXCEPT over the saved slots (innermost first) before calling the resume
 function, whose prologue establishes it again — generated code never relies on the
-state its caller left. The tracer traces the prologue like user code (the raise is
+state its caller left. Outer frames of a nested break may be inside handlers too (their
+pending call in an ``except`` body): each resume level re-enters its own frame's, and the
+break runner enters all of them, outer frames' first, before its frame's own.
+The tracer traces the prologue like user code (the raise is
 routed through the exception table); ``stash`` and ``settle`` trace as no-ops.
 """
 from __future__ import annotations
@@ -42,11 +45,12 @@ def exc_arg_names(layout) -> list:
     return [f"__fj_e{i}" for i in range(layout.count(PREV))]
 
 
-def emit_enter_handler(out, depth, index, keep) -> ExceptionEntry:
-    """Emit, with ``depth`` values pushed, the sequence that enters handler ``index``:
-    afterwards the stack has the saved slot (and the exception when ``keep``) on top.
-    Returns the exception-table entry of the raise (the caller adds it)."""
-    exc, saved = f"__fj_e{index}", f"__fj_x{index}"
+def emit_enter_handler(out, depth, index, keep, prefix="") -> ExceptionEntry:
+    """Emit, with ``depth`` values pushed, the sequence that enters handler ``index``
+    (its exception in local ``__fj_<prefix>e<index>``): afterwards the stack has the
+    saved slot (and the exception when ``keep``) on top. Returns the exception-table
+    entry of the raise (the caller adds it)."""
+    exc, saved = f"__fj_{prefix}e{index}", f"__fj_{prefix}x{index}"
     out.emit(compat.emit_push_null())
     out.op("LOAD_CONST", stash)
     out.op("LOAD_FAST", exc)
@@ -65,6 +69,26 @@ def emit_enter_handler(out, depth, index, keep) -> ExceptionEntry:
     if not keep:
         out.op("POP_TOP")
     return ExceptionEntry(raise_, raise_, handler, depth, False)
+
+
+def emit_enter_outer(out, n) -> list:
+    """A break runner entering the handlers of the outer frames (``n`` of them, their
+    exceptions in ``__fj_oe<i>``, outermost first) before its frame's own: the breaking
+    instruction runs with the handled exception its callers' ``except`` bodies set, as
+    in Python. The saved slots go to locals ``__fj_op<i>`` (the frame's value stack stays
+    its own). Returns the exception-table entries of the raises."""
+    entries = []
+    for i in range(n):
+        entries.append(emit_enter_handler(out, 0, i, False, "o"))
+        out.op("STORE_FAST", f"__fj_op{i}")
+    return entries
+
+
+def emit_leave_outer(out, n):
+    """Restore what ``emit_enter_outer`` saved (innermost first)."""
+    for i in reversed(range(n)):
+        out.op("LOAD_FAST", f"__fj_op{i}")
+        out.op("POP_EXCEPT")
 
 
 def emit_leave_handlers(out, layout, slot_name):

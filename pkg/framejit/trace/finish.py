@@ -17,6 +17,7 @@ from ..bytecode.analysis import live_locals
 from ..bytecode.instructions import decode
 from .handlers import Lazy
 from .resume import origin
+from .sites import post_code
 from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, RExcPrev,
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
@@ -197,7 +198,7 @@ def _frame_state(fin, snap, innermost, handled=()):
     insts = decoded.instructions
     # live before the breaking instruction, or, for an outer frame, before its pending
     # call: after the call and on the call's exception path (a handler around it)
-    at = inst.index - 1 if where.after else inst.index
+    at = inst.index - 1 if where.after and not where.at_pending else inst.index
     live = live_locals(insts)[at]
     names = snap.code.co_varnames
     local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(snap.locals)
@@ -210,29 +211,31 @@ def _frame_state(fin, snap, innermost, handled=()):
         if cell is None:
             raise TypeError(f"cell {name!r} of {code.co_name} is not known")
         cell_objs.append(fin.recon(cell))
+    if where.after:       # paused in a resume level's prologue: the level says how
+        resume_at, post, at_pending = where.offset, where.post, where.at_pending
+    else:                 # paused at the instruction: its site says how (trace/sites.py)
+        at_pending = snap.site is not None and snap.site.at_inst
+        resume_at, post = (where.offset if at_pending else -1), post_code(snap.site)
     return FrameState(code, where.offset, snap.lineno, _stack_recons(fin, snap, handled),
                       local_recons, cell_recons, tuple(snap.modes), inst.opname,
                       tuple(snap.kw_names), _mode_specs(fin, snap), tuple(cell_objs),
-                      where.offset if where.after else -1, where.pops,
-                      fin.recon_all(handled))
+                      resume_at, where.pops, fin.recon_all(handled), snap.globals,
+                      post, at_pending)
 
 
 def _break_point(fin, tx, signal):
     snap = signal.snapshot
     why = ""
-    # handlers are re-entered in the breaking frame only (an outer frame inside a handler
-    # body has a handler around its pending call: Tracer._resume_obstacle breaks there)
-    n_exc = len(snap[-1].exc_slots)
-    if any(s.exc_slots for s in snap[:-1]) or n_exc != len(tx.exc_info):
-        why = "the break is inside an except block of an outer frame"
-    elif not all(s.same_globals for s in snap):
-        why = "an inlined frame of another module"
+    # the handled exceptions of every frame, in order (each frame re-enters its own)
+    counts = [len(s.exc_slots) for s in snap]
+    if sum(counts) != len(tx.exc_info):
+        why = "the handled exceptions do not match the handlers the frames are in"
     frames = ()
     if not why:
-        handled = tuple(tx.exc_info)
+        starts = [sum(counts[:i]) for i in range(len(snap))]
         try:
             frames = tuple(_frame_state(fin, s, i == len(snap) - 1,
-                                        handled if i == len(snap) - 1 else ())
+                                        tuple(tx.exc_info[starts[i]:starts[i] + counts[i]]))
                            for i, s in enumerate(snap))
         except TypeError as exc:  # a live value that cannot be rebuilt
             why = str(exc)

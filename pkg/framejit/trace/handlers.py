@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from ..bytecode import compat
+from . import sites
 from .breaks import BreakKind
 from .iteration import Exhausted, make_iter, next_value
 from .operators import truthy
@@ -207,7 +208,11 @@ def JUMP_BACKWARD(tx, f, inst):
 
 def _pop_jump_if(expected):
     def pop_jump(tx, f, inst):
-        if truthy(tx, f.stack.pop()) == expected:
+        v = f.stack.pop()
+        # a __bool__/__len__ whose value decides the jump: a resume chain re-runs the
+        # jump on the truth value (trace/sites.py)
+        armed = type(v) is ClassInstanceVal
+        if (sites.arm(tx, f, truthy, tx, v) if armed else truthy(tx, v)) == expected:
             f.ip = inst.target.index
     return pop_jump
 
@@ -338,7 +343,9 @@ def RERAISE(tx, f, inst):
 def WITH_EXCEPT_START(tx, f, inst):
     exc = f.stack[-1]
     exit_fn = f.stack[-4]
-    f.stack.append(tx.call(exit_fn, [ConstVal(exc.cls), exc, ConstVal(None)]))
+    # __exit__'s value is the instruction's (a resume chain may pause here, sites.py)
+    f.stack.append(sites.arm(tx, f, tx.call, exit_fn, [ConstVal(exc.cls), exc,
+                                                       ConstVal(None)]))
 
 
 @handler("BEFORE_WITH")
@@ -357,7 +364,7 @@ def BEFORE_WITH(tx, f, inst):
         tx.raise_type(TypeError, f"'{mgr.cls.__name__}' object does not support the "
                                  "context manager protocol")
     f.stack.append(exit_)
-    f.stack.append(tx.call(enter, []))
+    f.stack.append(sites.arm(tx, f, tx.call, enter, []))    # __enter__'s value, pushed
 
 
 # ---------------------------------------------------------------- imports

@@ -8,16 +8,27 @@ from __future__ import annotations
 
 from ..bytecode import compat
 from . import operators as ops
+from . import sites
 from .attrs import del_attr, get_attr, set_attr
 from .breaks import BreakKind
 from .handlers import handler
 from .iteration import unpack
 from .subscript import del_item, get_item, set_item
-from .values import (ArrayVal, ClosureVal, ConstVal, DictVal, ListVal, NULL, TupleVal)
+from .values import (ArrayVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal, ListVal, NULL,
+                     TupleVal)
 
 # BINARY_OP argument -> (operator symbol, in place?), derived from dis.
 _BINOPS = tuple((sym[:-1], True) if sym.endswith("=") else (sym, False)
                 for sym in compat.NB_SYMBOLS)
+
+
+def _armed(tx, f, operands, op, *args):
+    """``op(*args)``, with ``f`` armed when a plain-class operand may make it inline a
+    dunder whose value becomes the instruction's (trace/sites.py)."""
+    for v in operands:
+        if type(v) is ClassInstanceVal:
+            return sites.arm(tx, f, op, *args)
+    return op(*args)
 
 
 @handler("BINARY_OP")
@@ -25,19 +36,20 @@ def BINARY_OP(tx, f, inst):
     b = f.stack.pop()
     a = f.stack.pop()
     sym, inplace = _BINOPS[inst.arg]
-    f.stack.append(ops.binary(tx, sym, a, b, inplace))
+    f.stack.append(_armed(tx, f, (a, b), ops.binary, tx, sym, a, b, inplace))
 
 
 @handler("COMPARE_OP")
 def COMPARE_OP(tx, f, inst):
     b = f.stack.pop()
     a = f.stack.pop()
-    f.stack.append(ops.binary(tx, inst.argval, a, b))
+    f.stack.append(_armed(tx, f, (a, b), ops.binary, tx, inst.argval, a, b))
 
 
 def _unary(sym):
     def unary_handler(tx, f, inst):
-        f.stack.append(ops.unary(tx, sym, f.stack.pop()))
+        v = f.stack.pop()
+        f.stack.append(_armed(tx, f, (v,), ops.unary, tx, sym, v))
     return unary_handler
 
 
@@ -48,7 +60,8 @@ handler("UNARY_INVERT")(_unary("~"))
 
 @handler("UNARY_NOT")
 def UNARY_NOT(tx, f, inst):
-    f.stack.append(ConstVal(not ops.truthy(tx, f.stack.pop())))
+    v = f.stack.pop()
+    f.stack.append(ConstVal(not _armed(tx, f, (v,), ops.truthy, tx, v)))
 
 
 @handler("IS_OP")
@@ -71,14 +84,23 @@ def CONTAINS_OP(tx, f, inst):
 @handler("BINARY_SUBSCR")
 def BINARY_SUBSCR(tx, f, inst):
     key = f.stack.pop()
-    f.stack.append(get_item(tx, f.stack.pop(), key))
+    container = f.stack.pop()
+    f.stack.append(_armed(tx, f, (container,), get_item, tx, container, key))
 
 
 @handler("STORE_SUBSCR")
 def STORE_SUBSCR(tx, f, inst):
     key = f.stack.pop()
     container = f.stack.pop()
-    set_item(tx, container, key, f.stack.pop())
+    value = f.stack.pop()
+    if type(container) is ClassInstanceVal:      # __setitem__: its value is dropped
+        f.site = sites.DISCARD
+        try:
+            sites.arm(tx, f, set_item, tx, container, key, value)
+        finally:
+            f.site = None
+        return
+    set_item(tx, container, key, value)
 
 
 @handler("DELETE_SUBSCR")
@@ -96,14 +118,16 @@ def BUILD_SLICE(tx, f, inst):
 
 @handler("LOAD_ATTR")
 def LOAD_ATTR(tx, f, inst):
-    f.stack.append(get_attr(tx, f.stack.pop(), inst.argval))
+    owner = f.stack.pop()
+    # a property getter's (or __getattr__'s) value is the instruction's
+    f.stack.append(_armed(tx, f, (owner,), get_attr, tx, owner, inst.argval))
 
 
 @handler("LOAD_METHOD")
 def LOAD_METHOD(tx, f, inst):
-    attr = get_attr(tx, f.stack.pop(), inst.argval)
-    f.stack.append(NULL)
-    f.stack.append(attr)
+    owner = f.stack.pop()
+    f.stack.append(NULL)        # below the value, also while a property getter runs
+    f.stack.append(_armed(tx, f, (owner,), get_attr, tx, owner, inst.argval))
 
 
 @handler("STORE_ATTR")
@@ -280,7 +304,7 @@ def CALL(tx, f, inst):
         split = len(args) - len(kw_names)
         kwargs = dict(zip(kw_names, args[split:]))
         del args[split:]
-    tx.inline_direct = f
+    tx.armed = f
     f.stack.append(tx.call(fn, args, kwargs))
 
 
@@ -296,5 +320,5 @@ def CALL_FUNCTION_EX(tx, f, inst):
         if type(kw) is not DictVal:
             tx.unsupported(f"** of a {type(kw).__name__}")
         kwargs = dict(kw.items)
-    tx.inline_direct = f
+    tx.armed = f
     f.stack.append(tx.call(fn, args, kwargs))

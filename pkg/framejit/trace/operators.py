@@ -111,23 +111,63 @@ def _type_error(tx, sym, a, b):
                              f"'{python_type(a).__name__}' and '{python_type(b).__name__}'")
 
 
-def _dunder_binary(tx, sym, a, b, inplace):
+_COMPARISONS = frozenset(["<", "<=", "==", "!=", ">", ">="])
+
+
+def type_error_message(sym, a, b, inplace=False) -> str:
+    """CPython's TypeError message when no operand's method handles ``sym``."""
+    from .attrs import tp_name
+    ta, tb = tp_name(python_type(a)), tp_name(python_type(b))
+    if sym in _COMPARISONS:
+        return f"'{sym}' not supported between instances of '{ta}' and '{tb}'"
+    op = sym + "=" if inplace else ("** or pow()" if sym == "**" else sym)
+    return f"unsupported operand type(s) for {op}: '{ta}' and '{tb}'"
+
+
+def _overrides(sub, base, name) -> bool:
+    return getattr(sub, name, None) is not getattr(base, name, None)
+
+
+def _candidates(sym, a, b, inplace) -> list:
+    """The dunder calls CPython makes for ``a <sym> b`` on plain-class operands, in
+    order: ``(swapped, name)`` (``swapped``: called on ``b`` with ``a``). A reflected
+    method of a subclass operand goes first (arithmetic: only if it overrides it);
+    arithmetic on operands of one type never reflects, comparisons always do."""
     names = _DUNDERS[sym]
+    ta, tb = python_type(a), python_type(b)
+    out = [(False, names[2])] if inplace and names[2] else []
+    compare = sym in _COMPARISONS
+    first = ta is not tb and issubclass(tb, ta) and (compare or _overrides(tb, ta, names[1]))
+    if first:
+        out.append((True, names[1]))
+    out.append((False, names[0]))
+    if (compare or ta is not tb) and not first:
+        out.append((True, names[1]))
+    return [(s, n) for s, n in out if type(b if s else a) is ClassInstanceVal]
+
+
+def _dunder_binary(tx, sym, a, b, inplace):
+    from . import sites
     from .attrs import lookup_special
-    if inplace and names[2] and type(a) is ClassInstanceVal:
-        meth = lookup_special(tx, a, names[2])
-        if meth is not None:
-            return tx.call(meth, [b])
-    for obj, other, name in ((a, b, names[0]), (b, a, names[1])):
-        if type(obj) is ClassInstanceVal:
-            meth = lookup_special(tx, obj, name)
-            if meth is not None:
-                result = tx.call(meth, [other])
-                if not (type(result) is ConstVal and result.value is NotImplemented):
-                    return result
+    owner = sites.take(tx)
+    cands = _candidates(sym, a, b, inplace)
+    message = type_error_message(sym, a, b, inplace)
+    fallback = sym if sym in ("==", "!=") else message
+    for i, (swapped, name) in enumerate(cands):
+        obj, other = (b, a) if swapped else (a, b)
+        if type(obj) is not ClassInstanceVal:
+            continue
+        meth = lookup_special(tx, obj, name)
+        if meth is None:
+            continue
+        site = sites.Site(sites.binary_rest, (a, b, ConstVal(tuple(cands[i + 1:])),
+                                              ConstVal(fallback)))
+        result = sites.call_at(tx, owner, meth, [other], site)
+        if not (type(result) is ConstVal and result.value is NotImplemented):
+            return result
     if sym in ("==", "!="):
         return ConstVal((a is b) == (sym == "=="))
-    return _type_error(tx, sym, a, b)
+    tx.raise_type(TypeError, message)
 
 
 def binary(tx, sym: str, a: Value, b: Value, inplace: bool = False) -> Value:
@@ -169,7 +209,7 @@ def unary(tx, sym: str, v: Value) -> Value:
         name = {"-": "__neg__", "+": "__pos__", "~": "__invert__", "abs": "__abs__"}[sym]
         meth = lookup_special(tx, v, name)
         if meth is not None:
-            return tx.call(meth, [])
+            return tx.call(meth, [])     # an armed frame: the value is UNARY_*'s own
     tx.raise_type(TypeError, f"bad operand type for unary {sym}: '{python_type(v).__name__}'")
 
 
@@ -200,12 +240,36 @@ def contains(tx, item: Value, container: Value) -> bool:
 
 
 def _instance_truthy(tx, v):
+    from . import sites
     from .attrs import lookup_special
+    owner = sites.take(tx)
     for name in ("__bool__", "__len__"):
         meth = lookup_special(tx, v, name)
         if meth is not None:
-            return truthy(tx, tx.call(meth, []))
+            site = sites.Site(sites.truth_rest, (ConstVal(name),), at_inst=True)
+            return truth_value(tx, name, sites.call_at(tx, owner, meth, [], site))
     return True
+
+
+def truth_value(tx, name, v) -> bool:
+    """What CPython makes of ``__bool__`` / ``__len__`` returning ``v`` (sites.truth_rest)."""
+    if type(v) is ConstVal and type(v.value) is bool:
+        return v.value
+    if name == "__bool__":
+        tx.raise_type(TypeError, f"__bool__ should return bool, returned "
+                                 f"{python_type(v).__name__}")
+    return length_value(tx, v) != 0
+
+
+def length_value(tx, v) -> int:
+    """What CPython makes of ``__len__`` returning ``v`` (sites.len_rest)."""
+    n = tx.pyval(v)
+    if not isinstance(n, int):
+        tx.raise_type(TypeError, f"'{type(n).__name__}' object cannot be interpreted as "
+                                 "an integer")
+    if n < 0:
+        tx.raise_type(ValueError, "__len__() should return >= 0")
+    return int(n)
 
 
 _TRUTHY = {

@@ -113,7 +113,8 @@ class FrameState:
     the stack while the pending instruction (normally CALL) runs the next frame; resuming
     pushes the callee's result and continues after ``offset``. A pending instruction that
     is not a call (a property via LOAD_ATTR, a dunder via BINARY_OP, a ``key=`` callback)
-    cannot be resumed mid-way: issue 4 breaks at that outer instruction instead.
+    continues through its site (trace/sites.py): ``post`` and ``at_pending``, with the
+    helper call's operands on top of ``stack``.
     """
     code: object
     offset: int                 # instruction offset of the break / of the pending call
@@ -130,6 +131,11 @@ class FrameState:
     extra_pops: int = 0         # outer frame: inherited mode entries to pop on return
     handled: tuple = ()         # Recon per handler the frame is inside (outermost first),
     #                             one per RExcPrev of ``stack``
+    globals: object = None      # the frame's globals dict (a callee of another module's
+    #                             level is made with them)
+    post: int = 0               # outer frame: what its level does with the callee's value
+    #                             (resume.Level.post; trace/sites.py)
+    at_pending: bool = False    # outer frame: resume AT the pending instruction
 
 
 @dataclass(frozen=True, eq=False)

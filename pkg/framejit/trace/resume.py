@@ -9,7 +9,8 @@ behave as in the user's function — preceded by a prologue that
    the next stack argument, bottom first; NULLs are never passed as arguments), and
    re-enters the exception handlers the frame is inside (trace/excstate.py);
 2. for an outer level, builds the callee level's resume function (``MAKE_FUNCTION`` over
-   its code, with the callee's cells as closure), calls it with the callee's arguments
+   its code, with the callee's cells as closure; ``make_level`` with the callee's globals
+   when the callee is of another module), calls it with the callee's arguments
    and pushes the result — that is the return value of the call the frame was paused
    in; then pops the mode entries of the decorated callee (``modeops.pop_mode``). The
    call is covered by a copy of the original call's exception-table entry (a ``with`` or
@@ -22,7 +23,8 @@ behave as in the user's function — preceded by a prologue that
 Arguments, in order: the live locals bound at the break (under their own names), the
 non-NULL stack values (``__fj_s<i>``), the handled exceptions (``__fj_e<i>``, outermost
 handler first), the exception to raise (``__fj_x``, exception continuations), then for an
-outer level the callee's cell objects
+outer level the callee's globals (``__fj_g``, a ``GlobalsRef``, when the callee level is
+``foreign``), the callee's cell objects
 (``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
 Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
 the original code, so cells keep their identity across the break.
@@ -39,10 +41,12 @@ depth k is one graph, and no outer frame is traced again per level.
 """
 from __future__ import annotations
 
-from ..bytecode.identity import IdRef, IdentityWeakKeyDict
+import types
+import weakref
 from dataclasses import dataclass
 
 from ..bytecode import compat
+from ..bytecode.identity import IdRef, IdentityWeakKeyDict
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, copy_instructions, decode
 from . import excstate
@@ -62,7 +66,14 @@ class Level:
     ``local_names`` passed by name, after calling ``inner``
     (pushing its result) and popping ``pops`` decorator mode entries. ``throw``: an
     exception continuation — the pending call raised the ``__fj_x`` argument (the callee
-    frame ended with an exception): after the pops it is raised where the call was."""
+    frame ended with an exception): after the pops it is raised where the call was.
+    ``foreign``: the frame's globals are not its caller level's (a callee of another
+    module): the caller level makes it with ``make_level`` over a ``__fj_g`` argument.
+    ``post``: what the pending instruction does with the callee's value (trace/sites.py):
+    0 push it, -1 drop it, n > 0 call the helper below it (layout's top) with n - 1
+    arguments and the value; also applied to the value on top of ``layout`` when
+    ``inner`` is None (a callee that returned in its break runner). ``at_pending``: the
+    target is the pending instruction itself (re-run on the helper's value)."""
     code: object
     target: int
     layout: tuple
@@ -71,6 +82,9 @@ class Level:
     inner: "Level | None" = None
     lineno: int = 0
     throw: bool = False
+    foreign: bool = False
+    post: int = 0
+    at_pending: bool = False
 
     @property
     def cells(self) -> tuple:
@@ -83,8 +97,34 @@ class Level:
     def nargs(self) -> int:
         n = len(self.own_args())
         if self.inner is not None:
-            n += len(self.inner.cells) + self.inner.nargs()
+            n += self.inner.foreign + len(self.inner.cells) + self.inner.nargs()
         return n
+
+
+class GlobalsRef:
+    """The globals of a callee of another module, passed down a resume chain (an opaque
+    object to the tracer, guarded by identity: a module's dict itself would be traced as
+    a dict). One per globals dict while some replacement code holds it (``of``)."""
+    __slots__ = ("globals", "__weakref__")
+    _made = weakref.WeakValueDictionary()     # id(globals) -> GlobalsRef (which holds them)
+
+    def __init__(self, globals_):
+        self.globals = globals_
+
+    @classmethod
+    def of(cls, globals_):
+        ref = cls._made.get(id(globals_))
+        if ref is None or ref.globals is not globals_:
+            ref = cls._made[id(globals_)] = cls(globals_)
+        return ref
+
+    def __repr__(self):
+        return f"GlobalsRef({self.globals.get('__name__', '?')})"
+
+
+def make_level(code, ref, closure):
+    """The function of a resume level (or break runner) that runs in ``ref.globals``."""
+    return types.FunctionType(code, ref.globals, code.co_name, None, closure or None)
 
 
 def cell_names(code) -> tuple:
@@ -156,10 +196,20 @@ def emit_layout(out, layout, prefix="__fj_s") -> list:
     return entries
 
 
-def emit_make_function(out, code_const, cell_loads):
-    """``cell_loads``: instruction pairs loading each cell object, in closure order."""
+def emit_make_function(out, code_const, cell_loads, globals_load=None):
+    """``cell_loads``: instruction pairs loading each cell object, in closure order;
+    ``globals_load``: None (the current globals), or the pairs loading a GlobalsRef."""
+    if globals_load is not None:
+        out.emit(compat.emit_push_null())
+        out.op("LOAD_CONST", make_level)
+        out.op("LOAD_CONST", code_const)
+        out.emit(globals_load)
     for pairs in cell_loads:
         out.emit(pairs)
+    if globals_load is not None:
+        out.op("BUILD_TUPLE", len(cell_loads))
+        out.call(3)
+        return
     if cell_loads:
         out.op("BUILD_TUPLE", len(cell_loads))
     out.op("LOAD_CONST", code_const)
@@ -183,11 +233,12 @@ def emit_pop_modes(out, count):
 _CACHE = IdentityWeakKeyDict()
 
 
-def _level_key(level):
+def _level_key(level, died=None):
     key = []
     while level is not None:
-        key.append((IdRef(level.code), level.target, level.layout, level.local_names,
-                    level.pops, level.lineno, level.throw))
+        key.append((IdRef(level.code, died), level.target, level.layout, level.local_names,
+                    level.pops, level.lineno, level.throw, level.foreign, level.post,
+                    level.at_pending))
         level = level.inner
     return tuple(key)
 
@@ -195,10 +246,15 @@ def _level_key(level):
 def resume_code(level: Level):
     """The (cached) resume function code object for ``level``."""
     per_code = _CACHE.setdefault(level.code, {})
-    key = _level_key(level)
-    hit = per_code.get(key)
+    hit = per_code.get(_level_key(level))
     if hit is None:
-        hit = per_code[key] = _build(level)
+        hit = _build(level)
+        # the entry goes when any code of the chain dies: a level's code holds its
+        # callee level's as a constant (a site helper's entries would outlive them)
+        stored = []
+        key = _level_key(level, lambda _ref: per_code.pop(stored[0], None) if stored else None)
+        stored.append(key)
+        per_code[key] = hit
     return hit
 
 
@@ -207,9 +263,10 @@ def resume_codes(code) -> list:
     return list(_CACHE.get(code, {}).values())
 
 
-def pending_call(insts, by_offset, target):
-    """The call an outer level was paused in: the instruction before its ``target``."""
-    return insts[by_offset[target].index - 1]
+def pending_call(insts, by_offset, target, at_pending=False):
+    """The call an outer level was paused in: the instruction before its ``target``
+    (the target itself when the level re-runs it)."""
+    return by_offset[target] if at_pending else insts[by_offset[target].index - 1]
 
 
 def _covered(first, last, entry) -> list:
@@ -229,21 +286,32 @@ def _build(level: Level):
     inner = level.inner
     # the handler around the call the frame was paused in: an exception of the callee
     # level (or the one thrown in) reaches the frame's with/try handlers as in Python
-    around = (pending_call(insts, by_offset, level.target).handler
-              if inner is not None or level.throw else None)
+    around = (pending_call(insts, by_offset, level.target, level.at_pending).handler
+              if inner is not None or level.throw or level.post else None)
     inner_call = call_start = None
     if inner is not None:
+        ref = ["__fj_g"] if inner.foreign else []
         cells = [f"__fj_c{i}" for i in range(len(inner.cells))]
         inner_args = [f"__fj_a{i}" for i in range(inner.nargs())]
-        args += cells + inner_args
+        args += ref + cells + inner_args
         call_start = len(out.insts)
         out.emit(compat.emit_push_null())
-        emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells])
+        emit_make_function(out, resume_code(inner), [[("LOAD_FAST", c)] for c in cells],
+                           [("LOAD_FAST", "__fj_g")] if inner.foreign else None)
         for name in inner_args:
             out.op("LOAD_FAST", name)
         out.call(len(inner_args))
         inner_call = len(out.insts) - 1
     emit_pop_modes(out, level.pops)
+    post_call = None
+    if level.post > 0 and not level.throw:
+        # the helper finishes the pending instruction; its exceptions are the
+        # instruction's (they reach the frame's handlers)
+        post = out.call(level.post)
+        post_call = len(out.insts) - 1
+        handlers += _covered(post, post, around)
+    elif level.post < 0 and not level.throw:
+        out.op("POP_TOP")
     if level.throw:
         out.op("LOAD_FAST", "__fj_x")
         reraise = out.op("RERAISE", 0)
@@ -266,7 +334,7 @@ def _build(level: Level):
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                    freevars=list(cell_names(code)), flags=code_flags(code),
                    keep_exception_depths=True)
-    _record_origins(new, level, len(out.insts), inner_call)
+    _record_origins(new, level, len(out.insts), inner_call, post_call)
     return new
 
 
@@ -280,14 +348,17 @@ _ORIGINS = IdentityWeakKeyDict()
 class Origin:
     """Where an instruction of a resume function comes from. ``after``: False for a copy
     of the original instruction at ``offset``; True for the prologue's call of the
-    callee level, meaning "resume at ``offset`` with the call's result pushed, after
-    ``pops`` mode pops" (a break deeper in the chain pauses the frame there)."""
+    callee level (or of a site's helper), meaning "resume at ``offset`` with the call's
+    result pushed, after ``pops`` mode pops, through ``post``" (a break deeper in the
+    chain pauses the frame there)."""
     offset: int
     after: bool = False
     pops: int = 0
+    post: int = 0
+    at_pending: bool = False
 
 
-def _record_origins(new, level, n_prologue, inner_call):
+def _record_origins(new, level, n_prologue, inner_call, post_call):
     orig = decode(level.code).instructions
     # the assembler adds EXTENDED_ARG where the longer code needs it (never in the copy)
     got = [i for i in decode(new).instructions if i.opname != "EXTENDED_ARG"]
@@ -295,7 +366,10 @@ def _record_origins(new, level, n_prologue, inner_call):
         return  # unexpected shape: breaks in this code are not resumable (origin None)
     mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
     if inner_call is not None:
-        mapping[got[inner_call].offset] = Origin(level.target, True, level.pops)
+        mapping[got[inner_call].offset] = Origin(level.target, True, level.pops,
+                                                 level.post, level.at_pending)
+    if post_call is not None:   # a callback of the helper breaks: its value is pushed
+        mapping[got[post_call].offset] = Origin(level.target, True, 0, 0, level.at_pending)
     _ORIGINS[new] = (IdRef(level.code), mapping)
 
 
@@ -321,3 +395,22 @@ def enter_range(out, target, table) -> list:
     if entry is None:
         return list(table)
     return [ExceptionEntry(jump, jump, entry.target, entry.depth, entry.lasti), *table]
+
+
+# ---------------------------------------------------------------- tracing
+
+
+def _make_level_rule(tx, args, kwargs):
+    from .values import ClosureVal, ConstVal, OpaqueVal
+    code, ref, closure = args
+    if type(ref) is not OpaqueVal or type(ref.obj) is not GlobalsRef:
+        tx.unsupported("make_level without a GlobalsRef")
+    globals_ = tx.pyval(ref).globals       # guarded by identity (one ref per dict)
+    cells = () if type(closure) is ConstVal else closure.items
+    code = tx.pyval(code)
+    return ClosureVal(code, globals_, (), {}, cells, getattr(code, "co_qualname", code.co_name))
+
+
+def trace_rule(fn, c):
+    """calls.py resolver: ``make_level`` makes the level's function with its globals."""
+    return _make_level_rule if fn is make_level else None

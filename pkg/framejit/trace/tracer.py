@@ -26,12 +26,12 @@ from .breaks import BreakKind, UserFrame
 from .dynamic import dynamic_sources
 from .guards import Guard, GuardKind
 from .sources import ConstSource, FrameEnv
+from .sites import binary_rest, stack_entries
 from .values import ArrayVal, ConstVal, ExceptionVal
 
 MAX_INLINE_DEPTH = 64
-_RESUMABLE_CALLS = ("CALL", "CALL_FUNCTION_EX")
-MAX_RESUME_DEPTH = 8      # inline levels resumed by one chain (deeper: break further out)
 MAX_BACKWARD_JUMPS = 20000
+_HELPERS_FILE = binary_rest.__code__.co_filename
 
 
 class UserRaise(Exception):
@@ -56,7 +56,7 @@ class BreakSignal(Exception):
 class FrameSnap:
     """One frame of a break snapshot (trace/finish.py turns it into a FrameState)."""
     __slots__ = ("code", "offset", "lineno", "stack", "locals", "cells", "modes",
-                 "mode_origins", "kw_names", "same_globals", "exc_slots")
+                 "mode_origins", "kw_names", "globals", "exc_slots", "site")
 
     def __init__(self, **fields):
         for k, v in fields.items():
@@ -67,7 +67,7 @@ class Frame:
     __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
                  "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
                  "exc_stack", "global_base", "saved_stack", "saved_kw_names", "direct",
-                 "mode_origins")
+                 "mode_origins", "saved_modes", "site")
 
     def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
         self.code = code
@@ -88,7 +88,9 @@ class Frame:
         self.global_base = global_base   # None: the traced frame's own globals
         self.saved_stack = []            # the value stack before the current instruction
         self.saved_kw_names = ()
-        self.direct = False              # the parent's pending CALL returns this frame's value
+        self.saved_modes = 0             # len(modes) before the current instruction
+        self.site = None                 # how the pending instruction continues (sites.py)
+        self.direct = False              # the parent's pending instruction takes its value
         self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
 
     def push(self, v):
@@ -132,6 +134,7 @@ class Tracer:
         self.exc_info = []
         self.env = FrameEnv(self.slots, f_globals, f_builtins, self.closure)
         self.inline_direct = None    # the frame whose CALL handler is dispatching a call
+        self.armed = None            # the frame whose instruction's value a call returns
         self.stop_inst = None        # forced break: (instruction, depth) set by trace/api.py
         self.stop_depth = -1
         self.stop_break = None       # the GraphBreak that made the forced break necessary
@@ -154,13 +157,13 @@ class Tracer:
                 inst = insts[frame.ip]
                 frame.ip += 1
                 frame.inst = inst
-                if inst is stop and len(self.frames) - 1 == self.stop_depth:
-                    frame.saved_stack = frame.stack[:]
-                    frame.saved_kw_names = frame.kw_names
-                    self._forced_break()
-                # a break re-runs the instruction in Python: keep its operands
+                # a break re-runs the instruction in Python: keep its operands (and the
+                # mode entries before it: a decorated callee's entry is pushed again then)
                 frame.saved_stack = frame.stack[:]
                 frame.saved_kw_names = frame.kw_names
+                frame.saved_modes = len(frame.modes)
+                if inst is stop and len(self.frames) - 1 == self.stop_depth:
+                    self._forced_break()
                 try:
                     if HANDLERS[inst.opcode](self, frame, inst):
                         return frame.retval
@@ -253,7 +256,7 @@ class Tracer:
 
     # ------------------------------------------------------------------ breaks
     def graph_break(self, kind: BreakKind, detail: str, *, message=None, hint=None):
-        stack = tuple(f.user_frame() for f in self.frames)
+        stack = self.user_stack()
         inst = self.frames[-1].inst if self.frames else None
         where = (f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}"
                  if inst is not None and stack else "?")
@@ -264,32 +267,37 @@ class Tracer:
             raise BreakSignal(gb, True, None)
         raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
 
+    def user_stack(self) -> tuple:
+        """The user frames of the inline stack (a resume chain's site helpers are
+        framejit's: CPython runs the builtin they stand for in C, with no frame)."""
+        return tuple(f.user_frame() for f in self.frames
+                     if f.code.co_filename != _HELPERS_FILE)
+
     def _resume_obstacle(self):
         """Where an allowed break must happen instead, or None (see trace/resume.py).
 
         A break at depth k resumes every frame of the inline stack through one chain of
-        resume functions. That needs, for each outer frame: a pending CALL whose result
-        is the callee frame's return value, outside an ``except`` body (a handler around
-        the call is fine: the chain routes exceptions to it), and the callee sharing the
-        outermost frame's globals. The outermost frame that lacks one breaks at its
-        pending instruction instead (the callee then runs, and is compiled, on its own)."""
+        resume functions. That needs, for each outer frame, a pending instruction whose
+        value comes from the callee frame's return value: a CALL of it, or an operation
+        that reaches it as a ``Site`` (trace/sites.py: a property, a dunder, a ``key=``
+        callback). A handler around the call is fine (the chain
+        routes exceptions to it), and so is a call inside an ``except`` body (the levels
+        and the break runner re-enter the handlers, trace/excstate.py) or a callee of
+        another module (its level is made with its own globals). The outermost frame
+        that lacks one breaks at its pending instruction instead (the callee then runs,
+        and is compiled, on its own)."""
         frames = self.frames
         for j in range(len(frames) - 1):
             f, callee = frames[j], frames[j + 1]
-            if (not callee.direct or callee.globals is not frames[0].globals
-                    or f.exc_stack or f.inst.opname not in _RESUMABLE_CALLS):
+            if not callee.direct:
                 return (j, f.inst)
-        if len(frames) - 1 > MAX_RESUME_DEPTH:
-            # a very deep chain (recursion) would make one huge resume trace and guard set
-            j = len(frames) - 1 - MAX_RESUME_DEPTH
-            return (j, frames[j].inst)
         return None
 
     def _forced_break(self):
         """The break of a re-trace, at an outer frame's pending instruction: allowed
         whatever the mode here (the real break, deeper, was allowed and decides again
         when the callee is compiled on its own)."""
-        stack = tuple(f.user_frame() for f in self.frames)
+        stack = self.user_stack()
         inst = self.frames[-1].inst
         orig = self.stop_break
         gb = _breaks.make_break(
@@ -313,12 +321,16 @@ class Tracer:
         for i, f in enumerate(self.frames):
             stack = f.saved_stack if i == last else f.stack
             kw = f.saved_kw_names if i == last else ()
+            n_modes = f.saved_modes if i == last else len(f.modes)
+            site = None if i == last else f.site
+            if site is not None:
+                stack = list(stack) + stack_entries(site)
             out.append(FrameSnap(
                 code=f.code, offset=f.inst.offset, lineno=f.inst.lineno, stack=list(stack),
-                locals=list(f.locals), cells=dict(f.cells), modes=list(f.modes),
-                mode_origins=list(f.mode_origins), kw_names=kw,
-                same_globals=f.globals is self.frames[0].globals,
-                exc_slots=list(f.exc_stack)))
+                locals=list(f.locals), cells=dict(f.cells), modes=f.modes[:n_modes],
+                mode_origins=f.mode_origins[:n_modes], kw_names=kw,
+                globals=f.globals,
+                exc_slots=list(f.exc_stack), site=site))
         return out
 
     # ------------------------------------------------------------------ modes

@@ -193,7 +193,10 @@ def _wrap_function(tx, fn, source):
     its cells and defaults is guarded through their sources, and a use that needs the
     very object (``python_value``) adds the ID guard then."""
     if is_library_code(fn.__code__):
+        from .sites import INLINED
         tx.add_guard(GuardKind.ID, source, fn)
+        if fn.__code__ in INLINED:      # a resume chain's helper: traced like user code
+            return FunctionVal(fn, source)
         return ConstVal(fn, source)
     if fn.__closure__ is None or fn.__dict__ or type(source) is ConstSource:
         tx.add_guard(GuardKind.ID, source, fn)

@@ -1,0 +1,174 @@
+"""Call sites that are not a plain CALL: how a paused instruction continues in a chain.
+
+The tracer inlines user code from instructions other than CALL: a property getter
+(LOAD_ATTR), a dunder (BINARY_OP, BINARY_SUBSCR, a truth test ...), a ``key=`` callback
+of ``sorted``, a class's ``__init__``. When a break deeper down resumes through such a
+frame (trace/resume.py), the frame's level must turn the callee's return value into
+what the instruction continues with. A ``Site`` on the frame says how:
+
+- ``helper`` None: the callee's value *is* the instruction's result (pushed);
+- ``discard``: the instruction pushes nothing (``__setitem__``);
+- ``helper`` set: the result is ``helper(*args, value)``, a plain Python function of
+  this module that finishes the operation as CPython would (a reflected operand after
+  ``NotImplemented``, the remaining ``key=`` calls and the sort, the ``__bool__`` type
+  check ...); the tracer inlines it like user code, so a break in a later callback
+  resumes through it too;
+- ``at_inst``: continue *at* the instruction, re-running it on the helper's result
+  (a jump on a truth value re-runs on a real bool).
+
+Which frame may own a site: an instruction handler *arms* the frame (``arm``) only where
+the operation's value is the instruction's; the first call made disarms it (calls.call),
+so a callee reached after another call, or through code that post-processes its value,
+is never direct (the frame then breaks around the instruction, as before).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    helper: object = None
+    args: tuple = ()
+    discard: bool = False
+    at_inst: bool = False
+
+
+DISCARD = Site(discard=True)
+
+
+def arm(tx, f, op, *args):
+    """Run ``op(*args)`` with ``f`` armed: a callee that the operation's first call
+    inlines returns the instruction's value (``f.site`` None)."""
+    tx.armed = f
+    try:
+        return op(*args)
+    finally:
+        tx.armed = None
+
+
+def take(tx):
+    """The armed frame if it is the current one (disarming it), else None: code whose
+    callee's value is post-processed claims the arm and calls through ``call_at``."""
+    owner, tx.armed = tx.armed, None
+    return owner if owner is not None and owner is tx.frame else None
+
+
+def call_at(tx, owner, fn, args, site, kwargs=None):
+    """``tx.call`` whose inlined callee, when ``owner`` is armed, continues through
+    ``site`` (see the module docstring)."""
+    if owner is None or owner is not tx.frame:
+        return tx.call(fn, args, kwargs)
+    saved = owner.site
+    owner.site = site
+    tx.armed = owner
+    try:
+        return tx.call(fn, args, kwargs)
+    finally:
+        owner.site = saved
+        tx.armed = None
+
+
+def stack_entries(site) -> list:
+    """What the frame's level pushes below the callee's value: the helper call."""
+    if site is None or site.helper is None:
+        return []
+    from .values import NULL, ConstVal
+    return [NULL, ConstVal(site.helper), *site.args]
+
+
+def post_code(site) -> int:
+    """Level.post: 0 push the value, -1 discard it, n > 0 call the helper with n args."""
+    if site is None:
+        return 0
+    if site.discard:
+        return -1
+    return len(site.args) + 1 if site.helper is not None else 0
+
+
+# ---------------------------------------------------------------- helpers (inlined)
+# Plain Python, run by CPython when a chain runs untraced and inlined by the tracer
+# (``INLINED``) when it is traced. No framejit imports, no closures.
+
+def binary_rest(a, b, rest, fallback, value):
+    """``a <op> b`` after one dunder returned ``value``: on ``NotImplemented`` the
+    remaining candidates ``rest`` (``(swapped, name)``, operators.py) in order, then
+    ``==``/``!=`` by identity (``fallback`` is the operator) or ``TypeError(fallback)``."""
+    if value is not NotImplemented:
+        return value
+    for swapped, name in rest:
+        obj, other = (b, a) if swapped else (a, b)
+        meth = getattr(type(obj), name, None)
+        if meth is not None:
+            value = meth(obj, other)
+            if value is not NotImplemented:
+                return value
+    if fallback == "==":
+        return a is b
+    if fallback == "!=":
+        return a is not b
+    raise TypeError(fallback)
+
+
+def truth_rest(name, value):
+    """The truth value of an object whose ``__bool__`` / ``__len__`` returned ``value``."""
+    if name == "__bool__":
+        if value is True or value is False:
+            return value
+        raise TypeError("__bool__ should return bool, returned " + type(value).__name__)
+    return len_rest(value) != 0
+
+
+def len_rest(value):
+    """``len(obj)`` after ``obj.__len__()`` returned ``value``."""
+    if not isinstance(value, int):
+        raise TypeError("'" + type(value).__name__ + "' object cannot be interpreted as an "
+                        "integer")
+    if value < 0:
+        raise ValueError("__len__() should return >= 0")
+    return int(value)
+
+
+def init_rest(instance, value):
+    """``cls(...)`` after ``__init__`` returned ``value``."""
+    if value is not None:
+        raise TypeError("__init__() should return None, not '" + type(value).__name__ + "'")
+    return instance
+
+
+def sorted_rest(items, key, reverse, keys, value):
+    """``sorted(items, key=key, reverse=reverse)`` after the key of ``items[len(keys)]``
+    returned ``value``: the remaining keys in order, then one stable sort on them."""
+    keys.append(value)
+    for i in range(len(keys), len(items)):       # a range: resumable in a chain
+        keys.append(key(items[i]))
+    order = sorted(range(len(keys)), key=keys.__getitem__, reverse=reverse)
+    return [items[i] for i in order]
+
+
+def min_rest(items, key, keys, value):
+    """``min(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
+    keys.append(value)
+    for i in range(len(keys), len(items)):       # a range: resumable in a chain
+        keys.append(key(items[i]))
+    return items[min(range(len(keys)), key=keys.__getitem__)]
+
+
+def max_rest(items, key, keys, value):
+    """``max(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
+    keys.append(value)
+    for i in range(len(keys), len(items)):       # a range: resumable in a chain
+        keys.append(key(items[i]))
+    return items[max(range(len(keys)), key=keys.__getitem__)]
+
+
+def reduce_rest(fn, items, start, value):
+    """``functools.reduce(fn, ...)`` after the call before ``items[start]`` returned
+    ``value`` (the accumulator)."""
+    for i in range(start, len(items)):
+        value = fn(value, items[i])
+    return value
+
+
+INLINED = frozenset(f.__code__ for f in (binary_rest, truth_rest, len_rest, reduce_rest,
+                                           init_rest, sorted_rest, min_rest, max_rest))
