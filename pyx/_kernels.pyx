@@ -9,7 +9,8 @@ shapes, programs and NumPy's own run-time errors); nothing here can crash the pr
 bad input. The program format is documented in `Program.__init__`.
 Invariant: after construction a Program never changes, so one Program may run on many
 threads at once (every call allocates its own launch state). Running a Program is in
-_kernels_run.pxi.
+_kernels_run.pxi; the memory of kernel outputs (NumPy's memory-handler API) is in
+_kernels_out.pxi.
 """
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
@@ -463,59 +464,4 @@ def run_program(regs, code, arrays, reduce=None, shape=None, num_threads=None, b
 
 
 include "_kernels_run.pxi"
-
-
-# ---- a caching allocator for kernel outputs (include/framejit/bufcache.h) ---------------
-
-cdef class _Block:
-    """Owner of one cached allocation: the base of the arrays `empty` returns; its memory
-    goes back to the cache when the last array or view using it dies."""
-    cdef void *raw
-    cdef size_t nbytes
-
-    def __dealloc__(self):
-        if self.raw != NULL:
-            fj_cache_release(self.raw, self.nbytes)
-
-
-def empty(shape, dtype):
-    """np.empty(shape, dtype) (C order); buffers of 1 MiB and more are recycled from dead
-    arrays (no page faults on first touch)."""
-    descr = np.dtype(dtype)
-    cdef size_t n = descr.itemsize
-    cdef int nd = len(shape), d, typenum = descr.num
-    cdef cnp.npy_intp dims[64]
-    cdef _Block blk
-    if nd > 64 or descr.hasobject or not descr.isnative or descr.names is not None \
-            or descr.subdtype is not None:
-        return np.empty(shape, descr)
-    for d in range(nd):
-        dims[d] = shape[d]
-        n *= <size_t>dims[d]
-    if n < fj_cache_min:
-        return np.empty(shape, descr)
-    blk = _Block.__new__(_Block)
-    blk.raw = fj_cache_take(n, &blk.nbytes)
-    if blk.raw == NULL:
-        raise MemoryError()
-    arr = cnp.PyArray_SimpleNewFromData(nd, dims, typenum, fj_cache_data(blk.raw))
-    cnp.set_array_base(arr, blk)
-    return arr
-
-
-def cache_limit(nbytes=None):
-    """Bytes the output cache may keep (0 turns it off); with nbytes, set it (and free
-    what is over). Returns the previous limit."""
-    global fj_cache_max
-    prev = fj_cache_max
-    if nbytes is not None:
-        if nbytes < 0:
-            raise ValueError("cache limit must be >= 0")
-        fj_cache_max = nbytes
-        fj_cache_clear(nbytes)
-    return prev
-
-
-def cache_info():
-    """(blocks, bytes) held by the output cache."""
-    return fj_cache_n, fj_cache_bytes
+include "_kernels_out.pxi"

@@ -205,5 +205,7 @@ _ef.set_converter(convert)
 
 
 def reset():
-    """Forget every compiled entry and marker."""
+    """Forget every compiled entry and marker; free the output cache's blocks."""
     _ef.reset()
+    if _native._kernels is not None:
+        _native._kernels.cache_clear()

@@ -74,10 +74,11 @@ cdef extern from "framejit/kernels.h" nogil:
     fj_red_fn fj_lookup_red(int op, int dtype)
 
 
-cdef extern from "framejit/bufcache.h":
-    size_t fj_cache_min, fj_cache_max, fj_cache_bytes
-    int fj_cache_n
-    void *fj_cache_take(size_t n, size_t *got)
-    char *fj_cache_data(void *raw)
-    void fj_cache_release(void *raw, size_t n)
-    size_t fj_cache_clear(size_t keep)
+cdef extern from "framejit/memhandler.h":
+    void *fj_mh_handler_addr()
+    size_t fj_mh_min, fj_mh_max_bytes, fj_mh_bytes
+    int fj_mh_per_class, fj_mh_n
+    unsigned long long fj_mh_hits, fj_mh_misses, fj_mh_released
+    int fj_mh_init()
+    size_t fj_mh_trim(size_t keep) nogil
+    size_t fj_mh_class(size_t n)

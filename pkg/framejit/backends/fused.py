@@ -11,10 +11,10 @@ the eager nodes. Eager nodes (matmul, indexing, views, custom ops, ...) run exac
 the eager backend runs them, on the real arrays, so views of inputs stay views, writes
 land where NumPy's would, an input returned as is is the same object, and effects keep
 their order (passes.fuse never moves a pure node across an effectful one). Kernel
-outputs are fresh arrays owned by nobody else; their memory comes from
-``_kernels.empty``, which reuses large blocks freed by earlier results (nothing can
-observe this: a block is reused only after its array died). ``framejit.config.
-num_threads`` is read per call and handed to every Program.
+outputs are fresh arrays that own their data (``_kernels.empty``); large ones take their
+memory from framejit's NumPy memory handler (include/framejit/memhandler.h), which
+reuses large blocks of arrays that died, never memory a user still holds.
+``framejit.config.num_threads`` is read per call and handed to every Program.
 """
 from __future__ import annotations
 

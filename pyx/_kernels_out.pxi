@@ -1,0 +1,106 @@
+# Kernel outputs: their memory (NumPy's memory-handler API, include/framejit/memhandler.h).
+# Included by _kernels.pyx.
+from cpython.pycapsule cimport PyCapsule_New
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
+
+cdef extern from "numpy/arrayobject.h":
+    PyTypeObject PyArray_Type
+    # steals the reference to descr; obj may be NULL
+    object PyArray_NewFromDescr(PyTypeObject *subtype, cnp.PyArray_Descr *descr, int nd,
+                                cnp.npy_intp *dims, cnp.npy_intp *strides, void *data,
+                                int flags, PyObject *obj)
+
+if fj_mh_init() != 0:
+    raise MemoryError("framejit: cannot allocate the output cache's lock")
+cdef object _HANDLER = PyCapsule_New(fj_mh_handler_addr(), "mem_handler", NULL)
+HANDLER_NAME = "framejit_output_cache"
+
+
+cdef object _alloc(tuple shape, cnp.dtype descr, object strides):
+    """A fresh array that owns its data: np.empty(shape, descr) with the given strides (a
+    permutation of C order, or None for C order). Large arrays come from framejit's memory
+    handler, installed only for this one allocation."""
+    cdef int nd = len(shape), d
+    cdef cnp.npy_intp dims[64]
+    cdef cnp.npy_intp st[64]
+    cdef cnp.npy_intp *stp = NULL
+    cdef size_t nbytes = descr.itemsize
+    if nd > 64:
+        raise ValueError("too many dimensions")
+    for d in range(nd):
+        dims[d] = shape[d]
+        nbytes *= <size_t>dims[d]
+    if strides is not None:
+        for d in range(nd):
+            st[d] = strides[d]
+        stp = st
+    if nbytes < fj_mh_min or fj_mh_max_bytes == 0:
+        Py_INCREF(descr)
+        return PyArray_NewFromDescr(&PyArray_Type, <cnp.PyArray_Descr *>descr, nd, dims,
+                                    stp, NULL, 0, NULL)
+    prev = cnp.PyDataMem_SetHandler(_HANDLER)
+    try:
+        Py_INCREF(descr)
+        return PyArray_NewFromDescr(&PyArray_Type, <cnp.PyArray_Descr *>descr, nd, dims,
+                                    stp, NULL, 0, NULL)
+    finally:
+        cnp.PyDataMem_SetHandler(prev)
+
+
+def empty(shape, dtype, strides=None):
+    """np.empty(shape, dtype) (C order, or the given strides: a permutation of C order);
+    arrays of 1 MiB and more take their memory from framejit's output cache (blocks of
+    arrays that died; no page faults on first touch). The result is a plain array that
+    owns its data."""
+    descr = np.dtype(dtype)
+    if descr.hasobject or not descr.isnative or descr.names is not None \
+            or descr.subdtype is not None:
+        return np.empty(shape, descr)
+    return _alloc(tuple(shape), descr, None if strides is None else tuple(strides))
+
+
+def cache_limit(nbytes=None, per_size=None):
+    """Bytes the output cache may keep (0 turns it off) and blocks of one size class it
+    may keep; with arguments, set them (and free what is over). Returns the previous
+    (nbytes, per_size)."""
+    global fj_mh_max_bytes, fj_mh_per_class
+    prev = (fj_mh_max_bytes, fj_mh_per_class)
+    if nbytes is not None:
+        if nbytes < 0:
+            raise ValueError("cache limit must be >= 0")
+        fj_mh_max_bytes = nbytes
+    if per_size is not None:
+        if per_size < 0:
+            raise ValueError("blocks per size class must be >= 0")
+        fj_mh_per_class = per_size
+    if nbytes is not None or per_size is not None:
+        with nogil:
+            fj_mh_trim(0 if fj_mh_per_class == 0 else fj_mh_max_bytes)
+    return prev
+
+
+def cache_clear():
+    """Free every block the output cache holds; returns the bytes freed."""
+    cdef size_t freed
+    with nogil:
+        freed = fj_mh_trim(0)
+    return freed
+
+
+def cache_info():
+    """(blocks, bytes) held by the output cache."""
+    return fj_mh_n, fj_mh_bytes
+
+
+def cache_stats():
+    """Counters of the output cache: blocks served from it (hits), fresh blocks (misses),
+    blocks freed by NumPy (released), what it holds now, and its bounds."""
+    return {"hits": fj_mh_hits, "misses": fj_mh_misses, "released": fj_mh_released,
+            "blocks": fj_mh_n, "bytes": fj_mh_bytes, "max_bytes": fj_mh_max_bytes,
+            "per_size": fj_mh_per_class, "min_bytes": fj_mh_min}
+
+
+def size_class(nbytes):
+    """The capacity a request of `nbytes` is served with (tests)."""
+    return fj_mh_class(nbytes)
