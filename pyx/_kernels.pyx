@@ -9,8 +9,8 @@ shapes, programs and NumPy's own run-time errors); nothing here can crash the pr
 bad input. The program format is documented in `Program.__init__`.
 Invariant: after construction a Program never changes, so one Program may run on many
 threads at once (every call allocates its own launch state). Running a Program is in
-_kernels_run.pxi; the memory of kernel outputs (NumPy's memory-handler API) is in
-_kernels_out.pxi.
+_kernels_run.pxi; kernel outputs (NumPy's memory-handler API, layouts) and the
+per-group `Runner` of the kernels backend are in _kernels_out.pxi.
 """
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Malloc, PyMem_Free

@@ -1,5 +1,5 @@
-# Kernel outputs: their memory (NumPy's memory-handler API, include/framejit/memhandler.h).
-# Included by _kernels.pyx.
+# Kernel outputs: their memory (NumPy's memory-handler API, include/framejit/memhandler.h)
+# and one call of a lowered group (`Runner`). Included by _kernels.pyx.
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
@@ -104,3 +104,47 @@ def cache_stats():
 def size_class(nbytes):
     """The capacity a request of `nbytes` is served with (tests)."""
     return fj_mh_class(nbytes)
+
+
+cdef class Runner:
+    """One call of a lowered group: allocate its outputs in the layout NumPy would give
+    them, run the Program, return the output values.
+
+    Runner(program, shape, outputs, layout): `outputs` lists (shape, kernel_shape or None,
+    dtype, scalar) per output operand: the value's shape, the shape the Program writes
+    (a keepdims reduction is written through a view without the kept dim), and whether
+    the value is a NumPy scalar (`out[()]`). `layout(inputs)` gives every output's strides
+    when some input is not C-contiguous (None: C order); with only C-contiguous inputs,
+    NumPy's results are C-ordered too and it is not called."""
+    cdef Program prog
+    cdef tuple shape
+    cdef list specs
+    cdef object layout
+
+    def __init__(self, Program program, shape, outputs, layout=None):
+        self.prog = program
+        self.shape = tuple(shape)
+        self.specs = [(tuple(s), None if k is None else tuple(k), np.dtype(dt), bool(sc))
+                      for s, k, dt, sc in outputs]
+        self.layout = layout
+
+    def __call__(self, tuple inputs, num_threads):
+        cdef bint c_order = True
+        cdef int j
+        for x in inputs:
+            if not cnp.PyArray_Check(x) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x):
+                c_order = False
+                break
+        strides = None if c_order or self.layout is None else self.layout(inputs)
+        operands = list(inputs)
+        values = []
+        for j in range(len(self.specs)):
+            shape, kshape, descr, scalar = self.specs[j]
+            out = _alloc(shape, descr, None if strides is None else strides[j])
+            operands.append(out if kshape is None else out.reshape(kshape))
+            values.append(out)
+        _run(self.prog, operands, self.shape, num_threads, 0)
+        for j in range(len(self.specs)):
+            if self.specs[j][3]:
+                values[j] = values[j][()]
+        return values

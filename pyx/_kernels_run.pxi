@@ -1,6 +1,6 @@
 # Running a Program: bind and check the operands, broadcast, copy inputs that overlap an
-# output, coalesce the iteration space, run fj_run without the GIL, raise its errors.
-# Included by _kernels.pyx.
+# output, coalesce the iteration space (in the output's memory order for elementwise
+# programs), run fj_run without the GIL, raise its errors. Included by _kernels.pyx.
 
 # ---- running -------------------------------------------------------------------------
 
@@ -24,6 +24,53 @@ cdef inline void _extent(cnp.ndarray a, uintptr_t *lo, uintptr_t *hi):
             lo[0] += (n - 1) * s
         else:
             hi[0] += (n - 1) * s
+
+
+cdef void _memory_order(Program P, fj_operand *ops, int nops, Py_ssize_t *dims, int nd):
+    """Elementwise programs may visit the iteration space in any order: visit it in the
+    memory order of the first output (a stable sort of the dims by its |stride|), so that
+    Fortran-ordered or transposed outputs coalesce as C-ordered ones do."""
+    cdef int k, i, j, ref = -1, t
+    cdef int perm[64]
+    cdef Py_ssize_t tmp[64]
+    cdef Py_ssize_t si, sj
+    for k in range(nops):
+        if ops[k].data != NULL and P.operand_written[k]:
+            ref = k
+            break
+    if ref < 0:
+        return
+    for i in range(nd):
+        perm[i] = i
+    for i in range(1, nd):
+        t = perm[i]
+        si = ops[ref].strides[t] if ops[ref].strides[t] >= 0 else -ops[ref].strides[t]
+        j = i - 1
+        while j >= 0:
+            sj = ops[ref].strides[perm[j]]
+            if sj < 0:
+                sj = -sj
+            if sj >= si:
+                break
+            perm[j + 1] = perm[j]
+            j -= 1
+        perm[j + 1] = t
+    for i in range(nd):
+        if perm[i] != i:
+            break
+    else:
+        return
+    for i in range(nd):
+        tmp[i] = dims[perm[i]]
+    for i in range(nd):
+        dims[i] = tmp[i]
+    for k in range(nops):
+        if ops[k].data == NULL:
+            continue
+        for i in range(nd):
+            tmp[i] = ops[k].strides[perm[i]]
+        for i in range(nd):
+            ops[k].strides[i] = tmp[i]
 
 
 cdef object _run(Program P, object arrays, object shape, object num_threads, object block):
@@ -188,6 +235,8 @@ cdef object _run(Program P, object arrays, object shape, object num_threads, obj
                     ops[k].strides[d] = 0
                 else:
                     ops[k].strides[d] = cnp.PyArray_STRIDE(a, od)
+        if P.prog.reduce == FJ_REDUCE_NONE and it_nd > 1:
+            _memory_order(P, ops, nops, dims, it_nd)
         L.ndim = 0
         for d in range(it_nd):
             if dims[d] == 1:

@@ -61,6 +61,25 @@ def test_empty_is_a_plain_array():
     assert get_handler_name() == "default_allocator"
 
 
+def test_compiled_results_are_plain_arrays():
+    def f(x, y):
+        return (x * 2.0 + y, np.exp(x).sum(axis=-1, keepdims=True), (x * y).sum(axis=-1),
+                x[1:], x.T, np.where(x > 0, x, y), (x * x).sum(keepdims=True))
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(BIG), rng.standard_normal(BIG)
+    got = fj.compile(f)(x, y)
+    want = f(x, y)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype and g.strides == w.strides
+        assert (g.base is None) == (w.base is None)
+        if w.base is None:
+            _plain(g)
+    assert got[3].base is x and got[4].base is x
+    assert get_handler_name(got[0]) == OURS
+    assert get_handler_name() == "default_allocator"
+
+
 def test_reuses_only_dead_buffers():
     a = K.empty(BIG, np.float64)
     addr = a.ctypes.data
