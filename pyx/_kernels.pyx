@@ -8,9 +8,10 @@ with the GIL released. Errors are Python exceptions (TypeError for dtypes, Value
 shapes, programs and NumPy's own run-time errors); nothing here can crash the process on
 bad input. The program format is documented in `Program.__init__`.
 Invariant: after construction a Program never changes, so one Program may run on many
-threads at once (every call allocates its own launch state). Running a Program is in
-_kernels_run.pxi; kernel outputs (NumPy's memory-handler API, layouts) and the
-per-group `Runner` of the kernels backend are in _kernels_out.pxi.
+threads at once (every call allocates its own launch state).
+A call returns the floating-point exception flags the run raised (FPE_* bits). Running
+a Program is in _kernels_run.pxi; kernel outputs (NumPy's memory-handler API, layouts)
+and the per-group `Runner` of the kernels backend are in _kernels_out.pxi.
 """
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
@@ -407,6 +408,7 @@ cdef class Program:
 
     def __call__(self, arrays, shape=None, num_threads=None, block=0):
         """Run on `arrays` (operand k = arrays[k]); writes the program's outputs in place.
+        Returns the floating-point exception flags the run raised (FPE_* bits, 0 if none).
 
         shape: the iteration shape (default: broadcast of the array operands);
         num_threads: None = max_threads(); block: elements per block (0 = default)."""

@@ -15,6 +15,8 @@ if fj_mh_init() != 0:
     raise MemoryError("framejit: cannot allocate the output cache's lock")
 cdef object _HANDLER = PyCapsule_New(fj_mh_handler_addr(), "mem_handler", NULL)
 HANDLER_NAME = "framejit_output_cache"
+FPE_DIVIDE, FPE_OVERFLOW, FPE_UNDERFLOW, FPE_INVALID = (
+    FJ_FPE_DIVIDE, FJ_FPE_OVERFLOW, FJ_FPE_UNDERFLOW, FJ_FPE_INVALID)
 
 
 cdef object _alloc(tuple shape, cnp.dtype descr, object strides):
@@ -101,6 +103,16 @@ def cache_stats():
             "per_size": fj_mh_per_class, "min_bytes": fj_mh_min}
 
 
+def soft_fpe_checks(flag=None):
+    """Whether the software FP checks of the vectorized transcendentals run (kernels.h);
+    with `flag`, set it (tests, benchmarks). Returns the previous setting."""
+    global fj_soft_on
+    prev = bool(fj_soft_on)
+    if flag is not None:
+        fj_soft_on = 1 if flag else 0
+    return prev
+
+
 def size_class(nbytes):
     """The capacity a request of `nbytes` is served with (tests)."""
     return fj_mh_class(nbytes)
@@ -108,7 +120,7 @@ def size_class(nbytes):
 
 cdef class Runner:
     """One call of a lowered group: allocate its outputs in the layout NumPy would give
-    them, run the Program, return the output values.
+    them, run the Program, return (FP exception flags, output values).
 
     Runner(program, shape, outputs, layout): `outputs` lists (shape, kernel_shape or None,
     dtype, scalar) per output operand: the value's shape, the shape the Program writes
@@ -143,8 +155,8 @@ cdef class Runner:
             out = _alloc(shape, descr, None if strides is None else strides[j])
             operands.append(out if kshape is None else out.reshape(kshape))
             values.append(out)
-        _run(self.prog, operands, self.shape, num_threads, 0)
+        fpe = _run(self.prog, operands, self.shape, num_threads, 0)
         for j in range(len(self.specs)):
             if self.specs[j][3]:
                 values[j] = values[j][()]
-        return values
+        return fpe, values

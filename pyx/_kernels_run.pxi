@@ -73,7 +73,7 @@ cdef void _memory_order(Program P, fj_operand *ops, int nops, Py_ssize_t *dims, 
             ops[k].strides[i] = tmp[i]
 
 
-cdef object _run(Program P, object arrays, object shape, object num_threads, object block):
+cdef int _run(Program P, object arrays, object shape, object num_threads, object block) except -1:
     cdef int k, d, r, nops = P.noperands, nd, it_nd = 0, od, m, written
     cdef Py_ssize_t dims[64]
     cdef Py_ssize_t n, size, ad
@@ -82,7 +82,7 @@ cdef object _run(Program P, object arrays, object shape, object num_threads, obj
     cdef char **acc_out = NULL
     cdef cnp.ndarray a, b
     cdef uintptr_t lo1, hi1, lo2, hi2
-    cdef int rc, nthreads
+    cdef int rc, nthreads, fpe = 0
     cdef fj_reg *g
 
     if len(arrays) < nops:
@@ -197,9 +197,9 @@ cdef object _run(Program P, object arrays, object shape, object num_threads, obj
         L.nseg = 1
         L.seg_len = size
     if P.prog.reduce == FJ_REDUCE_NONE and size == 0:
-        return None
+        return 0
     if L.nseg == 0:
-        return None
+        return 0
 
     if num_threads is None:
         nthreads = fj_max_threads()
@@ -286,7 +286,7 @@ cdef object _run(Program P, object arrays, object shape, object num_threads, obj
         L.acc_out = acc_out
         keep.append(bound)
         with nogil:
-            rc = fj_run(&P.prog, &L)
+            rc = fj_run(&P.prog, &L, &fpe)
         if rc != FJ_OK:
             if rc == FJ_ERR_NOMEM:
                 raise MemoryError()
@@ -297,4 +297,4 @@ cdef object _run(Program P, object arrays, object shape, object num_threads, obj
     finally:
         PyMem_Free(ops)
         PyMem_Free(acc_out)
-    return None
+    return fpe

@@ -1,8 +1,27 @@
 /* kernel_run.h: the entry point of the kernel library, fj_run: plans a program over a
  * launch (register modes, passes, resolved kernels), picks the thread count and the
- * schedule, runs the blocks. Included once by kernels.h, after everything it uses. */
+ * schedule, runs the blocks and collects the floating-point exception flags the
+ * blocks raised. Included once by kernels.h, after everything it uses. */
 #ifndef FRAMEJIT_KERNEL_RUN_H
 #define FRAMEJIT_KERNEL_RUN_H
+
+/* ---- floating-point exception flags ---------------------------------------------------- */
+
+#define FJ_FE_MASK (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
+
+static void fj_fpe_clear(void) { feclearexcept(FJ_FE_MASK); }
+
+/* the flags this thread raised since fj_fpe_clear, as FJ_FPE_* bits */
+static int fj_fpe_test(void)
+{
+    int f = fetestexcept(FJ_FE_MASK), r = 0;
+    if (!f) return 0;
+    if (f & FE_DIVBYZERO) r |= FJ_FPE_DIVIDE;
+    if (f & FE_OVERFLOW) r |= FJ_FPE_OVERFLOW;
+    if (f & FE_UNDERFLOW) r |= FJ_FPE_UNDERFLOW;
+    if (f & FE_INVALID) r |= FJ_FPE_INVALID;
+    return r;
+}
 
 /* ---- the entry point ------------------------------------------------------------------ */
 
@@ -16,7 +35,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     int ni = P->ninstr;
     size_t need = sizeof(fj_regplan) * nr + 2 * sizeof(void *) * (size_t)ni +
                   sizeof(int) * (3 * C->npasses + 2 * nr + ni + (size_t)C->npasses * nr) +
-                  (size_t)C->npasses * nr + (size_t)ni;
+                  (size_t)C->npasses * nr + 2 * (size_t)ni;
     char *m;
     C->plan_heap = need + 16 > cap;
     if (C->plan_heap) {
@@ -38,6 +57,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     C->arr_list = C->arr_cnt + C->npasses;
     C->pass_use = (unsigned char *)(C->arr_list + (size_t)C->npasses * nr);
     C->scalar = C->pass_use + (size_t)C->npasses * nr;
+    C->soft = C->scalar + ni;
     int p = 0;
     C->pass_lo[0] = 0;
     for (int i = 0; i < ni; i++) {
@@ -50,10 +70,12 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
         if (C->scalar[i]) continue;      /* its operands are not block data */
         if (fj_ops[in->op].kind == FJ_KIND_REDUCTION)
             C->rfn[i] = C->T->red[in->op][P->regs[in->a].dtype];
-        else
+        else {
             C->efn[i] = in->op == FJ_OP_CAST
                 ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
                 : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
+            C->soft[i] = (unsigned char)fj_soft_kind(in->op);
+        }
         int na = fj_ops[in->op].nargs;
         const int src[3] = {in->a, in->b, in->c};
         for (int k = 0; k < na; k++) C->pass_use[p * nr + src[k]] |= 1;
@@ -97,7 +119,9 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     return FJ_OK;
 }
 
-static int fj_run(const fj_program *P, const fj_launch *L)
+/* run P over L; 0 or an FJ_ERR_* code. *fpe (when not NULL) receives the FJ_FPE_* flags
+ * that the threads running blocks raised, also when the run failed. */
+static int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
 {
     fj_ctx C;
     /* small calls (the per-call overhead matters there) run out of the stack */
@@ -105,6 +129,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
     size_t plan_cap = FJ_STACK_BYTES / 4;
     memset(&C, 0, sizeof(C));
     C.P = P; C.L = L; C.T = &fj_tables[fj_isa_current];
+    if (fpe) *fpe = 0;
     int rc = fj_plan(&C, stack, plan_cap);
     if (rc) return rc;
 #define FJ_FREE_PLAN() do { if (C.plan_heap) free(C.rp); } while (0)
@@ -130,9 +155,11 @@ static int fj_run(const fj_program *P, const fj_launch *L)
     if (nt == 1) {
         /* serial: no OpenMP runtime involved, thread state on the stack when it fits */
         fj_tstate t;
+        memset(&t, 0, sizeof(t));
         size_t need = fj_tstate_bytes(&C, 1);
         rc = fj_tstate_init(&C, &t, 1, need <= FJ_STACK_BYTES - plan_cap ? stack + plan_cap : NULL);
         if (rc) { FJ_FREE_PLAN(); return rc; }
+        fj_fpe_clear();
         for (fj_index s = 0; s < L->nseg && !rc; s++) {
             for (int p = 0; p < C.npasses; p++) {
                 fj_fill_acc_reads(&C, &t, p, t.accval);
@@ -141,6 +168,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
                 if (e) { rc = e; break; }
             }
         }
+        if (fpe) *fpe = fj_fpe_test() | t.fpe;
         free(t.mem);
         FJ_FREE_PLAN();
         return rc ? rc : C.err;
@@ -162,6 +190,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
             fj_tstate *t = &ts[fj_omp_thread_num()];
             int ok = fj_tstate_init(&C, t, 1, NULL) == FJ_OK;
             if (!ok) alloc_err = 1;
+            fj_fpe_clear();
             /* dynamic: a core shared with another process must not stall the rest;
              * results do not depend on which thread runs a segment */
             #pragma omp for schedule(dynamic, 4)
@@ -177,6 +206,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
                 }
                 t->busy += fj_omp_wtime() - t0;
             }
+            t->fpe |= fj_fpe_test();
         }
     } else {
         for (fj_index s = 0; s < L->nseg; s++) {
@@ -186,6 +216,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
                 int ok = fj_tstate_init(&C, t, 0, NULL) == FJ_OK;
                 if (!ok) alloc_err = 1;
                 t->parts = parts;
+                fj_fpe_clear();
                 for (int p = 0; p < C.npasses; p++) {
                     if (ok) fj_fill_acc_reads(&C, t, p, accval);
                     #pragma omp for schedule(dynamic, 2)
@@ -202,6 +233,7 @@ static int fj_run(const fj_program *P, const fj_launch *L)
                         if (e) C.err = e;
                     }
                 }
+                t->fpe |= fj_fpe_test();
                 free(t->mem);
                 t->mem = NULL;
             }
@@ -209,7 +241,11 @@ static int fj_run(const fj_program *P, const fj_launch *L)
     }
     fj_index total = 0;
     double elapsed = fj_omp_wtime() - t_start;
-    for (int i = 0; i < nt; i++) { free(ts[i].mem); total += ts[i].units; }
+    for (int i = 0; i < nt; i++) {
+        free(ts[i].mem);
+        total += ts[i].units;
+        if (fpe) *fpe |= ts[i].fpe;
+    }
     /* the threads did not pay off when the call took about as long as the calling
      * thread alone would have needed, and it mostly waited */
     if (fj_adaptive && ts[0].units > 0) {

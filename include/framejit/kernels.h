@@ -15,10 +15,16 @@
  * AVX2+FMA, AVX-512) and one table is chosen at import from the CPU.
  * Threading: OpenMP over blocks (one segment) or over segments (many rows) when the
  * estimated work is above FJ_PAR_MIN_WORK; fj_run never touches Python objects.
+ * Floating-point errors: every thread that runs blocks clears the FP exception flags
+ * first and reads them after (fetestexcept); fj_run reports their union in *fpe for the
+ * binding, which replays the group with NumPy when NumPy would warn or raise. The flags
+ * are a filter only: a spurious one (a SIMD lane whose result is replaced later) costs
+ * a replay, never a warning.
  */
 #ifndef FRAMEJIT_KERNELS_H
 #define FRAMEJIT_KERNELS_H
 
+#include <fenv.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +69,9 @@ enum {
     FJ_ERR_EMPTY_REDUCE = 3,
     FJ_ERR_UNSUPPORTED = 4,
 };
+
+/* floating-point exceptions a run raised (fj_run's *fpe), NumPy's NPY_FPE_* values */
+enum { FJ_FPE_DIVIDE = 1, FJ_FPE_OVERFLOW = 2, FJ_FPE_UNDERFLOW = 4, FJ_FPE_INVALID = 8 };
 
 /* one block's (or a fold of blocks') reduction result: float results in d, integer and
  * bool results in i, arg-reductions' index in idx (offset within the segment) */
@@ -238,6 +247,7 @@ typedef struct {
     int *prod;                     /* per register: index of the instruction writing an ACC */
     int *ins_pass;                 /* per instruction: its pass */
     unsigned char *scalar;         /* per instruction: 1 = runs once per segment on accs */
+    unsigned char *soft;           /* per instruction: fj_soft_kind of its result, or 0 */
     fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
     fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
     int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
@@ -254,6 +264,7 @@ typedef struct {
     fj_partial *parts;             /* [nacc][nblk] */
     fj_partial *accval;            /* [nacc] */
     fj_index units;                /* segments or blocks this thread ran */
+    int fpe;                       /* FJ_FPE_* raised by the blocks this thread ran */
     double busy;                   /* seconds this thread spent running them */
 } fj_tstate;
 
@@ -432,6 +443,52 @@ static void fj_acc_scalar(const fj_ctx *C, int r, const fj_partial *v, fj_scalar
     else fj_store_scalar(s, dt, v->d, v->i, fj_red_isfloat(op, P->regs[in->a].dtype));
 }
 
+/* Software FP checks of the vectorized transcendentals (exp, log, sin, ..., power,
+ * arctan2), whose branch-free code need not raise the hardware flags that NumPy's loops
+ * raise: a non-finite result from finite operands (overflow, divide by zero, invalid), a
+ * NaN from non-NaN operands (invalid), and for power an infinite result from a finite
+ * base (0 ** -inf, 1e300 ** inf). Integer tests on the bits: no flags of their own. */
+static int fj_soft_on = 1;   /* tests and benchmarks switch the checks off */
+
+static int fj_soft_kind(int op)
+{
+    if (!fj_soft_on) return 0;
+    switch (op) {
+    case FJ_OP_EXP: case FJ_OP_EXP2: case FJ_OP_EXPM1: case FJ_OP_LOG: case FJ_OP_LOG2:
+    case FJ_OP_LOG10: case FJ_OP_LOG1P: case FJ_OP_SIN: case FJ_OP_COS: case FJ_OP_TAN:
+    case FJ_OP_TANH: return 1;
+    case FJ_OP_ARCTAN2: return 2;
+    case FJ_OP_POWER: return 3;
+    default: return 0;
+    }
+}
+
+#define FJ_SOFT_LOOP(UT, EXPMASK, MANTMASK)                                             \
+    for (fj_index i = 0; i < n; i++) {                                                  \
+        UT r, x, y = 0;                                                                 \
+        memcpy(&r, (const char *)d + i * sizeof(UT), sizeof(UT));                       \
+        memcpy(&x, (const char *)a + i * sizeof(UT), sizeof(UT));                       \
+        if (b) memcpy(&y, (const char *)b + i * sizeof(UT), sizeof(UT));               \
+        int rnf = (r & EXPMASK) == EXPMASK, rnan = rnf && (r & MANTMASK);               \
+        int xnf = (x & EXPMASK) == EXPMASK, xnan = xnf && (x & MANTMASK);               \
+        int ynf = (y & EXPMASK) == EXPMASK, ynan = ynf && (y & MANTMASK);               \
+        inv |= rnan & !xnan & !ynan;                                                    \
+        ovf |= rnf & !rnan & ((!xnf & !ynf) | (kind == 3 && !xnf));                     \
+    }
+
+static int fj_soft_fpe(int kind, int dtype, fj_index n, const void *d, const void *a,
+                       const void *b)
+{
+    int inv = 0, ovf = 0;
+    if (dtype == FJ_F64) {
+        FJ_SOFT_LOOP(uint64_t, (uint64_t)0x7ff0000000000000ULL, (uint64_t)0x000fffffffffffffULL)
+    } else if (dtype == FJ_F32) {
+        FJ_SOFT_LOOP(uint32_t, (uint32_t)0x7f800000u, (uint32_t)0x007fffffu)
+    }
+    return (inv ? FJ_FPE_INVALID : 0) | (ovf ? FJ_FPE_OVERFLOW | FJ_FPE_DIVIDE : 0);
+}
+#undef FJ_SOFT_LOOP
+
 /* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
  * earlier passes, then run the scalar instructions (acc op acc/const, once per segment)
  * of this and earlier passes in program order. Buffers read elementwise in this pass are
@@ -457,6 +514,10 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
             : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
         f(1, ts->ptr[in->dst], in->a >= 0 ? ts->ptr[in->a] : NULL,
           in->b >= 0 ? ts->ptr[in->b] : NULL, in->c >= 0 ? ts->ptr[in->c] : NULL, in->imm, &err);
+        int kind = fj_soft_kind(in->op);
+        if (kind)
+            ts->fpe |= fj_soft_fpe(kind, P->regs[in->dst].dtype, 1, ts->ptr[in->dst],
+                                   ts->ptr[in->a], in->b >= 0 ? ts->ptr[in->b] : NULL);
         if (use[in->dst] & 1)
             fj_fill(ts->ptr[in->dst], ts->ptr[in->dst], fj_itemsize[P->regs[in->dst].dtype], C->B);
     }
@@ -495,6 +556,9 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
             C->efn[i](n, ptr[in->dst], in->a >= 0 ? ptr[in->a] : NULL,
                       in->b >= 0 ? ptr[in->b] : NULL, in->c >= 0 ? ptr[in->c] : NULL, in->imm,
                       &err);
+            if (C->soft[i])
+                ts->fpe |= fj_soft_fpe(C->soft[i], P->regs[in->dst].dtype, n, ptr[in->dst],
+                                       ptr[in->a], in->b >= 0 ? ptr[in->b] : NULL);
         } else if (C->rfn[i]) {
             C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
         }

@@ -10,6 +10,7 @@ cdef extern from "framejit/kernels.h" nogil:
     int FJ_OP_PASS, FJ_OP_CAST, FJ_OP_POWI, FJ_OP_ARGMIN, FJ_OP_ARGMAX
     int FJ_KIND_CONTROL, FJ_KIND_ELEMENTWISE, FJ_KIND_REDUCTION
     int FJ_SIG_NONE, FJ_SIG_SAME, FJ_SIG_CMP, FJ_SIG_WHERE, FJ_SIG_CAST, FJ_SIG_ARG
+    int FJ_FPE_DIVIDE, FJ_FPE_OVERFLOW, FJ_FPE_UNDERFLOW, FJ_FPE_INVALID
     int FJ_OK, FJ_ERR_NOMEM, FJ_ERR_NEG_INT_POWER, FJ_ERR_EMPTY_REDUCE, FJ_ERR_UNSUPPORTED
     int FJ_REG_ARRAY, FJ_REG_CONST, FJ_REG_TEMP, FJ_REG_ACC
     int FJ_REDUCE_NONE, FJ_REDUCE_ALL, FJ_REDUCE_LAST
@@ -63,10 +64,11 @@ cdef extern from "framejit/kernels.h" nogil:
         fj_index block
 
     double fj_par_min_work
+    int fj_soft_on
     int fj_adaptive
     void fj_init_tables()
     int fj_set_isa(int level)
-    int fj_run(const fj_program *P, const fj_launch *L)
+    int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
     int fj_max_threads()
     # typed table lookups (the 2-D arrays are declared through these helpers)
     fj_ew_fn fj_lookup_ew(int op, int dtype)

@@ -16,8 +16,10 @@ What the user gets from a group is what NumPy would have given: kernel outputs a
 arrays that own their data, laid out as NumPy lays them out (``layout.py``: order 'K',
 F-ordered inputs give F-ordered results), their memory from framejit's NumPy memory
 handler (include/framejit/memhandler.h: large blocks of dead arrays are reused, never
-memory a user still holds). ``framejit.config.num_threads`` is read per call and handed
-to every Program.
+memory a user still holds); and when the kernel raised floating-point flags that
+``np.geterr()`` does not ignore, the group is replayed with NumPy (``fperr.py``) so the
+warnings, ``FloatingPointError`` or error callbacks are NumPy's own.
+``framejit.config.num_threads`` is read per call and handed to every Program.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from framejit.graph import passes
 from framejit.graph.ir import Graph, Node
 from framejit.graph.ops import OPS
 
+from . import fperr
 from . import layout as _layout
 from . import lower as _lower
 from .reference import _Emitter
@@ -65,22 +68,31 @@ def _eager_line(em, node, k):
 
 
 def _kernel_lines(em, kern, k, step):
-    """Run the group (its Runner allocates the outputs in NumPy's layout), bind the
-    members' values."""
-    body, operands = [], []
+    """Run the group (its Runner allocates the outputs in NumPy's layout), replay it with
+    NumPy when its FP flags call for it, bind the members' values."""
+    body, operands, raw = [], [], []
     for v in kern.inputs:
         name = em.expr(v)
         operands.append(f"asarray({name})" if v.meta.scalar else name)
+        raw.append(name)
     runner = em.cell(_runner(kern, step), "R")
     names = []
     for j, (node, _shape, _dtype) in enumerate(kern.outputs):
         em.local[id(node)] = f"n{k}_{j}"
         names.append(f"n{k}_{j}")
     outs = "".join(n + ", " for n in names)
-    body.append(f"({outs}) = {runner}(({''.join(o + ', ' for o in operands)}), "
+    body.append(f"fpe{k}, ({outs}) = {runner}(({''.join(o + ', ' for o in operands)}), "
                 f"cfg.num_threads)")
-    for j, node in enumerate(kern.post):
-        body.append(_eager_line(em, node, f"{k}p{j}"))
+    replay = em.cell(fperr.Replay(step.nodes, kern.inputs, kern.post), "X")
+    check = f"if fpe{k} and needs_replay(fpe{k}):"
+    args = ", ".join(raw)
+    if not kern.post:
+        body += [check, f"    {replay}({args})"]
+        return body
+    post = [_eager_line(em, node, f"{k}p{j}") for j, node in enumerate(kern.post)]
+    bound = "".join(em.local[id(n)] + ", " for n in kern.post)
+    body += [check, f"    ({bound}) = {replay}({args})", "else:"]
+    body += ["    " + line for line in post]
     return body
 
 
@@ -107,7 +119,7 @@ def _source(part, kernels, em) -> str:
     body.append(f"return [{outs}]")
     inner = "\n".join("        " + line for line in body)
     cells = ", ".join(em.cells)
-    return (f"def _make(asarray, cfg, {cells}):\n"
+    return (f"def _make(asarray, needs_replay, cfg, {cells}):\n"
             f"    def run({', '.join(params)}):\n{inner}\n"
             f"    return run\n")
 
@@ -119,7 +131,7 @@ def kernels(graph: Graph, example_inputs=None):
     src = _source(part, kerns, em)
     namespace: dict = {}
     exec(compile(src, "<framejit.kernels>", "exec"), namespace)
-    run = namespace["_make"](np.asarray, config, **em.cells)
+    run = namespace["_make"](np.asarray, fperr.needs_replay, config, **em.cells)
     run.__framejit_source__ = src
     run.__framejit_programs__ = [kerns[s].program for s in part.steps if s in kerns]
     return run
