@@ -7,14 +7,12 @@
 
 /* ---- floating-point exception flags ---------------------------------------------------- */
 
-#define FJ_FE_MASK (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
-
-static void fj_fpe_clear(void) { feclearexcept(FJ_FE_MASK); }
+static void fj_fpe_clear(void) { feclearexcept(FJ_FE_ALL); }
 
 /* the flags this thread raised since fj_fpe_clear, as FJ_FPE_* bits */
 static int fj_fpe_test(void)
 {
-    int f = fetestexcept(FJ_FE_MASK), r = 0;
+    int f = fetestexcept(FJ_FE_ALL), r = 0;
     if (!f) return 0;
     if (f & FE_DIVBYZERO) r |= FJ_FPE_DIVIDE;
     if (f & FE_OVERFLOW) r |= FJ_FPE_OVERFLOW;
@@ -35,7 +33,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     int ni = P->ninstr;
     size_t need = sizeof(fj_regplan) * nr + 2 * sizeof(void *) * (size_t)ni +
                   sizeof(int) * (3 * C->npasses + 2 * nr + ni + (size_t)C->npasses * nr) +
-                  (size_t)C->npasses * nr + 2 * (size_t)ni;
+                  (size_t)C->npasses * nr + 3 * (size_t)ni;
     char *m;
     C->plan_heap = need + 16 > cap;
     if (C->plan_heap) {
@@ -58,6 +56,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     C->pass_use = (unsigned char *)(C->arr_list + (size_t)C->npasses * nr);
     C->scalar = C->pass_use + (size_t)C->npasses * nr;
     C->soft = C->scalar + ni;
+    C->hwkeep = C->soft + ni;
     int p = 0;
     C->pass_lo[0] = 0;
     for (int i = 0; i < ni; i++) {
@@ -67,6 +66,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
         if (P->regs[in->dst].kind == FJ_REG_ACC) C->prod[in->dst] = i;
         C->scalar[i] = fj_ops[in->op].kind == FJ_KIND_ELEMENTWISE &&
                        P->regs[in->dst].kind == FJ_REG_ACC;
+        C->hwkeep[i] = (unsigned char)fj_hw_keep(in->op);
         if (C->scalar[i]) continue;      /* its operands are not block data */
         if (fj_ops[in->op].kind == FJ_KIND_REDUCTION)
             C->rfn[i] = C->T->red[in->op][P->regs[in->a].dtype];

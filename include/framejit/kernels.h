@@ -248,6 +248,7 @@ typedef struct {
     int *ins_pass;                 /* per instruction: its pass */
     unsigned char *scalar;         /* per instruction: 1 = runs once per segment on accs */
     unsigned char *soft;           /* per instruction: fj_soft_kind of its result, or 0 */
+    unsigned char *hwkeep;         /* per instruction: fj_hw_keep, the FE_* flags it reports */
     fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
     fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
     int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
@@ -261,6 +262,7 @@ typedef struct {
     char *mem;
     void **ptr;                    /* per register: this block's data */
     void **own;                    /* per register: its own block buffer */
+    char *saved;                   /* one block: a source the soft FP check must see */
     fj_partial *parts;             /* [nacc][nblk] */
     fj_partial *accval;            /* [nacc] */
     fj_index units;                /* segments or blocks this thread ran */
@@ -355,6 +357,7 @@ static int fj_red_isfloat(int op, int src_dtype)
     return src_dtype == FJ_F64 || src_dtype == FJ_F32;
 }
 
+/* quiet comparisons (islessequal, ...): a NaN must not raise FE_INVALID here */
 static void fj_combine(fj_partial *a, const fj_partial *b, int op, int isfloat)
 {
     switch (op) {
@@ -365,21 +368,21 @@ static void fj_combine(fj_partial *a, const fj_partial *b, int op, int isfloat)
         if (isfloat) a->d *= b->d; else a->i = (int64_t)((uint64_t)a->i * (uint64_t)b->i);
         break;
     case FJ_OP_MIN:
-        if (isfloat) { if (!(a->d <= b->d || a->d != a->d)) a->d = b->d; }
+        if (isfloat) { if (!(islessequal(a->d, b->d) || a->d != a->d)) a->d = b->d; }
         else if (b->i < a->i) a->i = b->i;
         break;
     case FJ_OP_MAX:
-        if (isfloat) { if (!(a->d >= b->d || a->d != a->d)) a->d = b->d; }
+        if (isfloat) { if (!(isgreaterequal(a->d, b->d) || a->d != a->d)) a->d = b->d; }
         else if (b->i > a->i) a->i = b->i;
         break;
     case FJ_OP_ANY: a->i |= b->i; break;
     case FJ_OP_ALL: a->i &= b->i; break;
     case FJ_OP_ARGMIN:   /* a precedes b: ties and later NaNs keep a */
-        if (isfloat) { if (a->d == a->d && (b->d < a->d || b->d != b->d)) *a = *b; }
+        if (isfloat) { if (a->d == a->d && (isless(b->d, a->d) || b->d != b->d)) *a = *b; }
         else if (b->i < a->i) *a = *b;
         break;
     case FJ_OP_ARGMAX:
-        if (isfloat) { if (a->d == a->d && (b->d > a->d || b->d != b->d)) *a = *b; }
+        if (isfloat) { if (a->d == a->d && (isgreater(b->d, a->d) || b->d != b->d)) *a = *b; }
         else if (b->i > a->i) *a = *b;
         break;
     }
@@ -489,6 +492,34 @@ static int fj_soft_fpe(int kind, int dtype, fj_index n, const void *d, const voi
 }
 #undef FJ_SOFT_LOOP
 
+/* The hardware flags an instruction may report (FE_* bits); the others it raised are
+ * dropped right after it ran. NumPy never warns for comparisons, maximum/minimum, clip,
+ * sign, where, min/max/arg reductions or the exact ops (their NaN compares raise
+ * FE_INVALID here); the soft-checked transcendentals keep only underflow, the software
+ * check reports the rest (vecmath's own flags are not NumPy's). */
+#define FJ_FE_ALL (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
+static int fj_hw_keep(int op)
+{
+    switch (op) {
+    case FJ_OP_LESS: case FJ_OP_LESS_EQUAL: case FJ_OP_GREATER: case FJ_OP_GREATER_EQUAL:
+    case FJ_OP_EQUAL: case FJ_OP_NOT_EQUAL: case FJ_OP_MAXIMUM: case FJ_OP_MINIMUM:
+    case FJ_OP_CLIP: case FJ_OP_SIGN: case FJ_OP_WHERE: case FJ_OP_FLOOR: case FJ_OP_CEIL:
+    case FJ_OP_ABSOLUTE: case FJ_OP_NEGATIVE: case FJ_OP_COPY: case FJ_OP_LOGICAL_AND:
+    case FJ_OP_LOGICAL_OR: case FJ_OP_LOGICAL_NOT: case FJ_OP_MIN: case FJ_OP_MAX:
+    case FJ_OP_ARGMIN: case FJ_OP_ARGMAX:
+        return 0;
+    default:
+        return fj_soft_kind(op) ? FE_UNDERFLOW : FJ_FE_ALL;
+    }
+}
+
+/* drop the flags in `drop` that were not set before (`before`) */
+static inline void fj_fe_drop(int before, int drop)
+{
+    int raised = fetestexcept(drop) & ~before;
+    if (raised) feclearexcept(raised);
+}
+
 /* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
  * earlier passes, then run the scalar instructions (acc op acc/const, once per segment)
  * of this and earlier passes in program order. Buffers read elementwise in this pass are
@@ -512,12 +543,17 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
         fj_ew_fn f = in->op == FJ_OP_CAST
             ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
             : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
+        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fetestexcept(drop) : 0;
+        int kind = fj_soft_kind(in->op);
+        fj_scalar sa, sb;                /* the sources as they were, for the soft check */
+        memcpy(&sa, ts->ptr[in->a], fj_itemsize[P->regs[in->a].dtype]);
+        if (in->b >= 0) memcpy(&sb, ts->ptr[in->b], fj_itemsize[P->regs[in->b].dtype]);
         f(1, ts->ptr[in->dst], in->a >= 0 ? ts->ptr[in->a] : NULL,
           in->b >= 0 ? ts->ptr[in->b] : NULL, in->c >= 0 ? ts->ptr[in->c] : NULL, in->imm, &err);
-        int kind = fj_soft_kind(in->op);
+        if (drop) fj_fe_drop(before, drop);
         if (kind)
-            ts->fpe |= fj_soft_fpe(kind, P->regs[in->dst].dtype, 1, ts->ptr[in->dst],
-                                   ts->ptr[in->a], in->b >= 0 ? ts->ptr[in->b] : NULL);
+            ts->fpe |= fj_soft_fpe(kind, P->regs[in->dst].dtype, 1, ts->ptr[in->dst], &sa,
+                                   in->b >= 0 ? &sb : NULL);
         if (use[in->dst] & 1)
             fj_fill(ts->ptr[in->dst], ts->ptr[in->dst], fj_itemsize[P->regs[in->dst].dtype], C->B);
     }
@@ -552,16 +588,26 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
     void **ptr = ts->ptr;
     for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
         const fj_instr *in = &P->code[i];
+        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fetestexcept(drop) : 0;
         if (C->efn[i]) {
+            const void *sa = in->a >= 0 ? ptr[in->a] : NULL, *sb = in->b >= 0 ? ptr[in->b] : NULL;
+            if (C->soft[i] && (sa == ptr[in->dst] || sb == ptr[in->dst])) {
+                /* the result overwrites a source (register reuse): check against a copy */
+                size_t bytes = (size_t)n * (size_t)fj_itemsize[P->regs[in->dst].dtype];
+                memcpy(ts->saved, ptr[in->dst], bytes);
+                if (sa == ptr[in->dst]) sa = ts->saved;
+                if (sb == ptr[in->dst]) sb = ts->saved;
+            }
             C->efn[i](n, ptr[in->dst], in->a >= 0 ? ptr[in->a] : NULL,
                       in->b >= 0 ? ptr[in->b] : NULL, in->c >= 0 ? ptr[in->c] : NULL, in->imm,
                       &err);
             if (C->soft[i])
                 ts->fpe |= fj_soft_fpe(C->soft[i], P->regs[in->dst].dtype, n, ptr[in->dst],
-                                       ptr[in->a], in->b >= 0 ? ptr[in->b] : NULL);
+                                       sa, sb);
         } else if (C->rfn[i]) {
             C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
         }
+        if (drop) fj_fe_drop(before, drop);
     }
     for (int k = 0; k < narr; k++) {
         int r = arrs[k];
@@ -577,7 +623,7 @@ static size_t fj_tstate_bytes(const fj_ctx *C, int own_partials)
 {
     size_t per = ((size_t)C->B * 8 + 63) & ~(size_t)63;
     size_t nparts = own_partials ? (size_t)C->nacc * (size_t)(C->nblk ? C->nblk : 1) : 0;
-    return per * (size_t)C->P->nregs + 64 + 2 * sizeof(void *) * (size_t)C->P->nregs +
+    return per * (size_t)(C->P->nregs + 1) + 64 + 2 * sizeof(void *) * (size_t)C->P->nregs +
            sizeof(fj_partial) * (nparts + (size_t)C->nacc + 1);
 }
 
@@ -604,7 +650,8 @@ static int fj_tstate_init(const fj_ctx *C, fj_tstate *ts, int own_partials, char
         mem = tls_buf;
     }
     char *base = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-    char *tail = base + per * (size_t)P->nregs;
+    ts->saved = base + per * (size_t)P->nregs;
+    char *tail = ts->saved + per;
     ts->ptr = (void **)tail;
     ts->own = ts->ptr + P->nregs;
     ts->parts = (fj_partial *)(tail + 2 * sizeof(void *) * (size_t)P->nregs);

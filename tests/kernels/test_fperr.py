@@ -227,6 +227,13 @@ def test_flags_of_a_program():
     assert prog([np.ones(5), out]) == 0
     assert prog([np.array([0.0, 1, 2, 3, 4]), out]) & K.FPE_DIVIDE
     assert prog([np.array([-1.0, 1, 2, 3, 4]), out]) & K.FPE_INVALID
+    # the result overwrites its source (register reuse), NaN inputs raise nothing
+    reuse = K.Program([("array", 0, "float64"), ("temp", "float64"), ("array", 1, "float64")],
+                      [("multiply", 1, 0, 0), ("log", 1, 1), ("exp", 2, 1)])
+    assert reuse([np.array([0.0, 1.0]), np.empty(2)]) & K.FPE_DIVIDE
+    assert reuse([np.array([np.nan, 1.0]), np.empty(2)]) == 0
+    cmp = K.Program([("array", 0, "float64"), ("array", 1, "bool")], [("less", 1, 0, 0)])
+    assert cmp([np.array([np.nan, 1.0]), np.empty(2, bool)]) == 0
     prev = K.soft_fpe_checks(False)
     try:
         assert prog([np.ones(5), out]) == 0
