@@ -450,7 +450,7 @@ static void fj_acc_scalar(const fj_ctx *C, int r, const fj_partial *v, fj_scalar
  * arctan2), whose branch-free code need not raise the hardware flags that NumPy's loops
  * raise: a non-finite result from finite operands (overflow, divide by zero, invalid), a
  * NaN from non-NaN operands (invalid), and for power an infinite result from a finite
- * base (0 ** -inf, 1e300 ** inf). Integer tests on the bits: no flags of their own. */
+ * base (0 ** -inf, 1e300 ** inf). */
 static int fj_soft_on = 1;   /* tests and benchmarks switch the checks off */
 
 static int fj_soft_kind(int op)
@@ -466,31 +466,62 @@ static int fj_soft_kind(int op)
     }
 }
 
-#define FJ_SOFT_LOOP(UT, EXPMASK, MANTMASK)                                             \
-    for (fj_index i = 0; i < n; i++) {                                                  \
-        UT r, x, y = 0;                                                                 \
-        memcpy(&r, (const char *)d + i * sizeof(UT), sizeof(UT));                       \
-        memcpy(&x, (const char *)a + i * sizeof(UT), sizeof(UT));                       \
-        if (b) memcpy(&y, (const char *)b + i * sizeof(UT), sizeof(UT));               \
-        int rnf = (r & EXPMASK) == EXPMASK, rnan = rnf && (r & MANTMASK);               \
-        int xnf = (x & EXPMASK) == EXPMASK, xnan = xnf && (x & MANTMASK);               \
-        int ynf = (y & EXPMASK) == EXPMASK, ynan = ynf && (y & MANTMASK);               \
-        inv |= rnan & !xnan & !ynan;                                                    \
-        ovf |= rnf & !rnan & ((!xnf & !ynf) | (kind == 3 && !xnf));                     \
+/* one pass over a block, branch-free so that it vectorizes; the comparisons may raise
+ * FE_INVALID on NaNs: callers run it before dropping the instruction's hardware flags */
+#define FJ_SOFT_ABS(v) _Generic((v), float: __builtin_fabsf, default: __builtin_fabs)(v)
+#define FJ_SOFT_LOOP(T, HUGE_)                                                          \
+    {                                                                                   \
+        const T *D = (const T *)d, *A = (const T *)a, *Bv = (const T *)b;               \
+        if (!b) {                                                                       \
+            for (fj_index i = 0; i < n; i++) {                                          \
+                T r = D[i], x = A[i];                                                   \
+                inv |= (r != r) & (x == x);                                             \
+                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_);                    \
+            }                                                                           \
+        } else {                                                                        \
+            int pw = kind == 3;                                                         \
+            for (fj_index i = 0; i < n; i++) {                                          \
+                T r = D[i], x = A[i], y = Bv[i];                                        \
+                inv |= (r != r) & (x == x) & (y == y);                                  \
+                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_) &                   \
+                       ((FJ_SOFT_ABS(y) < HUGE_) | pw);                                     \
+            }                                                                           \
+        }                                                                               \
     }
 
+#ifdef FJ_GCC_REGIONS
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+#ifdef FJ_X86_VARIANTS
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static int fj_soft_fpe(int kind, int dtype, fj_index n, const void *d, const void *a,
                        const void *b)
 {
-    int inv = 0, ovf = 0;
+    /* fast path: all results finite (an exponent field of all ones carries into the
+     * sign bit when one is added to it); integer ops only, read the result block only */
     if (dtype == FJ_F64) {
-        FJ_SOFT_LOOP(uint64_t, (uint64_t)0x7ff0000000000000ULL, (uint64_t)0x000fffffffffffffULL)
+        const uint64_t *u = (const uint64_t *)d;
+        uint64_t acc = 0;
+        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7ff0000000000000ULL) + (1ULL << 52);
+        if (!(acc >> 63)) return 0;
     } else if (dtype == FJ_F32) {
-        FJ_SOFT_LOOP(uint32_t, (uint32_t)0x7f800000u, (uint32_t)0x007fffffu)
+        const uint32_t *u = (const uint32_t *)d;
+        uint32_t acc = 0;
+        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7f800000u) + (1u << 23);
+        if (!(acc >> 31)) return 0;
     }
+    int inv = 0, ovf = 0;
+    if (dtype == FJ_F64) FJ_SOFT_LOOP(double, (double)INFINITY)
+    else if (dtype == FJ_F32) FJ_SOFT_LOOP(float, (float)INFINITY)
     return (inv ? FJ_FPE_INVALID : 0) | (ovf ? FJ_FPE_OVERFLOW | FJ_FPE_DIVIDE : 0);
 }
+#ifdef FJ_GCC_REGIONS
+#pragma GCC pop_options
+#endif
 #undef FJ_SOFT_LOOP
+#undef FJ_SOFT_ABS
 
 /* The hardware flags an instruction may report (FE_* bits); the others it raised are
  * dropped right after it ran. NumPy never warns for comparisons, maximum/minimum, clip,
@@ -550,10 +581,10 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
         if (in->b >= 0) memcpy(&sb, ts->ptr[in->b], fj_itemsize[P->regs[in->b].dtype]);
         f(1, ts->ptr[in->dst], in->a >= 0 ? ts->ptr[in->a] : NULL,
           in->b >= 0 ? ts->ptr[in->b] : NULL, in->c >= 0 ? ts->ptr[in->c] : NULL, in->imm, &err);
-        if (drop) fj_fe_drop(before, drop);
         if (kind)
             ts->fpe |= fj_soft_fpe(kind, P->regs[in->dst].dtype, 1, ts->ptr[in->dst], &sa,
                                    in->b >= 0 ? &sb : NULL);
+        if (drop) fj_fe_drop(before, drop);
         if (use[in->dst] & 1)
             fj_fill(ts->ptr[in->dst], ts->ptr[in->dst], fj_itemsize[P->regs[in->dst].dtype], C->B);
     }
