@@ -110,6 +110,7 @@ CASES = [
     (exp_big, (BIG.astype(np.float32),)),
     (zero_div, (ZERO, ZERO)),
     (zero_div, (ZERO + 1.0, ZERO)),
+    (zero_div, (np.arange(20), np.arange(20) % 3)),     # int / int: a float loop
     (int_floordiv, (np.arange(20), np.arange(20) % 3)),
     (several, (ZERO, BIG)),
     (overflow_reduce, (np.array([[1.0, 2.0], [3.0, 4.0]]),)),
@@ -156,12 +157,16 @@ def test_clean_inputs_do_not_replay(monkeypatch):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 300))
     y = rng.uniform(0.5, 2.0, (64, 300))
+    nan_x = x.copy()
+    nan_x[::7, ::5] = np.nan                    # NaNs flow through quietly, as in NumPy
     compiled = _compile(f)
     for mode in ("warn", "raise"):
         with warnings.catch_warnings(), np.errstate(all=mode):
             warnings.simplefilter("error")
             compiled(x, y)
             compiled(x.astype(np.float32), y.astype(np.float32))
+            f(nan_x[1:], y[1:])
+            compiled(nan_x[1:], y[1:])
     assert not replays
     with np.errstate(all="warn"), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
