@@ -79,11 +79,14 @@ class Replay:
     returns the values of the ``post`` members (those the caller binds from it)."""
 
     def __init__(self, members, inputs, post=()):
+        self.members = list(members)
         self.inputs = list(inputs)
         self.post = list(post)
-        self.steps = [(n, OPS[n.op].impl, *_call_site(n.loc)) for n in members]
+        self.steps = None             # built on the first replay: replays are rare
 
     def __call__(self, *values):
+        if self.steps is None:
+            self.steps = [(n, OPS[n.op].impl, *_call_site(n.loc)) for n in self.members]
         env = dict(zip(self.inputs, values))
         for node, impl, code, glb in self.steps:
             args = _resolve(node.args, env)

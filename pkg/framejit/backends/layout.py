@@ -221,13 +221,14 @@ def group_layout(group, inputs, outputs):
     every output is at most 1-d (always C-contiguous then)."""
     if all(n.meta.ndim <= 1 or n.meta.scalar for n in outputs):
         return None
-    steps = [(n, *_rule(n)) for n in group.nodes]
-    memo = {}
+    steps, memo = [], {}               # steps: built on the first call (most never need it)
 
     def layout(values):
         key = tuple((v.strides, v.flags.aligned) for v in values)
         got = memo.get(key)
         if got is None:
+            if not steps:
+                steps.extend((n, *_rule(n)) for n in group.nodes)
             got = _evaluate(steps, inputs, values, outputs)
             if len(memo) >= _MEMO_MAX:
                 memo.clear()
