@@ -189,6 +189,23 @@ def test_warning_points_at_the_users_line():
         assert w[0].lineno == f.__code__.co_firstlineno + 2
 
 
+def test_default_filter_shows_each_location_once():
+    """Under the 'default' warnings action NumPy shows a warning once per source line
+    (registry of the user's module): so do compiled functions, whose replays run at the
+    user's line in the user's module globals."""
+    def f(x):
+        return np.log(x) + np.log(x + 0.0) * 2.0
+
+    compiled = _compile(f)
+    for fn in (f, compiled):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("default")
+            for _ in range(3):
+                fn(ZERO)
+        assert [(x.category, x.lineno) for x in w] == \
+            [(RuntimeWarning, f.__code__.co_firstlineno + 1)]
+
+
 def test_in_place_updates_under_raise():
     """In-place ops run eagerly, as NumPy: with 'raise', ``a`` is written before the
     error (NumPy checks the flags after the loop); a kernel group that raises first
