@@ -187,6 +187,22 @@ cdef int _run(Program P, object arrays, object shape, object num_threads, object
                         raise ValueError(f"output operands {k} and {m} overlap in memory")
                     bound[m] = np.array(bound[m], copy=True)
 
+    # row-wise programs run row by row: an output whose rows are not contiguous (a
+    # Fortran-ordered result, NumPy's layout for Fortran inputs) is written through a
+    # C-ordered buffer and copied after the run, instead of element by element
+    row_back = []
+    if P.prog.reduce == FJ_REDUCE_LAST and it_nd > 1 and size > 0:
+        for k in range(nops):
+            if bound[k] is None or not P.operand_written[k] or \
+                    P.regs[P.operand_reg[k]].kind != FJ_REG_ARRAY:
+                continue
+            a = bound[k]
+            if cnp.PyArray_DIM(a, it_nd - 1) > 1 and \
+                    cnp.PyArray_STRIDE(a, it_nd - 1) != cnp.PyArray_ITEMSIZE(a):
+                b = _alloc(it_shape, a.dtype, None)
+                row_back.append((a, b))
+                bound[k] = b
+
     # segments
     if P.prog.reduce == FJ_REDUCE_LAST:
         L.seg_len = dims[it_nd - 1]
@@ -292,6 +308,8 @@ cdef int _run(Program P, object arrays, object shape, object num_threads, object
                 raise MemoryError()
             exc, msg = _ERRORS.get(rc, (RuntimeError, f"kernel error {rc}"))
             raise exc(msg)
+        for a, b in row_back:
+            a[...] = b
         for a, b in copy_back:
             a[...] = b.reshape((<object>a).shape)
     finally:
