@@ -15,10 +15,16 @@
  * AVX2+FMA, AVX-512) and one table is chosen at import from the CPU.
  * Threading: OpenMP over blocks (one segment) or over segments (many rows) when the
  * estimated work is above FJ_PAR_MIN_WORK; fj_run never touches Python objects.
+ * Floating-point errors: every thread that runs blocks clears the FP exception flags
+ * first and reads them after (fetestexcept); fj_run reports their union in *fpe for the
+ * binding, which replays the group with NumPy when NumPy would warn or raise. The flags
+ * are a filter only: a spurious one (a SIMD lane whose result is replaced later) costs
+ * a replay, never a warning.
  */
 #ifndef FRAMEJIT_KERNELS_H
 #define FRAMEJIT_KERNELS_H
 
+#include <fenv.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +69,9 @@ enum {
     FJ_ERR_EMPTY_REDUCE = 3,
     FJ_ERR_UNSUPPORTED = 4,
 };
+
+/* floating-point exceptions a run raised (fj_run's *fpe), NumPy's NPY_FPE_* values */
+enum { FJ_FPE_DIVIDE = 1, FJ_FPE_OVERFLOW = 2, FJ_FPE_UNDERFLOW = 4, FJ_FPE_INVALID = 8 };
 
 /* one block's (or a fold of blocks') reduction result: float results in d, integer and
  * bool results in i, arg-reductions' index in idx (offset within the segment) */
@@ -238,6 +247,8 @@ typedef struct {
     int *prod;                     /* per register: index of the instruction writing an ACC */
     int *ins_pass;                 /* per instruction: its pass */
     unsigned char *scalar;         /* per instruction: 1 = runs once per segment on accs */
+    unsigned char *soft;           /* per instruction: fj_soft_kind of its result, or 0 */
+    unsigned char *hwkeep;         /* per instruction: fj_hw_keep, the FE_* flags it reports */
     fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
     fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
     int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
@@ -251,9 +262,11 @@ typedef struct {
     char *mem;
     void **ptr;                    /* per register: this block's data */
     void **own;                    /* per register: its own block buffer */
+    char *saved;                   /* one block: a source the soft FP check must see */
     fj_partial *parts;             /* [nacc][nblk] */
     fj_partial *accval;            /* [nacc] */
     fj_index units;                /* segments or blocks this thread ran */
+    int fpe;                       /* FJ_FPE_* raised by the blocks this thread ran */
     double busy;                   /* seconds this thread spent running them */
 } fj_tstate;
 
@@ -344,6 +357,7 @@ static int fj_red_isfloat(int op, int src_dtype)
     return src_dtype == FJ_F64 || src_dtype == FJ_F32;
 }
 
+/* quiet comparisons (islessequal, ...): a NaN must not raise FE_INVALID here */
 static void fj_combine(fj_partial *a, const fj_partial *b, int op, int isfloat)
 {
     switch (op) {
@@ -354,21 +368,21 @@ static void fj_combine(fj_partial *a, const fj_partial *b, int op, int isfloat)
         if (isfloat) a->d *= b->d; else a->i = (int64_t)((uint64_t)a->i * (uint64_t)b->i);
         break;
     case FJ_OP_MIN:
-        if (isfloat) { if (!(a->d <= b->d || a->d != a->d)) a->d = b->d; }
+        if (isfloat) { if (!(islessequal(a->d, b->d) || a->d != a->d)) a->d = b->d; }
         else if (b->i < a->i) a->i = b->i;
         break;
     case FJ_OP_MAX:
-        if (isfloat) { if (!(a->d >= b->d || a->d != a->d)) a->d = b->d; }
+        if (isfloat) { if (!(isgreaterequal(a->d, b->d) || a->d != a->d)) a->d = b->d; }
         else if (b->i > a->i) a->i = b->i;
         break;
     case FJ_OP_ANY: a->i |= b->i; break;
     case FJ_OP_ALL: a->i &= b->i; break;
     case FJ_OP_ARGMIN:   /* a precedes b: ties and later NaNs keep a */
-        if (isfloat) { if (a->d == a->d && (b->d < a->d || b->d != b->d)) *a = *b; }
+        if (isfloat) { if (a->d == a->d && (isless(b->d, a->d) || b->d != b->d)) *a = *b; }
         else if (b->i < a->i) *a = *b;
         break;
     case FJ_OP_ARGMAX:
-        if (isfloat) { if (a->d == a->d && (b->d > a->d || b->d != b->d)) *a = *b; }
+        if (isfloat) { if (a->d == a->d && (isgreater(b->d, a->d) || b->d != b->d)) *a = *b; }
         else if (b->i > a->i) *a = *b;
         break;
     }
@@ -432,6 +446,111 @@ static void fj_acc_scalar(const fj_ctx *C, int r, const fj_partial *v, fj_scalar
     else fj_store_scalar(s, dt, v->d, v->i, fj_red_isfloat(op, P->regs[in->a].dtype));
 }
 
+/* Software FP checks of the vectorized transcendentals (exp, log, sin, ..., power,
+ * arctan2), whose branch-free code need not raise the hardware flags that NumPy's loops
+ * raise: a non-finite result from finite operands (overflow, divide by zero, invalid), a
+ * NaN from non-NaN operands (invalid), and for power an infinite result from a finite
+ * base (0 ** -inf, 1e300 ** inf). */
+static int fj_soft_on = 1;   /* tests and benchmarks switch the checks off */
+
+static int fj_soft_kind(int op)
+{
+    if (!fj_soft_on) return 0;
+    switch (op) {
+    case FJ_OP_EXP: case FJ_OP_EXP2: case FJ_OP_EXPM1: case FJ_OP_LOG: case FJ_OP_LOG2:
+    case FJ_OP_LOG10: case FJ_OP_LOG1P: case FJ_OP_SIN: case FJ_OP_COS: case FJ_OP_TAN:
+    case FJ_OP_TANH: return 1;
+    case FJ_OP_ARCTAN2: return 2;
+    case FJ_OP_POWER: return 3;
+    default: return 0;
+    }
+}
+
+/* one pass over a block, branch-free so that it vectorizes; the comparisons may raise
+ * FE_INVALID on NaNs: callers run it before dropping the instruction's hardware flags */
+#define FJ_SOFT_ABS(v) _Generic((v), float: __builtin_fabsf, default: __builtin_fabs)(v)
+#define FJ_SOFT_LOOP(T, HUGE_)                                                          \
+    {                                                                                   \
+        const T *D = (const T *)d, *A = (const T *)a, *Bv = (const T *)b;               \
+        if (!b) {                                                                       \
+            for (fj_index i = 0; i < n; i++) {                                          \
+                T r = D[i], x = A[i];                                                   \
+                inv |= (r != r) & (x == x);                                             \
+                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_);                    \
+            }                                                                           \
+        } else {                                                                        \
+            int pw = kind == 3;                                                         \
+            for (fj_index i = 0; i < n; i++) {                                          \
+                T r = D[i], x = A[i], y = Bv[i];                                        \
+                inv |= (r != r) & (x == x) & (y == y);                                  \
+                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_) &                   \
+                       ((FJ_SOFT_ABS(y) < HUGE_) | pw);                                     \
+            }                                                                           \
+        }                                                                               \
+    }
+
+#ifdef FJ_GCC_REGIONS
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+#ifdef FJ_X86_VARIANTS
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static int fj_soft_fpe(int kind, int dtype, fj_index n, const void *d, const void *a,
+                       const void *b)
+{
+    /* fast path: all results finite (an exponent field of all ones carries into the
+     * sign bit when one is added to it); integer ops only, read the result block only */
+    if (dtype == FJ_F64) {
+        const uint64_t *u = (const uint64_t *)d;
+        uint64_t acc = 0;
+        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7ff0000000000000ULL) + (1ULL << 52);
+        if (!(acc >> 63)) return 0;
+    } else if (dtype == FJ_F32) {
+        const uint32_t *u = (const uint32_t *)d;
+        uint32_t acc = 0;
+        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7f800000u) + (1u << 23);
+        if (!(acc >> 31)) return 0;
+    }
+    int inv = 0, ovf = 0;
+    if (dtype == FJ_F64) FJ_SOFT_LOOP(double, (double)INFINITY)
+    else if (dtype == FJ_F32) FJ_SOFT_LOOP(float, (float)INFINITY)
+    return (inv ? FJ_FPE_INVALID : 0) | (ovf ? FJ_FPE_OVERFLOW | FJ_FPE_DIVIDE : 0);
+}
+#ifdef FJ_GCC_REGIONS
+#pragma GCC pop_options
+#endif
+#undef FJ_SOFT_LOOP
+#undef FJ_SOFT_ABS
+
+/* The hardware flags an instruction may report (FE_* bits); the others it raised are
+ * dropped right after it ran. NumPy never warns for comparisons, maximum/minimum, clip,
+ * sign, where, min/max/arg reductions or the exact ops (their NaN compares raise
+ * FE_INVALID here); the soft-checked transcendentals keep only underflow, the software
+ * check reports the rest (vecmath's own flags are not NumPy's). */
+#define FJ_FE_ALL (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
+static int fj_hw_keep(int op)
+{
+    switch (op) {
+    case FJ_OP_LESS: case FJ_OP_LESS_EQUAL: case FJ_OP_GREATER: case FJ_OP_GREATER_EQUAL:
+    case FJ_OP_EQUAL: case FJ_OP_NOT_EQUAL: case FJ_OP_MAXIMUM: case FJ_OP_MINIMUM:
+    case FJ_OP_CLIP: case FJ_OP_SIGN: case FJ_OP_WHERE: case FJ_OP_FLOOR: case FJ_OP_CEIL:
+    case FJ_OP_ABSOLUTE: case FJ_OP_NEGATIVE: case FJ_OP_COPY: case FJ_OP_LOGICAL_AND:
+    case FJ_OP_LOGICAL_OR: case FJ_OP_LOGICAL_NOT: case FJ_OP_MIN: case FJ_OP_MAX:
+    case FJ_OP_ARGMIN: case FJ_OP_ARGMAX:
+        return 0;
+    default:
+        return fj_soft_kind(op) ? FE_UNDERFLOW : FJ_FE_ALL;
+    }
+}
+
+/* drop the flags in `drop` that were not set before (`before`) */
+static inline void fj_fe_drop(int before, int drop)
+{
+    int raised = fetestexcept(drop) & ~before;
+    if (raised) feclearexcept(raised);
+}
+
 /* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
  * earlier passes, then run the scalar instructions (acc op acc/const, once per segment)
  * of this and earlier passes in program order. Buffers read elementwise in this pass are
@@ -455,8 +574,17 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
         fj_ew_fn f = in->op == FJ_OP_CAST
             ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
             : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
+        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fetestexcept(drop) : 0;
+        int kind = fj_soft_kind(in->op);
+        fj_scalar sa, sb;                /* the sources as they were, for the soft check */
+        memcpy(&sa, ts->ptr[in->a], fj_itemsize[P->regs[in->a].dtype]);
+        if (in->b >= 0) memcpy(&sb, ts->ptr[in->b], fj_itemsize[P->regs[in->b].dtype]);
         f(1, ts->ptr[in->dst], in->a >= 0 ? ts->ptr[in->a] : NULL,
           in->b >= 0 ? ts->ptr[in->b] : NULL, in->c >= 0 ? ts->ptr[in->c] : NULL, in->imm, &err);
+        if (kind)
+            ts->fpe |= fj_soft_fpe(kind, P->regs[in->dst].dtype, 1, ts->ptr[in->dst], &sa,
+                                   in->b >= 0 ? &sb : NULL);
+        if (drop) fj_fe_drop(before, drop);
         if (use[in->dst] & 1)
             fj_fill(ts->ptr[in->dst], ts->ptr[in->dst], fj_itemsize[P->regs[in->dst].dtype], C->B);
     }
@@ -491,13 +619,26 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
     void **ptr = ts->ptr;
     for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
         const fj_instr *in = &P->code[i];
+        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fetestexcept(drop) : 0;
         if (C->efn[i]) {
+            const void *sa = in->a >= 0 ? ptr[in->a] : NULL, *sb = in->b >= 0 ? ptr[in->b] : NULL;
+            if (C->soft[i] && (sa == ptr[in->dst] || sb == ptr[in->dst])) {
+                /* the result overwrites a source (register reuse): check against a copy */
+                size_t bytes = (size_t)n * (size_t)fj_itemsize[P->regs[in->dst].dtype];
+                memcpy(ts->saved, ptr[in->dst], bytes);
+                if (sa == ptr[in->dst]) sa = ts->saved;
+                if (sb == ptr[in->dst]) sb = ts->saved;
+            }
             C->efn[i](n, ptr[in->dst], in->a >= 0 ? ptr[in->a] : NULL,
                       in->b >= 0 ? ptr[in->b] : NULL, in->c >= 0 ? ptr[in->c] : NULL, in->imm,
                       &err);
+            if (C->soft[i])
+                ts->fpe |= fj_soft_fpe(C->soft[i], P->regs[in->dst].dtype, n, ptr[in->dst],
+                                       sa, sb);
         } else if (C->rfn[i]) {
             C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
         }
+        if (drop) fj_fe_drop(before, drop);
     }
     for (int k = 0; k < narr; k++) {
         int r = arrs[k];
@@ -513,7 +654,7 @@ static size_t fj_tstate_bytes(const fj_ctx *C, int own_partials)
 {
     size_t per = ((size_t)C->B * 8 + 63) & ~(size_t)63;
     size_t nparts = own_partials ? (size_t)C->nacc * (size_t)(C->nblk ? C->nblk : 1) : 0;
-    return per * (size_t)C->P->nregs + 64 + 2 * sizeof(void *) * (size_t)C->P->nregs +
+    return per * (size_t)(C->P->nregs + 1) + 64 + 2 * sizeof(void *) * (size_t)C->P->nregs +
            sizeof(fj_partial) * (nparts + (size_t)C->nacc + 1);
 }
 
@@ -540,7 +681,8 @@ static int fj_tstate_init(const fj_ctx *C, fj_tstate *ts, int own_partials, char
         mem = tls_buf;
     }
     char *base = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-    char *tail = base + per * (size_t)P->nregs;
+    ts->saved = base + per * (size_t)P->nregs;
+    char *tail = ts->saved + per;
     ts->ptr = (void **)tail;
     ts->own = ts->ptr + P->nregs;
     ts->parts = (fj_partial *)(tail + 2 * sizeof(void *) * (size_t)P->nregs);
@@ -568,227 +710,6 @@ static int fj_finish_pass(fj_ctx *C, int pass, fj_index seg, fj_partial *parts, 
     return rc;
 }
 
-/* ---- the entry point ------------------------------------------------------------------ */
-
-static int fj_plan(fj_ctx *C, char *buf, size_t cap)
-{
-    const fj_program *P = C->P;
-    const fj_launch *L = C->L;
-    int nr = P->nregs;
-    C->npasses = 1;
-    for (int i = 0; i < P->ninstr; i++) C->npasses += P->code[i].op == FJ_OP_PASS;
-    int ni = P->ninstr;
-    size_t need = sizeof(fj_regplan) * nr + 2 * sizeof(void *) * (size_t)ni +
-                  sizeof(int) * (3 * C->npasses + 2 * nr + ni + (size_t)C->npasses * nr) +
-                  (size_t)C->npasses * nr + (size_t)ni;
-    char *m;
-    C->plan_heap = need + 16 > cap;
-    if (C->plan_heap) {
-        m = (char *)calloc(1, need + 16);
-        if (!m) return FJ_ERR_NOMEM;
-    } else {
-        m = buf;
-        memset(m, 0, need + 16);
-    }
-    C->rp = (fj_regplan *)m;
-    C->efn = (fj_ew_fn *)(m + sizeof(fj_regplan) * nr);
-    C->rfn = (fj_red_fn *)(C->efn + ni);
-    C->pass_lo = (int *)(C->rfn + ni);
-    C->pass_hi = C->pass_lo + C->npasses;
-    C->slot = C->pass_hi + C->npasses;
-    C->prod = C->slot + nr;
-    C->ins_pass = C->prod + nr;
-    C->arr_cnt = C->ins_pass + ni;
-    C->arr_list = C->arr_cnt + C->npasses;
-    C->pass_use = (unsigned char *)(C->arr_list + (size_t)C->npasses * nr);
-    C->scalar = C->pass_use + (size_t)C->npasses * nr;
-    int p = 0;
-    C->pass_lo[0] = 0;
-    for (int i = 0; i < ni; i++) {
-        const fj_instr *in = &P->code[i];
-        C->ins_pass[i] = p;
-        if (in->op == FJ_OP_PASS) { C->pass_hi[p] = i; C->pass_lo[++p] = i + 1; continue; }
-        if (P->regs[in->dst].kind == FJ_REG_ACC) C->prod[in->dst] = i;
-        C->scalar[i] = fj_ops[in->op].kind == FJ_KIND_ELEMENTWISE &&
-                       P->regs[in->dst].kind == FJ_REG_ACC;
-        if (C->scalar[i]) continue;      /* its operands are not block data */
-        if (fj_ops[in->op].kind == FJ_KIND_REDUCTION)
-            C->rfn[i] = C->T->red[in->op][P->regs[in->a].dtype];
-        else
-            C->efn[i] = in->op == FJ_OP_CAST
-                ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
-                : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
-        int na = fj_ops[in->op].nargs;
-        const int src[3] = {in->a, in->b, in->c};
-        for (int k = 0; k < na; k++) C->pass_use[p * nr + src[k]] |= 1;
-        C->pass_use[p * nr + in->dst] |= 2;
-    }
-    C->pass_hi[p] = P->ninstr;
-    C->nacc = 0;
-    for (int r = 0; r < nr; r++) {
-        const fj_reg *g = &P->regs[r];
-        fj_regplan *rp = &C->rp[r];
-        C->slot[r] = g->kind == FJ_REG_ACC ? C->nacc++ : -1;
-        rp->isz = fj_itemsize[g->dtype];
-        rp->mode = FJ_RP_FIXED;
-        for (int q = 0; q < C->npasses; q++) {
-            rp->read |= C->pass_use[q * nr + r] & 1;
-            rp->written |= (C->pass_use[q * nr + r] & 2) != 0;
-        }
-        if (g->kind != FJ_REG_ARRAY) continue;
-        const fj_operand *o = &L->ops[g->array];
-        int linear = 1, zero = 1;
-        for (int d = 0; d < L->ndim; d++) {
-            if (o->strides[d] != 0 && L->dims[d] > 1) zero = 0;
-            if (d + 1 < L->ndim && o->strides[d] != o->strides[d + 1] * L->dims[d + 1] &&
-                L->dims[d] > 1)
-                linear = 0;
-        }
-        rp->fstride = o->strides[L->ndim - 1];
-        if (zero && !rp->written) rp->mode = FJ_RP_FIXED;
-        else if (linear && rp->fstride == rp->isz) rp->mode = FJ_RP_DIRECT;
-        else if (linear) rp->mode = FJ_RP_LINEAR;
-        else rp->mode = FJ_RP_ND;
-        rp->inner_contig = rp->fstride == rp->isz;
-    }
-    for (int q = 0; q < C->npasses; q++) {   /* arrays needing per-block work, per pass */
-        C->arr_cnt[q] = 0;
-        for (int r = 0; r < nr; r++)
-            if (P->regs[r].kind == FJ_REG_ARRAY && C->rp[r].mode != FJ_RP_FIXED &&
-                C->pass_use[q * nr + r])
-                C->arr_list[q * nr + C->arr_cnt[q]++] = r;
-    }
-    return FJ_OK;
-}
-
-static int fj_run(const fj_program *P, const fj_launch *L)
-{
-    fj_ctx C;
-    /* small calls (the per-call overhead matters there) run out of the stack */
-    _Alignas(64) char stack[FJ_STACK_BYTES];
-    size_t plan_cap = FJ_STACK_BYTES / 4;
-    memset(&C, 0, sizeof(C));
-    C.P = P; C.L = L; C.T = &fj_tables[fj_isa_current];
-    int rc = fj_plan(&C, stack, plan_cap);
-    if (rc) return rc;
-#define FJ_FREE_PLAN() do { if (C.plan_heap) free(C.rp); } while (0)
-    /* default block: keep every register's block within ~64 KB (L1/L2) */
-    fj_index B = L->block;
-    if (B <= 0) {
-        B = (FJ_BLOCK_BYTES / (8 * (fj_index)(P->nregs > 0 ? P->nregs : 1))) & ~(fj_index)63;
-        B = B < FJ_BLOCK_MIN ? FJ_BLOCK_MIN : B > FJ_BLOCK_DEFAULT ? FJ_BLOCK_DEFAULT : B;
-    }
-    if (L->seg_len < B) B = L->seg_len > 0 ? L->seg_len : 1;
-    C.B = B;
-    C.nblk = (L->seg_len + B - 1) / B;
-    long cost = 0;
-    for (int i = 0; i < P->ninstr; i++) cost += fj_ops[P->code[i].op].cost;
-    double work = (double)L->nseg * (double)L->seg_len * (double)cost;
-    int nt = L->nthreads > 0 ? L->nthreads : 1;
-    if (!FJ_HAVE_OPENMP || work < fj_par_min_work) nt = 1;
-    if (nt > 1 && fj_adaptive && fj_omp_wtime() < fj_backoff_until) nt = 1;
-    /* many segments: one thread per segment; few long ones: threads share each segment */
-    int by_segment = L->nseg > 1 && !(L->nseg < 2 * nt && C.nblk >= 2 * nt);
-    if (L->nseg == 0) { FJ_FREE_PLAN(); return FJ_OK; }
-
-    if (nt == 1) {
-        /* serial: no OpenMP runtime involved, thread state on the stack when it fits */
-        fj_tstate t;
-        size_t need = fj_tstate_bytes(&C, 1);
-        rc = fj_tstate_init(&C, &t, 1, need <= FJ_STACK_BYTES - plan_cap ? stack + plan_cap : NULL);
-        if (rc) { FJ_FREE_PLAN(); return rc; }
-        for (fj_index s = 0; s < L->nseg && !rc; s++) {
-            for (int p = 0; p < C.npasses; p++) {
-                fj_fill_acc_reads(&C, &t, p, t.accval);
-                for (fj_index b = 0; b < C.nblk; b++) fj_exec_block(&C, &t, p, s, b);
-                int e = fj_finish_pass(&C, p, s, t.parts, t.accval);
-                if (e) { rc = e; break; }
-            }
-        }
-        free(t.mem);
-        FJ_FREE_PLAN();
-        return rc ? rc : C.err;
-    }
-
-    fj_tstate *ts = (fj_tstate *)calloc((size_t)nt, sizeof(fj_tstate));
-    fj_partial *parts = NULL, *accval = NULL;
-    if (!by_segment)
-        parts = (fj_partial *)calloc((size_t)C.nacc * (size_t)(C.nblk ? C.nblk : 1) + C.nacc + 1,
-                                     sizeof(fj_partial));
-    if (!ts || (!by_segment && !parts)) { free(ts); free(parts); FJ_FREE_PLAN(); return FJ_ERR_NOMEM; }
-    if (!by_segment) accval = parts + (size_t)C.nacc * (size_t)(C.nblk ? C.nblk : 1);
-    int alloc_err = 0;
-    double t_start = fj_omp_wtime();
-
-    if (by_segment) {
-        #pragma omp parallel num_threads(nt) if (nt > 1)
-        {
-            fj_tstate *t = &ts[fj_omp_thread_num()];
-            int ok = fj_tstate_init(&C, t, 1, NULL) == FJ_OK;
-            if (!ok) alloc_err = 1;
-            /* dynamic: a core shared with another process must not stall the rest;
-             * results do not depend on which thread runs a segment */
-            #pragma omp for schedule(dynamic, 4)
-            for (fj_index s = 0; s < L->nseg; s++) {
-                if (!ok) continue;
-                double t0 = fj_omp_wtime();
-                t->units++;
-                for (int p = 0; p < C.npasses; p++) {
-                    fj_fill_acc_reads(&C, t, p, t->accval);
-                    for (fj_index b = 0; b < C.nblk; b++) fj_exec_block(&C, t, p, s, b);
-                    int e = fj_finish_pass(&C, p, s, t->parts, t->accval);
-                    if (e) C.err = e;
-                }
-                t->busy += fj_omp_wtime() - t0;
-            }
-        }
-    } else {
-        for (fj_index s = 0; s < L->nseg; s++) {
-            #pragma omp parallel num_threads(nt) if (nt > 1)
-            {
-                fj_tstate *t = &ts[fj_omp_thread_num()];
-                int ok = fj_tstate_init(&C, t, 0, NULL) == FJ_OK;
-                if (!ok) alloc_err = 1;
-                t->parts = parts;
-                for (int p = 0; p < C.npasses; p++) {
-                    if (ok) fj_fill_acc_reads(&C, t, p, accval);
-                    #pragma omp for schedule(dynamic, 2)
-                    for (fj_index b = 0; b < C.nblk; b++)
-                        if (ok) {
-                            double t0 = fj_omp_wtime();
-                            fj_exec_block(&C, t, p, s, b);
-                            t->units++;
-                            t->busy += fj_omp_wtime() - t0;
-                        }
-                    #pragma omp single
-                    {
-                        int e = fj_finish_pass(&C, p, s, parts, accval);
-                        if (e) C.err = e;
-                    }
-                }
-                free(t->mem);
-                t->mem = NULL;
-            }
-        }
-    }
-    fj_index total = 0;
-    double elapsed = fj_omp_wtime() - t_start;
-    for (int i = 0; i < nt; i++) { free(ts[i].mem); total += ts[i].units; }
-    /* the threads did not pay off when the call took about as long as the calling
-     * thread alone would have needed, and it mostly waited */
-    if (fj_adaptive && ts[0].units > 0) {
-        double serial_estimate = ts[0].busy / (double)ts[0].units * (double)total;
-        if (elapsed > 0.9 * serial_estimate && elapsed - ts[0].busy > FJ_BACKOFF_MIN_WAIT_S)
-            fj_backoff_until = fj_omp_wtime() + FJ_BACKOFF_S;
-    }
-    free(ts);
-    free(parts);
-    FJ_FREE_PLAN();
-#undef FJ_FREE_PLAN
-    if (alloc_err) return FJ_ERR_NOMEM;
-    return C.err;
-}
-
-static int fj_max_threads(void) { return fj_omp_max_threads(); }
+#include "kernel_run.h"
 
 #endif /* FRAMEJIT_KERNELS_H */

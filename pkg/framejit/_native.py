@@ -23,9 +23,12 @@ try:
 except ImportError:  # pragma: no cover
     _build_config = None
 
-from .config import _bind_disable_mirror
+from .config import _bind_disable_mirror, _bind_mirror
 
 _bind_disable_mirror(_modes.set_plain)
+if _kernels is not None:
+    _bind_mirror("output_cache_bytes", lambda v: _kernels.cache_limit(nbytes=v))
+    _bind_mirror("output_cache_per_size", lambda v: _kernels.cache_limit(per_size=v))
 
 HAVE_OPENMP = bool(getattr(_build_config, "HAVE_OPENMP", False))
 

@@ -3,6 +3,8 @@
 Environment variables are read here and nowhere else: ``FRAMEJIT_DISABLE=1`` sets
 ``disable``; ``FRAMEJIT_LOGS`` (comma-separated log names) is kept in ``env_logs`` for
 ``debug.py`` to apply at import; ``OMP_NUM_THREADS`` bounds the default thread count.
+Options that live in an extension (the output cache's bounds) are mirrored into it by
+``_native`` through ``_bind_mirror``.
 """
 import os
 
@@ -16,6 +18,12 @@ def _positive_int(name, value):
 def _boolean(name, value):
     if not isinstance(value, bool):
         raise ValueError(f"framejit.config.{name} must be True or False, got {value!r}")
+    return value
+
+
+def _nonnegative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"framejit.config.{name} must be an int >= 0, got {value!r}")
     return value
 
 
@@ -36,6 +44,10 @@ _FIELDS = {
                          "compiled entries per code object before it runs unoptimized"),
     "num_threads": (_threads, _default_threads,
                     "threads the kernel library may use (None: what OpenMP reports)"),
+    "output_cache_bytes": (_nonnegative_int, lambda: 256 << 20,
+                           "bytes of freed large kernel outputs kept for reuse (0: none)"),
+    "output_cache_per_size": (_nonnegative_int, lambda: 4,
+                              "freed kernel outputs of one size class kept for reuse"),
     "disable": (_boolean, lambda: os.environ.get("FRAMEJIT_DISABLE", "") == "1",
                 "True turns compile and every marker into a no-op: plain Python"),
 }
@@ -57,6 +69,8 @@ class Config:
         object.__setattr__(self, name, _FIELDS[name][0](name, value))
         if name == "disable" and _on_disable is not None:
             _on_disable(value)
+        if name in _mirrors:
+            _mirrors[name](value)
 
     def __repr__(self):
         body = ", ".join(f"{k}={getattr(self, k)!r}" for k in _FIELDS)
@@ -67,12 +81,19 @@ class Config:
 
 
 _on_disable = None   # set by framejit._native: mirrors `disable` into the C wrappers
+_mirrors = {}        # option name -> callback(value) that mirrors it into an extension
 
 
 def _bind_disable_mirror(callback):
     global _on_disable
     _on_disable = callback
     callback(config.disable)
+
+
+def _bind_mirror(name, callback):
+    """Call ``callback(value)`` now and whenever option ``name`` is set."""
+    _mirrors[name] = callback
+    callback(getattr(config, name))
 
 
 config = Config()

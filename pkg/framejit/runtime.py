@@ -230,6 +230,8 @@ _ef.set_converter(convert)
 
 
 def reset():
-    """Forget every compiled entry and marker."""
+    """Forget every compiled entry and marker; free the output cache's blocks."""
     _ef.reset()
     dynamic.reset()
+    if _native._kernels is not None:
+        _native._kernels.cache_clear()

@@ -10,6 +10,7 @@ cdef extern from "framejit/kernels.h" nogil:
     int FJ_OP_PASS, FJ_OP_CAST, FJ_OP_POWI, FJ_OP_ARGMIN, FJ_OP_ARGMAX
     int FJ_KIND_CONTROL, FJ_KIND_ELEMENTWISE, FJ_KIND_REDUCTION
     int FJ_SIG_NONE, FJ_SIG_SAME, FJ_SIG_CMP, FJ_SIG_WHERE, FJ_SIG_CAST, FJ_SIG_ARG
+    int FJ_FPE_DIVIDE, FJ_FPE_OVERFLOW, FJ_FPE_UNDERFLOW, FJ_FPE_INVALID
     int FJ_OK, FJ_ERR_NOMEM, FJ_ERR_NEG_INT_POWER, FJ_ERR_EMPTY_REDUCE, FJ_ERR_UNSUPPORTED
     int FJ_REG_ARRAY, FJ_REG_CONST, FJ_REG_TEMP, FJ_REG_ACC
     int FJ_REDUCE_NONE, FJ_REDUCE_ALL, FJ_REDUCE_LAST
@@ -63,10 +64,11 @@ cdef extern from "framejit/kernels.h" nogil:
         fj_index block
 
     double fj_par_min_work
+    int fj_soft_on
     int fj_adaptive
     void fj_init_tables()
     int fj_set_isa(int level)
-    int fj_run(const fj_program *P, const fj_launch *L)
+    int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
     int fj_max_threads()
     # typed table lookups (the 2-D arrays are declared through these helpers)
     fj_ew_fn fj_lookup_ew(int op, int dtype)
@@ -74,10 +76,11 @@ cdef extern from "framejit/kernels.h" nogil:
     fj_red_fn fj_lookup_red(int op, int dtype)
 
 
-cdef extern from "framejit/bufcache.h":
-    size_t fj_cache_min, fj_cache_max, fj_cache_bytes
-    int fj_cache_n
-    void *fj_cache_take(size_t n, size_t *got)
-    char *fj_cache_data(void *raw)
-    void fj_cache_release(void *raw, size_t n)
-    size_t fj_cache_clear(size_t keep)
+cdef extern from "framejit/memhandler.h":
+    void *fj_mh_handler_addr()
+    size_t fj_mh_min, fj_mh_max_bytes, fj_mh_bytes
+    int fj_mh_per_class, fj_mh_n
+    unsigned long long fj_mh_hits, fj_mh_misses, fj_mh_released
+    int fj_mh_init()
+    size_t fj_mh_trim(size_t keep) nogil
+    size_t fj_mh_class(size_t n)

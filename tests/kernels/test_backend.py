@@ -597,24 +597,3 @@ def test_fuse_softmax_is_one_group_and_effects_split():
     kinds = [type(s).__name__ if isinstance(s, passes.Group) else s.op for s in part.steps]
     assert kinds == ["Group", "setitem", "Group"]
     assert part.steps[0].reduce == "last" and len(part.steps[0].nodes) == 5
-
-
-def test_output_cache_reuses_only_dead_buffers():
-    """_kernels.empty recycles large blocks only after their arrays (and views) died."""
-    a = K.empty((512, 1024), np.float64)
-    assert a.shape == (512, 1024) and a.flags.c_contiguous and a.ctypes.data % 64 == 0
-    addr = a.ctypes.data
-    view = a[3:]
-    del a
-    b = K.empty((512, 1024), np.float64)
-    assert b.ctypes.data != addr                  # the view keeps the first block alive
-    del view
-    c = K.empty((512, 1024), np.float64)
-    assert c.ctypes.data == addr and not np.shares_memory(b, c)
-    assert K.empty((3,), np.float32).base is None  # small: plain np.empty
-    prev = K.cache_limit(0)
-    try:
-        del b, c
-        assert K.cache_info() == (0, 0)
-    finally:
-        K.cache_limit(prev)

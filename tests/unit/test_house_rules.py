@@ -8,7 +8,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PKG = ROOT / "pkg" / "framejit"
 HARD_CAP = 800
 SOURCES = sorted([*PKG.rglob("*.py"), *(ROOT / "pyx").rglob("*.pyx"),
-                  *(ROOT / "include").rglob("*.h")])
+                  *(ROOT / "pyx").rglob("*.pxi"), *(ROOT / "include").rglob("*.h")])
 
 # layer -> framejit modules it must not import (STYLE.md "Dependency direction")
 FORBIDDEN = {

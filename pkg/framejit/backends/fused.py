@@ -6,15 +6,20 @@ what the kernels can run) -> lower (backends/lower.py, one Program per group) ->
 straight-line Python function calling Programs and NumPy in program order.
 
 Everything is decided at backend-build time; a call costs one Python frame, one
-``np.empty`` per stored kernel output, one Program call per group and the NumPy calls of
+``Runner`` call per group (allocate its outputs, run its Program) and the NumPy calls of
 the eager nodes. Eager nodes (matmul, indexing, views, custom ops, ...) run exactly as
 the eager backend runs them, on the real arrays, so views of inputs stay views, writes
 land where NumPy's would, an input returned as is is the same object, and effects keep
-their order (passes.fuse never moves a pure node across an effectful one). Kernel
-outputs are fresh arrays owned by nobody else; their memory comes from
-``_kernels.empty``, which reuses large blocks freed by earlier results (nothing can
-observe this: a block is reused only after its array died). ``framejit.config.
-num_threads`` is read per call and handed to every Program.
+their order (passes.fuse never moves a pure node across an effectful one).
+
+What the user gets from a group is what NumPy would have given: kernel outputs are fresh
+arrays that own their data, laid out as NumPy lays them out (``layout.py``: order 'K',
+F-ordered inputs give F-ordered results), their memory from framejit's NumPy memory
+handler (include/framejit/memhandler.h: large blocks of dead arrays are reused, never
+memory a user still holds); and when the kernel raised floating-point flags that
+``np.geterr()`` does not ignore, the group is replayed with NumPy (``fperr.py``) so the
+warnings, ``FloatingPointError`` or error callbacks are NumPy's own.
+``framejit.config.num_threads`` is read per call and handed to every Program.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from framejit.graph import passes
 from framejit.graph.ir import Graph, Node
 from framejit.graph.ops import OPS
 
+from . import fperr
+from . import layout as _layout
 from . import lower as _lower
 from .reference import _Emitter
 
@@ -60,32 +67,40 @@ def _eager_line(em, node, k):
     return f"n{k} = {fn}({', '.join(args)})"
 
 
-def _kernel_lines(em, kern, k):
-    """Allocate outputs, call the Program, bind the members' values."""
-    body, operands = [], []
+def _kernel_lines(em, kern, k, step):
+    """Run the group (its Runner allocates the outputs in NumPy's layout), replay it with
+    NumPy when its FP flags call for it, bind the members' values."""
+    body, operands, raw = [], [], []
     for v in kern.inputs:
         name = em.expr(v)
         operands.append(f"asarray({name})" if v.meta.scalar else name)
-    for j, (node, shape, dtype) in enumerate(kern.outputs):
-        buf = f"b{k}_{j}"
-        body.append(f"{buf} = empty({em.cell(shape, 's')}, {em.cell(dtype, 'd')})")
-        operands.append(buf)
-    prog = em.cell(kern.program, "P")
-    shape = em.cell(kern.shape, "s")
-    body.append(f"{prog}(({''.join(o + ', ' for o in operands)}), {shape}, cfg.num_threads)")
-    for j, (node, shape, dtype) in enumerate(kern.outputs):
-        buf = f"b{k}_{j}"
-        if node.meta.scalar:
-            expr = f"{buf}[()]"
-        elif tuple(node.meta.shape) != tuple(shape):
-            expr = f"{buf}.reshape({em.cell(tuple(node.meta.shape), 's')})"
-        else:
-            expr = buf
+        raw.append(name)
+    runner = em.cell(_runner(kern, step), "R")
+    names = []
+    for j, (node, _shape, _dtype) in enumerate(kern.outputs):
         em.local[id(node)] = f"n{k}_{j}"
-        body.append(f"n{k}_{j} = {expr}")
-    for j, node in enumerate(kern.post):
-        body.append(_eager_line(em, node, f"{k}p{j}"))
+        names.append(f"n{k}_{j}")
+    outs = "".join(n + ", " for n in names)
+    body.append(f"fpe{k}, ({outs}) = {runner}(({''.join(o + ', ' for o in operands)}), "
+                f"cfg.num_threads)")
+    replay = em.cell(fperr.Replay(step.nodes, kern.inputs, kern.post), "X")
+    check = f"if fpe{k} and needs_replay(fpe{k}):"
+    args = ", ".join(raw)
+    if not kern.post:
+        body += [check, f"    {replay}({args})"]
+        return body
+    post = [_eager_line(em, node, f"{k}p{j}") for j, node in enumerate(kern.post)]
+    bound = "".join(em.local[id(n)] + ", " for n in kern.post)
+    body += [check, f"    ({bound}) = {replay}({args})", "else:"]
+    body += ["    " + line for line in post]
     return body
+
+
+def _runner(kern, group):
+    outputs = [(node.meta.shape, None if tuple(shape) == tuple(node.meta.shape) else shape,
+                dtype, node.meta.scalar) for node, shape, dtype in kern.outputs]
+    layout = _layout.group_layout(group, kern.inputs, [n for n, _, _ in kern.outputs])
+    return _lower.K.Runner(kern.program, kern.shape, outputs, layout)
 
 
 def _source(part, kernels, em) -> str:
@@ -99,12 +114,12 @@ def _source(part, kernels, em) -> str:
         if isinstance(step, Node):
             body.append(_eager_line(em, step, k))
         else:
-            body.extend(_kernel_lines(em, kernels[step], k))
+            body.extend(_kernel_lines(em, kernels[step], k, step))
     outs = "".join(em.expr(o) + ", " for o in graph.outputs)
     body.append(f"return [{outs}]")
     inner = "\n".join("        " + line for line in body)
     cells = ", ".join(em.cells)
-    return (f"def _make(empty, asarray, cfg, {cells}):\n"
+    return (f"def _make(asarray, needs_replay, cfg, {cells}):\n"
             f"    def run({', '.join(params)}):\n{inner}\n"
             f"    return run\n")
 
@@ -116,15 +131,10 @@ def kernels(graph: Graph, example_inputs=None):
     src = _source(part, kerns, em)
     namespace: dict = {}
     exec(compile(src, "<framejit.kernels>", "exec"), namespace)
-    run = namespace["_make"](_empty(), np.asarray, config, **em.cells)
+    run = namespace["_make"](np.asarray, fperr.needs_replay, config, **em.cells)
     run.__framejit_source__ = src
     run.__framejit_programs__ = [kerns[s].program for s in part.steps if s in kerns]
     return run
-
-
-def _empty():
-    """The allocator of kernel outputs (a caching one when the library offers it)."""
-    return getattr(_lower.K, "empty", np.empty)
 
 
 __all__ = ["kernels", "compile_graph"]
