@@ -18,6 +18,31 @@ GENERATOR_OPTIONS = {}
 # call in the process resolves modes wrongly (fullgraph roots run no graph, forbidden
 # breaks stop raising). check_program(unique_code=True) avoids equal code objects.
 
+# Open bugs recognised from the oracle's model run (Outcome.flags, set by
+# framejit.testing.oracle.Model) -> the regression tests that pin them down.
+KNOWN = {
+    # test_break_inside_a_loop_over_a_list_keeps_the_loop_traceable: a loop over a list,
+    # enumerate() or array rows carried across an allowed break resumes with an opaque
+    # iterator, so the next FOR_ITER is an extra break (raising where the loop head is
+    # strict; the rest of the body running as its own segment, ahead of a forbidden
+    # break that follows)
+    "break_in_seq_loop": "opaque loop iterator after a break",
+    # test_handler_of_an_exception_raised_by_a_break_construct_is_traced: an exception
+    # raised by the breaking instruction (a disabled call) reaches the breaking frame's
+    # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
+    # (a forbidden one does not raise, or raises only after the handler's effects)
+    "break_raised": "handler path of a raising break runs uncompiled",
+}
+
+
 def known_bug(prog, problems, info):
-    """The name of the known bug that explains `problems`, or None (none is open now)."""
+    """The name of the known bug that explains `problems`, or None."""
+    if INCLUDE_KNOWN:
+        return None
+    flags = set()
+    for outcome in info.get("expected", {}).values():
+        flags |= set(getattr(outcome, "flags", ()) or ())
+    for flag, name in KNOWN.items():
+        if flag in flags:
+            return name
     return None
