@@ -3,7 +3,8 @@
     PYTHONPATH=pkg python tests/fuzz/campaign.py --programs 100000 --jobs 2 --start 0
 
 Mixes (--mix): "default" is what tests/fuzz draws; "calls" makes 3-12 compiled calls per
-program (recompiles, automatic dynamic ints/floats, cache_size_limit 8); "flow" leans on
+program, every root with int/float parameters (recompiles, automatic dynamic ints/floats,
+cache_size_limit 8); "flow" leans on
 the control-flow constructs (try/except/finally, context managers, while loops,
 closures) with 3-12 calls; "legacy" switches the newer constructs off.
 
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "pkg"))   # framejit (in-place
 
 MIXES = {
     "default": {},
-    "calls": {"max_calls": 12, "cache_limits": (8, 64)},
+    "calls": {"max_calls": 12, "cache_limits": (8, 64), "scalar_chance": 100},
     "flow": {"max_calls": 12, "cache_limits": (8,), "max_nesting": 3, "flow_weight": 3},
     "legacy": {"handlers": False, "loops": False, "scalars": False, "closures": False,
                "max_calls": 3, "dtypes": ("float64",), "cache_limits": (64,)},

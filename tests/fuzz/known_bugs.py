@@ -32,6 +32,11 @@ KNOWN = {
     # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
     # (a forbidden one does not raise, or raises only after the handler's effects)
     "break_raised": "handler path of a raising break runs uncompiled",
+    # test_effects_after_a_relaxed_break_behind_a_chain_obstacle[except_body]: a caller
+    # whose pending call is inside an except body cannot host the resume chain; the
+    # frame resumes around the call and the callee's rest runs before a forbidden break
+    # that follows in the caller is traced (Tracer._resume_obstacle)
+    "break_below_handler": "resume chain obstacle: call inside an except body",
 }
 
 
@@ -39,9 +44,13 @@ def known_bug(prog, problems, info):
     """The name of the known bug that explains `problems`, or None."""
     if INCLUDE_KNOWN:
         return None
+    # the model's flags of the calls up to the failing one (each call is checked in turn
+    # and the check stops at the first one with problems)
+    calls = prog.call_list()[:max(1, len(info.get("got", ())))]
+    expected = info.get("expected", {})
     flags = set()
-    for outcome in info.get("expected", {}).values():
-        flags |= set(getattr(outcome, "flags", ()) or ())
+    for call in calls:
+        flags |= set(getattr(expected.get(call), "flags", ()) or ())
     for flag, name in KNOWN.items():
         if flag in flags:
             return name

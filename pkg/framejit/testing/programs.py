@@ -248,13 +248,15 @@ class Builder(FlowMixin):
     and accumulators), ``scalars`` (int/float parameters of the root), ``closures``
     (functions defined in a frame and called across breaks), ``max_calls`` (each program
     is called 3..max_calls times with different scalars/arrays), ``dtypes``,
-    ``cache_limits`` (config.cache_size_limit values to draw from) and ``flow_weight``
-    (how much more often than by default those statements are drawn)."""
+    ``cache_limits`` (config.cache_size_limit values to draw from), ``flow_weight``
+    (how much more often than by default those statements are drawn) and
+    ``scalar_chance`` (% of roots with int/float parameters)."""
 
     def __init__(self, ch, *, max_helpers=5, max_stmts=5, max_nesting=2, allow_raise=True,
                  backends=("eager", "kernels"), scalar_branches=True, nonstrict_breaks=True,
                  handlers=True, loops=True, scalars=True, closures=True, max_calls=3,
-                 dtypes=("float64", "float32"), cache_limits=(64, 8), flow_weight=1):
+                 dtypes=("float64", "float32"), cache_limits=(64, 8), flow_weight=1,
+                 scalar_chance=60):
         self.ch = ch
         self.nonstrict_breaks = nonstrict_breaks  # graph_break() (a no-op) in nonstrict bodies
         self.scalar_branches = scalar_branches   # `if s > 0` on NumPy scalars (0-d results)
@@ -271,6 +273,7 @@ class Builder(FlowMixin):
         self.dtypes = dtypes
         self.cache_limits = cache_limits
         self.flow_weight = flow_weight       # multiplies the weights of flow.py's statements
+        self.scalar_chance = scalar_chance   # % of roots with int/float parameters
         self.site = 0
         self.counter = 0
 
@@ -608,7 +611,7 @@ class Builder(FlowMixin):
         root_fg = ch.chance(40)
         callees = list(helpers)
         scalars = []
-        if self.scalars and ch.chance(60):
+        if self.scalars and ch.chance(self.scalar_chance):
             scalars = ch.pick([[("n", "I")], [("s", "F")], [("n", "I"), ("s", "F")]])
         root = self.function("root", [("x", "M"), ("y", "V")] + scalars, "T", 0, callees,
                              ("compile", root_fg), root=True, bounds={"n": max(N_VALUES)})

@@ -110,12 +110,17 @@ def render(prog, flavour="real", pad=0):
         elif k == "try":
             emit(depth, "try:")
             stmts(s.body, depth + 1, fn)
+            inner = depth + 1 if real else depth + 2     # model: inside `with _M.handler()`
             for h in s.orelse:
                 emit(depth, f"except {h.text}" + (f" as {h.target}:" if h.target else ":"))
-                stmts(h.body, depth + 1, fn)
+                if not real:
+                    emit(depth + 1, "with _M.handler():")
+                stmts(h.body, inner, fn)
             if s.final or not s.orelse:
                 emit(depth, "finally:")
-                stmts(s.final, depth + 1, fn)
+                if not real:
+                    emit(depth + 1, "with _M.handler(final=True):")
+                stmts(s.final, inner, fn)
         elif k == "ctx":
             tag, suppress = s.value
             emit(depth, f"with Ctx({tag!r}{', True' if suppress else ''}):")
