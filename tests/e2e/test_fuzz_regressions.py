@@ -428,3 +428,37 @@ def test_handler_of_an_exception_raised_by_a_break_construct_is_traced(handler):
     with pytest.raises(fj.GraphBreakError):
         root(np.ones(3))
     assert log == [], "the handler's effects are in the raising segment"
+
+
+@pytest.mark.xfail(strict=True, reason="past cache_size_limit a frame entered under a lenient "
+                   "mode is marked RUN_ONLY (runtime.convert) and runs unoptimized; a callee "
+                   "whose own mode forbids breaks (a strict decorator, compile(fullgraph="
+                   "True)) is then compiled as its own frame and raises only after the "
+                   "unoptimized caller ran the rest of the raising segment (SEMANTICS §3). "
+                   "Only frames whose entry mode would raise, or whose own code enters a "
+                   "mode block, are still traced past the limit")
+def test_effects_before_a_callees_forbidden_break_past_the_cache_limit():
+    log = []
+
+    @fj.set_fullgraph(True)
+    def strict(a):
+        fj.graph_break()               # forbidden
+        return a
+
+    @fj.compile
+    def root(x, n, flag):
+        for _ in range(n):             # range(n) specializes: one entry per n
+            x = x + 1
+        log.append(n)                  # same segment as the forbidden break below
+        if flag:
+            strict(x)
+        return x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for n in range(fj.config.cache_size_limit + 1):
+            root(np.ones(3), n, False)
+        log.clear()
+        with pytest.raises(fj.GraphBreakError):
+            root(np.ones(3), 20, True)
+    assert log == []

@@ -85,9 +85,12 @@ class FlowMixin:
         return out
 
     def int_bound(self, scope):
-        """An int with a small known maximum, usable as a loop bound (None if none)."""
+        """An int with a small known maximum, usable as a loop bound (None if none);
+        the root's `n` more often than others."""
         cands = [n for n in self.ints(scope) if scope.bounds.get(n) is not None
                  and scope.bounds[n] <= 5]
+        if "n" in cands and self.ch.chance(50):
+            return "n"
         return self.ch.pick(cands) if cands else None
 
     # ---------------------------------------------------------------- indexing
@@ -271,7 +274,7 @@ class FlowMixin:
         ch = self.ch
         var = f"w{nesting}"
         k = 1 + ch.below(3)
-        bound = self.int_bound(scope) if ch.chance(35) else None
+        bound = self.int_bound(scope) if ch.chance(self.bound_chance + 10) else None
         child = scope.child(loop=var, ctl="while")
         child.bounds[var] = (k if bound is None else scope.bounds[bound]) - 1
         body = self.block(child, fn_ctx, nesting + 1, 1)

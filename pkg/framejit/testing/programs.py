@@ -250,13 +250,15 @@ class Builder(FlowMixin):
     is called 3..max_calls times with different scalars/arrays), ``dtypes``,
     ``cache_limits`` (config.cache_size_limit values to draw from), ``flow_weight``
     (how much more often than by default those statements are drawn) and
-    ``scalar_chance`` (% of roots with int/float parameters)."""
+    ``scalar_chance`` (% of roots with int/float parameters), ``bound_chance`` (% of
+    loops bounded by an int variable, e.g. ``range(n)``, rather than a constant) and
+    ``strict_chance`` (% of fullgraph=True roots; an outer mode: that + 5)."""
 
     def __init__(self, ch, *, max_helpers=5, max_stmts=5, max_nesting=2, allow_raise=True,
                  backends=("eager", "kernels"), scalar_branches=True, nonstrict_breaks=True,
                  handlers=True, loops=True, scalars=True, closures=True, max_calls=3,
                  dtypes=("float64", "float32"), cache_limits=(64, 8), flow_weight=1,
-                 scalar_chance=60):
+                 scalar_chance=60, bound_chance=25, strict_chance=40):
         self.ch = ch
         self.nonstrict_breaks = nonstrict_breaks  # graph_break() (a no-op) in nonstrict bodies
         self.scalar_branches = scalar_branches   # `if s > 0` on NumPy scalars (0-d results)
@@ -274,6 +276,8 @@ class Builder(FlowMixin):
         self.cache_limits = cache_limits
         self.flow_weight = flow_weight       # multiplies the weights of flow.py's statements
         self.scalar_chance = scalar_chance   # % of roots with int/float parameters
+        self.bound_chance = bound_chance     # % of loops bounded by an int variable (`n`)
+        self.strict_chance = strict_chance   # % of fullgraph=True roots (outer modes: +5)
         self.site = 0
         self.counter = 0
 
@@ -514,7 +518,7 @@ class Builder(FlowMixin):
         if kind == "for":
             var = f"i{nesting}"
             n = 1 + ch.below(3)
-            bound = self.int_bound(scope) if self.loops and ch.chance(25) else None
+            bound = self.int_bound(scope) if self.loops and ch.chance(self.bound_chance) else None
             child = scope.child(loop=var, ctl="for")
             child.bounds[var] = n - 1 if bound is None else scope.bounds[bound] - 1
             return Stmt("for", target=var, value=n if bound is None else bound,
@@ -608,7 +612,7 @@ class Builder(FlowMixin):
                 (2, ("compile", False)), (2, ("compile", True))])
             callees = [h for h in helpers if h.level > level]
             helpers.append(self.function(name, params, ret, level, callees, deco))
-        root_fg = ch.chance(40)
+        root_fg = ch.chance(self.strict_chance)
         callees = list(helpers)
         scalars = []
         if self.scalars and ch.chance(self.scalar_chance):
@@ -616,7 +620,7 @@ class Builder(FlowMixin):
         root = self.function("root", [("x", "M"), ("y", "V")] + scalars, "T", 0, callees,
                              ("compile", root_fg), root=True, bounds={"n": max(N_VALUES)})
         outer = None
-        if ch.chance(45):
+        if ch.chance(self.strict_chance + 5):
             outer = (ch.pick(["with", "deco"]), ch.pick(["eogb", "setfg"]), ch.pick([True, False]))
         return Program(helpers=list(reversed(helpers)), root=root, root_fullgraph=root_fg,
                        outer=outer, flag=ch.pick([True, False]), backend=self.backend,
