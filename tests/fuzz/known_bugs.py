@@ -18,6 +18,46 @@ GENERATOR_OPTIONS = {}
 # call in the process resolves modes wrongly (fullgraph roots run no graph, forbidden
 # breaks stop raising). check_program(unique_code=True) avoids equal code objects.
 
+# Open bugs recognised from the oracle's model run (Outcome.flags, set by
+# framejit.testing.oracle.Model) -> the regression tests that pin them down.
+KNOWN = {
+    # test_break_inside_a_loop_over_a_list_keeps_the_loop_traceable: a loop over a list,
+    # enumerate() or array rows carried across an allowed break resumes with an opaque
+    # iterator, so the next FOR_ITER is an extra break (raising where the loop head is
+    # strict; the rest of the body running as its own segment, ahead of a forbidden
+    # break that follows)
+    "break_in_seq_loop": "opaque loop iterator after a break",
+    # test_handler_of_an_exception_raised_by_a_break_construct_is_traced: an exception
+    # raised by the breaking instruction (a disabled call) reaches the breaking frame's
+    # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
+    # (a forbidden one does not raise, or raises only after the handler's effects)
+    "break_raised": "handler path of a raising break runs uncompiled",
+    # test_effects_after_a_relaxed_break_behind_a_chain_obstacle[except_body]: a caller
+    # whose pending call is inside an except body cannot host the resume chain; the
+    # frame resumes around the call and the callee's rest runs before a forbidden break
+    # that follows in the caller is traced (Tracer._resume_obstacle)
+    "break_below_handler": "resume chain obstacle: call inside an except body",
+}
+
+
 def known_bug(prog, problems, info):
-    """The name of the known bug that explains `problems`, or None (none is open now)."""
+    """The name of the known bug that explains `problems`, or None."""
+    if INCLUDE_KNOWN:
+        return None
+    # the model's flags of the calls up to the failing one (each call is checked in turn
+    # and the check stops at the first one with problems)
+    calls = prog.call_list()[:max(1, len(info.get("got", ())))]
+    expected = info.get("expected", {})
+    flags = set()
+    for call in calls:
+        flags |= set(getattr(expected.get(call), "flags", ()) or ())
+    for flag, name in KNOWN.items():
+        if flag in flags:
+            return name
+    # test_effects_before_a_callees_forbidden_break_past_the_cache_limit: a frame past
+    # cache_size_limit entered under a lenient mode runs unoptimized, so a callee's
+    # forbidden break raises after the rest of its segment ran (or not where the break
+    # is the frame's own)
+    if any(getattr(g, "past_limit", False) for g in info.get("got", ())):
+        return "frame past cache_size_limit runs unoptimized"
     return None

@@ -74,3 +74,94 @@ def test_generated_programs_are_valid_python():
         framejit.reset()
         out = P.run_model(prog, P.ROWS[0])
         assert out.kind != "error", out.detail
+
+
+def test_generator_mixes_in_control_flow_and_scalars():
+    """The newer constructs show up with realistic frequency (a census over seeds)."""
+    import collections
+    seen = collections.Counter()
+    for s in range(300):
+        prog = P.random_program(s)
+        kinds = {st.kind for f in prog.functions() for st in P.walk(f.body)}
+        texts = " ".join(st.text for f in prog.functions() for st in P.walk(f.body))
+        seen.update(kinds)
+        seen["scalars"] += bool(prog.scalars)
+        seen["float32"] += any(c.dtype == "float32" for c in prog.call_list())
+        seen["new values"] += len({c.scalars for c in prog.call_list()}) > 1
+        seen["enumerate"] += "enumerate(" in texts
+        seen["break/continue"] += any(st.kind == "loopctl" for f in prog.functions()
+                                      for st in P.walk(f.body))
+    for kind in ("try", "except", "ctx", "while", "forx", "closure", "acc", "tofloat",
+                 "scalars", "float32", "new values", "enumerate", "break/continue"):
+        assert seen[kind] >= 15, (kind, seen)
+
+
+def _model_outcome(source_body, flags=()):
+    """Run a hand-written root through the oracle's model (a check of the checker)."""
+    import numpy as np
+    src = P.HEADER.format(fj_import="_M = globals()['_M']", backend="eager", flag=True)
+    src += source_body + "\n\ndef entry(x, y):\n    return root(x, y)\n"
+    model = P.Model()
+    ns = {"_M": model}
+    exec(compile(src, "<model>", "exec"), ns)
+    x, y = np.ones((4, 5)), np.ones(5)
+    model.ns, model.inputs = ns, (x, y)
+    model.segment_start = model.snapshot()
+    try:
+        ns["entry"](x, y)
+        kind = "return"
+    except P.ModelBreak as mb:
+        kind = ("break", mb.site)
+    return kind, list(ns["LOG"])
+
+
+def test_oracle_rolls_back_the_raising_segment_through_handlers():
+    """A forbidden break raises before its segment runs: the finally bodies and
+    __exit__s it passes through (in the compiled frame) leave no effects, also when one
+    of them raises a user exception instead."""
+    kind, log = _model_outcome('''
+@_M.compile(False)
+def root(x, y):
+    LOG.append("before")
+    _M.brk(1)                       # allowed
+    LOG.append("seg2")
+    try:
+        with Ctx("c"):
+            with _M.ctx("eogb", True):
+                _M.brk(2)           # forbidden
+    finally:
+        LOG.append("finally")
+        raise UserError("replaced")
+    return x
+''')
+    assert kind == ("break", 2) and log == ["before"]
+
+
+def test_oracle_lets_plain_frames_handle_an_escaped_graph_break_error():
+    """Past the compiled frame that raised it, a GraphBreakError is an ordinary
+    exception: the handlers of a disabled caller and of the traced frame around that
+    call run (a new segment after the disabled call's break)."""
+    kind, log = _model_outcome('''
+@_M.compile(True)
+def inner(a):
+    LOG.append("inner")
+    _M.brk(3)                       # forbidden: raised out of inner's call
+    return a
+
+
+def plain(a):
+    try:
+        return inner(a)
+    finally:
+        LOG.append("plain finally")
+
+
+@_M.compile(False)
+def root(x, y):
+    try:
+        _M.dcall(4, plain, x)       # allowed break: a disabled call
+    finally:
+        LOG.append("root finally")
+    return x
+''')
+    assert kind == ("break", 3) and log == ["plain finally", "root finally"]

@@ -2,27 +2,44 @@
 program state it snapshots (see framejit.testing.programs)."""
 import copy
 import dataclasses
+import sys
 
 import numpy as np
 
 from .programs import COLS
 
 # ------------------------------------------------------------------ inputs and state
-def make_inputs(prog, rows):
-    rng = np.random.default_rng(prog.seed)
-    base = rng.standard_normal((rows, 2 * COLS)) * 2.0
-    if prog.layout == "strided":
+def inputs_for(rows, dtype, layout, seed, special, scalars):
+    """The arguments of one call of `entry` (also pasted into standalone reproducers)."""
+    rng = np.random.default_rng(seed)
+    base = (rng.standard_normal((rows, 2 * COLS)) * 2.0).astype(dtype)
+    if layout == "strided":
         x = base[:, ::2]
-    elif prog.layout == "F":
+    elif layout == "F":
         x = np.asfortranarray(base[:, :COLS])
     else:
         x = np.ascontiguousarray(base[:, :COLS])
-    if prog.special == "nan":
+    if special == "nan":
         x[0, 0] = np.nan
-    elif prog.special == "inf":
+    elif special == "inf":
         x[0, 0] = np.inf
-    y = rng.standard_normal(COLS)
-    return x, y
+    y = rng.standard_normal(COLS).astype(dtype)
+    return (x, y) + tuple(scalars)
+
+
+def call_args(prog, call):
+    """`call` (a programs.Call, or a row count: the first call's scalars) resolved against
+    the program: the arguments of inputs_for."""
+    if isinstance(call, int):
+        calls = prog.call_list()
+        call = dataclasses.replace(calls[0], rows=call)
+    return (call.rows, call.dtype, prog.layout if call.layout is None else call.layout,
+            prog.seed + call.seed, prog.special if call.special is None else call.special,
+            tuple(call.scalars))
+
+
+def make_inputs(prog, call):
+    return inputs_for(*call_args(prog, call))
 
 
 def reset_state(ns):
@@ -53,15 +70,23 @@ class Outcome:
     detail: str = ""
     events: list = None       # model only: [(site, raises, stack)]
     graph_runs: int = -1
+    flags: frozenset = frozenset()   # model only: situations known bugs depend on
+    past_limit: bool = False  # compiled only: a frame of the program runs RUN_ONLY
 
 
 # ------------------------------------------------------------------ the model (oracle)
 
 class ModelBreak(Exception):
+    """The model's GraphBreakError (named so where user code logs exception names)."""
+
     def __init__(self, site, state):
         super().__init__(site)
         self.site = site
-        self.state = state
+        self.state = state          # the state the raising segment started from
+        self.boundary = None        # the compiled frame whose call it is raised out of
+
+
+ModelBreak.__name__ = ModelBreak.__qualname__ = "GraphBreakError"
 
 
 class Model:
@@ -73,9 +98,31 @@ class Model:
         self.ns = None
         self.inputs = None
         self.segment_start = None
+        self.frames = []            # tokens of compiled frames entered from untraced code
+        self.pending = None         # a ModelBreak not yet out of its compiled frame
+        self.loops = 0              # open `for` loops over lists/enumerate/rows (not range)
+        self.handlers = []          # frames running an except body (or finally on an exception)
+        # situations tests/fuzz/known_bugs.py recognises: "break_in_seq_loop" (an allowed
+        # break inside such a loop), "break_raised" (a break construct raised into
+        # traced code), "break_below_handler" (an allowed break in a callee of a frame
+        # that is running an except body)
+        self.flags = set()
 
     def snapshot(self):
         return capture_state(self.ns, self.inputs)
+
+    def restore(self, state):
+        """Put the program state back to `state` (in place: LOG, STATE, COUNT, BUF, x, y)."""
+        ns = self.ns
+        ns["LOG"][:] = copy.deepcopy(state["LOG"])
+        ns["STATE"].clear()
+        ns["STATE"].update(copy.deepcopy(state["STATE"]))
+        ns["COUNT"] = state["COUNT"]
+        ns["BUF"].seek(0)
+        ns["BUF"].truncate(0)
+        ns["BUF"].write(state["BUF"])
+        self.inputs[0][...] = state["x"]
+        self.inputs[1][...] = state["y"]
 
     def traced(self):
         for entry in reversed(self.stack):
@@ -99,45 +146,123 @@ class Model:
                 return entry[1]
         return False
 
+    # A raising break (SEMANTICS §3) is raised out of the call of the compiled frame that
+    # was entered from untraced code, before any code of its segment runs. The model runs
+    # on in plain Python while the ModelBreak propagates through that frame (finally
+    # bodies, __exit__s: code of the raising segment or later, which never runs compiled):
+    # meanwhile (`pending`) no break site counts, and when the exception leaves the frame
+    # the state is put back to the start of the raising segment. Beyond the frame the
+    # GraphBreakError is an ordinary exception again (plain frames' handlers run).
     def _at_break(self, site):
         r = self.raises()
         self.events.append((site, r, tuple(self.stack)))
+        if self.loops and not r:
+            self.flags.add("break_in_seq_loop")
+        if self.handlers and not r and self._below_handler():
+            self.flags.add("break_below_handler")
         if r:
-            raise ModelBreak(site, self.segment_start)
+            mb = ModelBreak(site, self.segment_start)
+            mb.boundary = self.frames[-1]
+            self.pending = mb
+            raise mb
 
-    def brk(self, site, thunk=None):
-        if not self.traced():
-            return thunk() if thunk else None
+    def brk(self, site):
+        """graph_break()."""
+        self.call(site, lambda: None)
+
+    def call(self, site, fn, *args, **kwargs):
+        """A construct that breaks (print, bool/float/.item() of an array value), after
+        its operands were evaluated (they may raise first, as in Python)."""
+        if self.pending is not None or not self.traced():
+            return fn(*args, **kwargs)
         self._at_break(site)
-        out = thunk() if thunk else None
+        out = fn(*args, **kwargs)
         self.segment_start = self.snapshot()          # resume right after the construct
         return out
 
+    @staticmethod
+    def item(v):
+        return v.item()
+
+    def _below_handler(self):
+        """True when a frame running a handler is a caller of the breaking frame."""
+        f = sys._getframe(1)
+        while f is not None and f.f_code.co_filename == __file__:
+            f = f.f_back                     # the model's own frames
+        f = f.f_back if f is not None else None
+        ancestors = set()
+        while f is not None:
+            ancestors.add(id(f))
+            f = f.f_back
+        return any(id(h) in ancestors for h in self.handlers)
+
+    def handler(self, final=False):
+        """The model's rendering wraps every except body (and finally body) in
+        ``with _M.handler():`` to know which frames are running one."""
+        model = self
+        frame = sys._getframe(1)
+
+        class _Handler:
+            def __enter__(self):
+                self.on = not final or sys.exc_info()[0] is not None
+                if self.on:
+                    model.handlers.append(frame)
+
+            def __exit__(self, *exc):
+                if self.on:
+                    model.handlers.pop()
+                return False
+
+        return _Handler()
+
+    def seq_loop(self, iterable):
+        """``for`` over a list, enumerate or array rows (the model's rendering wraps the
+        iterable): counts the loops open around the body."""
+        for item in iterable:
+            self.loops += 1
+            try:
+                yield item
+            finally:
+                self.loops -= 1
+
     def dcall(self, site, fn, *args):
-        traced = self.traced()
+        traced = self.pending is None and self.traced()
         if traced:
             self._at_break(site)
         self.stack.append(("disable",))
         try:
-            out = fn(*args)
+            return fn(*args)
+        except BaseException:
+            if traced and self.pending is None:
+                self.flags.add("break_raised")
+            raise
         finally:
             self.stack.pop()
-        if traced:
-            self.segment_start = self.snapshot()
-        return out
+            if traced and self.pending is None:     # the call ran (returned or raised)
+                self.segment_start = self.snapshot()
 
     def _wrap(self, entry, fn, fresh_frame=False):
         model = self
 
         def wrapper(*args):
             new_frame = fresh_frame and not model.traced()
+            token = object()
             model.stack.append(entry)
-            try:
-                if new_frame:
+            if new_frame:
+                model.frames.append(token)
+                if model.pending is None:
                     model.segment_start = model.snapshot()
+            try:
                 return fn(*args)
             finally:
                 model.stack.pop()
+                if new_frame:
+                    model.frames.pop()
+                    mb = model.pending
+                    if mb is not None and mb.boundary is token:
+                        model.pending = None
+                        model.restore(mb.state)
+                        raise mb              # whatever else was propagating or returned
 
         wrapper.__name__ = fn.__name__
         return wrapper

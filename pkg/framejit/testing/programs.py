@@ -46,6 +46,10 @@ BINARY = ("({} + {})", "({} - {})", "({} * {})", "np.maximum({}, {})", "np.minim
           "({} / (np.abs({}) + 1.0))")
 CONSTS = ("1.5", "0.5", "-2.0", "3", "0.25", "-1")
 REDUCE = ("sum", "max", "mean", "min")
+ARRAYS = ("M", "V", "R")          # array classes; "I" / "F" are Python ints / floats
+MIN_ROWS = 4                      # every call's x has at least this many rows
+N_VALUES = (2, 3, 1, 0, 4, 5)     # values of the root's int parameter `n`
+F_VALUES = (0.5, 1.5, -1.0, 0.0, 2.25, -0.125, 3.0)   # ... of its float parameter `s`
 
 
 # ------------------------------------------------------------------ the AST
@@ -59,7 +63,8 @@ class Stmt:
     value: object = None           # mode flag, loop count, helper name, ...
     args: Tuple[str, ...] = ()
     body: List["Stmt"] = dataclasses.field(default_factory=list)
-    orelse: List["Stmt"] = dataclasses.field(default_factory=list)
+    orelse: List["Stmt"] = dataclasses.field(default_factory=list)   # else / except clauses
+    final: List["Stmt"] = dataclasses.field(default_factory=list)    # finally body
 
 
 @dataclasses.dataclass
@@ -74,6 +79,22 @@ class Func:
     level: int = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One call of the compiled root: its inputs. ``None`` fields inherit the program's
+    (so shrinking the program's layout/special still applies); ``seed`` is added to the
+    program's seed; ``scalars`` are the values of ``Program.scalars``."""
+    rows: int = ROWS[0]
+    dtype: str = "float64"
+    layout: Optional[str] = None
+    seed: int = 0
+    special: Optional[str] = None
+    scalars: Tuple = ()
+
+
+LEGACY_CALLS = (Call(ROWS[0]), Call(ROWS[0]), Call(ROWS[1]))
+
+
 @dataclasses.dataclass
 class Program:
     helpers: List[Func]
@@ -86,6 +107,13 @@ class Program:
     layout: str = "C"
     seed: int = 0
     special: str = ""               # "", "nan", "inf": a special value in x[0, 0]
+    scalars: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
+                                    # root's Python int/float parameters: ("n", "I"), ("s", "F")
+    calls: List[Call] = dataclasses.field(default_factory=list)   # [] = LEGACY_CALLS
+    cache_limit: int = 64           # config.cache_size_limit for the compiled calls
+
+    def call_list(self):
+        return list(self.calls or LEGACY_CALLS)
 
     def functions(self):
         return list(self.helpers) + [self.root]
@@ -107,9 +135,13 @@ def walk(stmts):
         yield s
         yield from walk(s.body)
         yield from walk(s.orelse)
+        yield from walk(s.final)
 
 
 # ------------------------------------------------------------------ generation
+
+_INTEGERS = {}      # n -> hypothesis strategy integers(0, n - 1), built once
+
 
 class Chooser:
     """The source of choices: hypothesis ``draw`` or a ``random.Random``.
@@ -129,7 +161,10 @@ class Chooser:
         if n <= 1:
             return 0
         if self._draw is not None:
-            return self._draw(self._st.integers(0, n - 1))
+            strategy = _INTEGERS.get(n)
+            if strategy is None:
+                strategy = _INTEGERS[n] = self._st.integers(0, n - 1)
+            return self._draw(strategy)
         return self._rng.randrange(n)
 
     def pick(self, seq):
@@ -153,21 +188,42 @@ class Chooser:
 class _Scope:
     def __init__(self, vars_, loops=(), level=0):
         self.vars = list(vars_)      # [(name, class)]
-        self.loops = list(loops)
+        self.loops = list(loops)     # int loop variables (range / while / enumerate)
         self.level = level
+        self.bounds = {}             # int name -> largest value it can take (None: unknown)
+        self.ctl = []                # enclosing loops a `break` leaves: "for" | "while"
+        self.frozen = set()          # names not to rebind here (a closure's captures)
+        self.closures = []           # [(name, param class, return class)]
+        self.exits = True            # return / break allowed (not in a finally body)
+        self.deferred = []           # [[call Stmt, age]]: calls of closures defined here
 
-    def child(self, loop=None):
+    def child(self, loop=None, ctl=None):
         s = _Scope(self.vars, self.loops + ([loop] if loop else []), self.level)
+        s.bounds = dict(self.bounds)
+        s.ctl = self.ctl + ([ctl] if ctl else [])
+        s.frozen = self.frozen
+        s.closures = list(self.closures)
+        s.exits = self.exits
         return s
 
     def of(self, cls):
         return [n for n, c in self.vars if c == cls]
 
+    def arrays(self, classes=ARRAYS + ("S",)):
+        return [n for n, c in self.vars if c in classes]
+
+    def targets(self, cls):
+        """Existing variables of class `cls` this function may rebind."""
+        return [n for n, c in self.vars if c == cls and n not in self.frozen]
+
     def classes(self):
-        return {c for _, c in self.vars}
+        """Array classes present (Python ints and floats are always constructible)."""
+        return {c for _, c in self.vars if c in CLASSES}
 
 
 def constructible(cls, classes):
+    if cls in ("I", "F"):
+        return True
     if cls == "S":
         return bool(classes)
     if cls == "M":
@@ -179,12 +235,30 @@ def constructible(cls, classes):
     return False
 
 
-class Builder:
+from .flow import FlowMixin  # noqa: E402  (flow.py builds on the AST above)
+
+
+class Builder(FlowMixin):
     """Builds a Program from a Chooser. Sizes are kept small: the interesting part is the
-    mix of breaks, modes and nesting, not long arithmetic."""
+    mix of breaks, modes and nesting, not long arithmetic.
+
+    Switches for the newer constructs (docs/fuzzing.md): ``handlers`` (try/except/finally,
+    user context managers, raised user exceptions), ``loops`` (while loops, loops over
+    lists/enumerate/array rows, break/continue, loop counters as indices, in comparisons
+    and accumulators), ``scalars`` (int/float parameters of the root), ``closures``
+    (functions defined in a frame and called across breaks), ``max_calls`` (each program
+    is called 3..max_calls times with different scalars/arrays), ``dtypes``,
+    ``cache_limits`` (config.cache_size_limit values to draw from), ``flow_weight``
+    (how much more often than by default those statements are drawn) and
+    ``scalar_chance`` (% of roots with int/float parameters), ``bound_chance`` (% of
+    loops bounded by an int variable, e.g. ``range(n)``, rather than a constant) and
+    ``strict_chance`` (% of fullgraph=True roots; an outer mode: that + 5)."""
 
     def __init__(self, ch, *, max_helpers=5, max_stmts=5, max_nesting=2, allow_raise=True,
-                 backends=("eager", "kernels"), scalar_branches=True, nonstrict_breaks=True):
+                 backends=("eager", "kernels"), scalar_branches=True, nonstrict_breaks=True,
+                 handlers=True, loops=True, scalars=True, closures=True, max_calls=3,
+                 dtypes=("float64", "float32"), cache_limits=(64, 8), flow_weight=1,
+                 scalar_chance=60, bound_chance=25, strict_chance=40):
         self.ch = ch
         self.nonstrict_breaks = nonstrict_breaks  # graph_break() (a no-op) in nonstrict bodies
         self.scalar_branches = scalar_branches   # `if s > 0` on NumPy scalars (0-d results)
@@ -193,6 +267,17 @@ class Builder:
         self.max_nesting = max_nesting
         self.allow_raise = allow_raise
         self.backends = backends
+        self.handlers = handlers
+        self.loops = loops
+        self.scalars = scalars
+        self.closures = closures
+        self.max_calls = max(3, max_calls)
+        self.dtypes = dtypes
+        self.cache_limits = cache_limits
+        self.flow_weight = flow_weight       # multiplies the weights of flow.py's statements
+        self.scalar_chance = scalar_chance   # % of roots with int/float parameters
+        self.bound_chance = bound_chance     # % of loops bounded by an int variable (`n`)
+        self.strict_chance = strict_chance   # % of fullgraph=True roots (outer modes: +5)
         self.site = 0
         self.counter = 0
 
@@ -209,10 +294,14 @@ class Builder:
     def const(self, scope):
         if scope.loops and self.ch.chance(30):
             return self.ch.pick(scope.loops)
+        if self.loops and self.ch.chance(35):
+            return self.scalar_expr(self.ch.pick(["I", "F"]), scope)
         return self.ch.pick(CONSTS)
 
     def expr(self, cls, scope, depth=2):
         ch = self.ch
+        if cls in ("I", "F"):
+            return self.scalar_expr(cls, scope)
         classes = scope.classes()
         have = scope.of(cls)
         if have and (depth <= 0 or not ch.chance(60)):
@@ -242,6 +331,8 @@ class Builder:
             prods += ["redall", "npred"]
             if "M" in classes:
                 prods += ["elem"]
+        if self.loops:
+            prods += self.index_productions(cls, scope)
         if not prods:
             raise AssertionError(f"cannot build class {cls} from {classes}")
         p = ch.pick(prods)
@@ -292,7 +383,7 @@ class Builder:
             return f"np.{ch.pick(['sum', 'max', 'mean'])}({self.expr(src, scope, d)})"
         if p == "elem":
             return f"{self.atom('M', scope, d)}[{ch.pick(['0, 1', '-1, 0', '1, -1'])}]"
-        raise AssertionError(p)
+        return self.index_expr(p, cls, scope, d)
 
     def atom(self, cls, scope, depth):
         """An expression safe to subscript or call a method on."""
@@ -307,7 +398,8 @@ class Builder:
         out = []
         for _ in range(n):
             out.append(self.stmt(scope, fn_ctx, nesting))
-        return out
+            out += self.deferred_calls(scope)
+        return out + self.deferred_calls(scope, final=True)
 
     def stmt(self, scope, fn_ctx, nesting):
         ch = self.ch
@@ -325,11 +417,14 @@ class Builder:
                 table += [(6, "with"), (5, "for"), (5, "ifpy"), (5, "ifarr")]
             if self.allow_raise:
                 table += [(1, "raise")]
+            table += self.flow_table(scope, fn_ctx, nesting)
         kind = ch.weighted(table)
+        if kind in self.FLOW_KINDS:
+            return getattr(self, "gen_" + kind)(scope, fn_ctx, nesting)
         classes = scope.classes()
         if kind == "assign":
             cls = ch.pick([c for c in CLASSES if constructible(c, classes)])
-            same = scope.of(cls)
+            same = scope.targets(cls)
             target = ch.pick(same) if same and ch.chance(30) else None
             text = self.expr(cls, scope)
             if target is None:
@@ -337,7 +432,7 @@ class Builder:
                 scope.vars.append((target, cls))
             return Stmt("assign", text=text, target=target)
         if kind == "inplace":
-            cands = [(n, c) for n, c in scope.vars if c != "S"
+            cands = [(n, c) for n, c in scope.vars if c in ARRAYS and n not in scope.frozen
                      and (not pure or not any(n == p for p, _ in fn_ctx["params"]))]
             if not cands:
                 return self.stmt_assign_fallback(scope)
@@ -370,7 +465,7 @@ class Builder:
             elif what == "array":
                 text = f"LOG.append({ch.pick([n for n, _ in scope.vars])})"
             else:
-                arrs = [n for n, c in scope.vars if c != "S"]
+                arrs = scope.arrays(ARRAYS)
                 text = (f"LOG.append({ch.pick(arrs)}.shape)" if arrs
                         else f'LOG.append("e{self.new_site()}")')
             return Stmt("effect", text=text)
@@ -385,11 +480,11 @@ class Builder:
             parts = [f'"p{site}"']
             if scope.loops and ch.chance(50):
                 parts.append(ch.pick(scope.loops))
-            arrs = [n for n, c in scope.vars if c != "S"]
+            arrs = scope.arrays(ARRAYS)
             if arrs and ch.chance(50):
                 parts.append(f"{ch.pick(arrs)}.shape")
-            if self.backend == "eager" and ch.chance(30):
-                parts.append(f"{ch.pick([n for n, _ in scope.vars])}.sum()")
+            if self.backend == "eager" and ch.chance(30) and scope.arrays():
+                parts.append(f"{ch.pick(scope.arrays())}.sum()")
             buf = "out" if fn_ctx["root"] and self.buf_param else "BUF"
             return Stmt("print", text=", ".join(parts) + f", file={buf}", site=site)
         if kind == "break":
@@ -410,7 +505,7 @@ class Builder:
                     args.append(ch.pick(have))
                 else:
                     args.append(self.expr(pcls, scope, 1))
-            same = scope.of(callee.ret)
+            same = scope.targets(callee.ret)
             target = ch.pick(same) if same and ch.chance(30) else None
             if target is None:
                 target = self.new_var()
@@ -423,8 +518,11 @@ class Builder:
         if kind == "for":
             var = f"i{nesting}"
             n = 1 + ch.below(3)
-            return Stmt("for", target=var, value=n,
-                        body=self.block(scope.child(loop=var), fn_ctx, nesting + 1, 1))
+            bound = self.int_bound(scope) if self.loops and ch.chance(self.bound_chance) else None
+            child = scope.child(loop=var, ctl="for")
+            child.bounds[var] = n - 1 if bound is None else scope.bounds[bound] - 1
+            return Stmt("for", target=var, value=n if bound is None else bound,
+                        body=self.block(child, fn_ctx, nesting + 1, 1))
         if kind == "ifpy":
             cond = self.pycond(scope)
             body = self.block(scope.child(), fn_ctx, nesting + 1, 1)
@@ -432,7 +530,7 @@ class Builder:
             return Stmt("ifpy", text=cond, body=body, orelse=orelse)
         if kind == "ifarr":
             site = self.new_site()
-            srcs = [n for n, c in scope.vars if self.scalar_branches or c != "S"]
+            srcs = scope.arrays(ARRAYS + (("S",) if self.scalar_branches else ()))
             if not srcs:
                 return self.stmt_assign_fallback(scope)
             src = ch.pick(srcs)
@@ -442,9 +540,7 @@ class Builder:
             orelse = self.block(scope.child(), fn_ctx, nesting + 1, 0) if ch.chance(50) else []
             return Stmt("ifarr", text=cond, site=site, body=body, orelse=orelse)
         if kind == "raise":
-            site = self.new_site()
-            return Stmt("ifpy", text=self.pycond(scope, rare=True),
-                        body=[Stmt("raise", site=site, text=f'"r{site}"')])
+            return Stmt("ifpy", text=self.pycond(scope, rare=True), body=[self.raise_stmt(scope)])
         raise AssertionError(kind)
 
     def stmt_assign_fallback(self, scope, work=False):
@@ -465,19 +561,23 @@ class Builder:
         if scope.loops:
             loop = ch.pick(scope.loops)
             opts += [f"{loop} % 2 == 0", f"{loop} == {'2' if rare else '1'}"]
+        if self.loops:
+            opts += self.scalar_conds(scope, rare)
         return ch.pick(opts)
 
     # --- functions and the program
-    def function(self, name, params, ret, level, callees, deco, root=False):
+    def function(self, name, params, ret, level, callees, deco, root=False, bounds=None):
         pure = deco == ("nonstrict",)
         self.counter = 0
         scope = _Scope(params, level=level)
+        scope.bounds.update(bounds or {})
         fn_ctx = {"pure": pure, "callees": [] if pure else callees, "params": params,
-                  "root": root}
+                  "root": root, "ret": ret, "closure": False}
         body = []
         if root or pure:
             # array work first: the root always has some (the one-graph check relies on it)
             body.append(self.stmt_assign_fallback(scope, work=True))
+            fn_ctx["first"] = body[0].target
         body += self.block(scope, fn_ctx, 0)
         if root:
             first = body[0].target
@@ -502,7 +602,9 @@ class Builder:
             params = []
             for j in range(nparams):
                 params.append((("a", "b")[j] if j < 2 else f"p{j}", ch.pick(["M", "V", "S", "R"])))
-            classes = {c for _, c in params}
+            if self.scalars and ch.chance(25):
+                params.append(ch.pick([("k", "I"), ("t", "F")]))
+            classes = {c for _, c in params if c in CLASSES}
             ret = ch.pick([c for c in CLASSES if constructible(c, classes)])
             deco = ch.weighted([
                 (10, None), (2, ("eogb", False)), (2, ("eogb", True)), (2, ("setfg", False)),
@@ -510,18 +612,50 @@ class Builder:
                 (2, ("compile", False)), (2, ("compile", True))])
             callees = [h for h in helpers if h.level > level]
             helpers.append(self.function(name, params, ret, level, callees, deco))
-        root_fg = ch.chance(40)
+        root_fg = ch.chance(self.strict_chance)
         callees = list(helpers)
-        root = self.function("root", [("x", "M"), ("y", "V")], "T", 0, callees,
-                             ("compile", root_fg), root=True)
+        scalars = []
+        if self.scalars and ch.chance(self.scalar_chance):
+            scalars = ch.pick([[("n", "I")], [("s", "F")], [("n", "I"), ("s", "F")]])
+        root = self.function("root", [("x", "M"), ("y", "V")] + scalars, "T", 0, callees,
+                             ("compile", root_fg), root=True, bounds={"n": max(N_VALUES)})
         outer = None
-        if ch.chance(45):
+        if ch.chance(self.strict_chance + 5):
             outer = (ch.pick(["with", "deco"]), ch.pick(["eogb", "setfg"]), ch.pick([True, False]))
         return Program(helpers=list(reversed(helpers)), root=root, root_fullgraph=root_fg,
                        outer=outer, flag=ch.pick([True, False]), backend=self.backend,
                        buf_param=self.buf_param, layout=ch.pick(["C", "F", "strided"]),
                        seed=ch.below(1000), special=ch.pick(["", "", "", "nan", "inf"])
-                       if ch.chance(15) else "")
+                       if ch.chance(15) else "", scalars=scalars,
+                       calls=self.call_sequence(scalars),
+                       cache_limit=ch.pick(list(self.cache_limits)))
+
+    def call_sequence(self, scalars):
+        """The compiled calls: the first, then each a repeat or a variation of the one
+        before (new scalar values, new data, another row count, dtype or layout)."""
+        ch = self.ch
+
+        def values():
+            return tuple(ch.pick(N_VALUES if c == "I" else F_VALUES) for _, c in scalars)
+
+        calls = [Call(ROWS[0], scalars=values())]
+        n = 3 + ch.below(self.max_calls - 2)
+        for k in range(1, n):
+            prev = calls[-1]
+            how = ch.weighted([(3, "repeat"), (4 if scalars else 0, "values"), (2, "rows"),
+                               (2, "data"), (1, "dtype"), (1, "layout"), (1, "all")])
+            if how == "repeat" and k == n - 1 and len(set(calls)) == 1:
+                how = "rows"                 # at least one recompile, as before
+            change = {"repeat": {}, "values": {"scalars": values()},
+                      "rows": {"rows": ch.pick((ROWS[1], MIN_ROWS + 1, MIN_ROWS + 2, ROWS[0]))},
+                      "data": {"seed": prev.seed + 1},
+                      "dtype": {"dtype": ch.pick(list(self.dtypes))},
+                      "layout": {"layout": ch.pick(["C", "F", "strided"])}}.get(how)
+            if change is None:
+                change = {"scalars": values(), "rows": ch.pick((ROWS[1], MIN_ROWS + 1)),
+                          "dtype": ch.pick(list(self.dtypes)), "seed": prev.seed + 1}
+            calls.append(dataclasses.replace(prev, **change))
+        return calls
 
 
 def random_program(seed, **kwargs):
@@ -533,8 +667,8 @@ def random_program(seed, **kwargs):
 # The rest of the fuzzer, re-exported here as one namespace (imported last: those modules
 # import the AST above).
 from .render import HEADER, Rendered, render  # noqa: E402,F401
-from .oracle import (Model, ModelBreak, Outcome, capture_state, make_inputs,  # noqa: E402,F401
-                     reset_state)
+from .oracle import (Model, ModelBreak, Outcome, capture_state, inputs_for,  # noqa: E402,F401
+                     make_inputs, reset_state)
 from .harness import (InvalidProgram, check_program, compare_outcomes,  # noqa: E402,F401
                       describe_expected, mode_stack_leak, run_model, run_plain, standalone)
 from .shrink import shrink_program  # noqa: E402,F401

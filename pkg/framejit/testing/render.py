@@ -19,6 +19,26 @@ FLAG = {flag!r}
 class UserError(Exception):
     pass
 
+
+class OtherError(Exception):
+    pass
+
+
+class Ctx:
+    """A user context manager: logs enter/exit; suppress=True swallows UserError."""
+
+    def __init__(self, tag, suppress=False):
+        self.tag = tag
+        self.suppress = suppress
+
+    def __enter__(self):
+        LOG.append(("enter", self.tag))
+        return self
+
+    def __exit__(self, typ, value, tb):
+        LOG.append(("exit", self.tag, None if typ is None else typ.__name__))
+        return self.suppress and typ is not None and issubclass(typ, UserError)
+
 '''
 
 
@@ -77,6 +97,61 @@ def render(prog, flavour="real", pad=0):
         for s in body:
             stmt(s, depth, fn)
 
+    def flow(s, depth, fn):
+        """The statements of framejit.testing.flow (their markers: tofloat only)."""
+        k = s.kind
+        if k == "tofloat":
+            conv = f"float({s.text})" if s.value == "float" else f"({s.text}).item()"
+            if real:
+                emit(depth, f"{s.target} = {conv}", s.site)
+            else:
+                fn = "float" if s.value == "float" else "_M.item"
+                emit(depth, f"{s.target} = _M.call({s.site}, {fn}, {s.text})")
+        elif k == "try":
+            emit(depth, "try:")
+            stmts(s.body, depth + 1, fn)
+            inner = depth + 1 if real else depth + 2     # model: inside `with _M.handler()`
+            for h in s.orelse:
+                emit(depth, f"except {h.text}" + (f" as {h.target}:" if h.target else ":"))
+                if not real:
+                    emit(depth + 1, "with _M.handler():")
+                stmts(h.body, inner, fn)
+            if s.final or not s.orelse:
+                emit(depth, "finally:")
+                if not real:
+                    emit(depth + 1, "with _M.handler(final=True):")
+                stmts(s.final, inner, fn)
+        elif k == "ctx":
+            tag, suppress = s.value
+            emit(depth, f"with Ctx({tag!r}{', True' if suppress else ''}):")
+            stmts(s.body, depth + 1, fn)
+        elif k == "while":
+            emit(depth, f"{s.target} = 0")
+            emit(depth, f"while {s.target} < {s.value}:")
+            stmts(s.body, depth + 1, fn)
+            emit(depth + 1, f"{s.target} += 1")
+        elif k == "forx":
+            if real:
+                emit(depth, f"for {s.text}:")
+            else:
+                target, iterable = s.text.split(" in ", 1)
+                emit(depth, f"for {target} in _M.seq_loop({iterable}):")
+            stmts(s.body, depth + 1, fn)
+        elif k == "closure":
+            emit(depth, f"def {s.target}({', '.join(s.args)}):")
+            if s.value:
+                emit(depth + 1, f"nonlocal {', '.join(s.value)}")
+            if any(c.kind == "effect" and c.text.startswith("COUNT") for c in walk(s.body)):
+                emit(depth + 1, "global COUNT")
+            stmts(s.body, depth + 1, fn)
+            emit(depth + 1, f"return {s.text}")
+        elif k in ("acc", "loopctl"):
+            emit(depth, s.text)
+        elif k == "return":
+            emit(depth, f"return {s.text}")
+        else:
+            raise AssertionError(k)
+
     def stmt(s, depth, fn):
         k = s.kind
         if k == "assign":
@@ -94,7 +169,7 @@ def render(prog, flavour="real", pad=0):
             if real:
                 emit(depth, f"print({s.text})", s.site)
             else:
-                emit(depth, f"_M.brk({s.site}, lambda: print({s.text}))")
+                emit(depth, f"_M.call({s.site}, print, {s.text})")
         elif k == "call":
             args = ", ".join(s.args)
             if s.value in disabled and not real:
@@ -116,7 +191,7 @@ def render(prog, flavour="real", pad=0):
                 if real:
                     emit(depth, f"if {s.text}:", s.site)
                 else:
-                    emit(depth, f"if _M.brk({s.site}, lambda: bool({s.text})):")
+                    emit(depth, f"if _M.call({s.site}, bool, {s.text}):")
             else:
                 emit(depth, f"if {s.text}:")
             stmts(s.body, depth + 1, fn)
@@ -124,9 +199,13 @@ def render(prog, flavour="real", pad=0):
                 emit(depth, "else:")
                 stmts(s.orelse, depth + 1, fn)
         elif k == "raise":
-            emit(depth, f"raise UserError({s.text})")
+            if s.value == "":
+                emit(depth, "raise")
+            else:
+                emit(depth, f"raise {s.value or 'UserError'}({s.text})"
+                     + (f" from {s.target}" if s.target else ""))
         else:
-            raise AssertionError(k)
+            flow(s, depth, fn)
 
     def function(fn, extra_deco=()):
         lines.append("")
@@ -153,8 +232,9 @@ def render(prog, flavour="real", pad=0):
                       else [f"@_M.mode({kind!r}, {v!r})"])
     function(prog.root, outer_deco)
     lines += ["", ""]
-    call = "root(x, y, BUF)" if prog.buf_param else "root(x, y)"
-    lines.append("def entry(x, y):")
+    args = ", ".join(["x", "y"] + [n for n, _ in prog.scalars])
+    call = f"root({args}, BUF)" if prog.buf_param else f"root({args})"
+    lines.append(f"def entry({args}):")
     if prog.outer and prog.outer[0] == "with":
         _, kind, v = prog.outer
         if real:

@@ -24,6 +24,7 @@ def _stmt_lists(prog):
         for s in walk(f.body):
             yield s.body
             yield s.orelse
+            yield s.final
 
 
 def shrink_program(prog, problems=None, max_rounds=30):
@@ -53,9 +54,16 @@ def shrink_program(prog, problems=None, max_rounds=30):
         improved = False
         # program-level simplifications
         for field, value in (("outer", None), ("special", ""), ("layout", "C"),
-                             ("backend", "eager"), ("buf_param", False), ("seed", 0)):
+                             ("backend", "eager"), ("buf_param", False), ("seed", 0),
+                             ("cache_limit", 64)):
             if getattr(best, field) != value:
                 cand = dataclasses.replace(best, **{field: value})
+                p = still_fails(cand)
+                if p:
+                    best, best_probs, improved = cand, p, True
+        for i in reversed(range(len(best.calls))):     # fewer calls
+            if len(best.calls) > 1:
+                cand = dataclasses.replace(best, calls=best.calls[:i] + best.calls[i + 1:])
                 p = still_fails(cand)
                 if p:
                     best, best_probs, improved = cand, p, True
@@ -88,12 +96,18 @@ def shrink_program(prog, problems=None, max_rounds=30):
                     s = target[j]
                     if mode == "delete":
                         del target[j]
-                    elif mode == "inline" and (s.body or s.orelse) and s.kind != "call":
+                    elif mode == "inline" and (s.body or s.orelse) and s.kind not in (
+                            "call", "closure", "except"):
                         if s.kind == "ifpy" and s.body and s.body[0].kind == "raise":
                             continue
-                        target[j:j + 1] = s.body + s.orelse
-                    elif mode == "noelse" and s.orelse:
+                        if s.kind == "try":
+                            target[j:j + 1] = s.body + s.final
+                        else:
+                            target[j:j + 1] = s.body + s.orelse
+                    elif mode == "noelse" and s.orelse and s.kind != "try":
                         s.orelse = []
+                    elif mode == "noelse" and s.kind == "try" and s.final and s.orelse:
+                        s.final = []
                     else:
                         continue
                     p = still_fails(cand)

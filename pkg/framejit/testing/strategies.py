@@ -23,15 +23,13 @@ from .programs import Builder, Chooser
 from .numerics import ExprBuilder
 
 
-def programs(*, max_helpers=5, max_stmts=5, max_nesting=2, allow_raise=True,
-             backends=("eager", "kernels"), scalar_branches=True, nonstrict_breaks=True):
-    """Random valid programs (``framejit.testing.programs.Program``)."""
+def programs(**options):
+    """Random valid programs (``framejit.testing.programs.Program``); ``options`` are
+    ``Builder``'s (sizes, backends, and switches for the newer constructs: handlers,
+    loops, scalars, closures, max_calls, dtypes, cache_limits, flow_weight)."""
     @st.composite
     def _programs(draw):
-        return Builder(Chooser(draw=draw), max_helpers=max_helpers, max_stmts=max_stmts,
-                       max_nesting=max_nesting, allow_raise=allow_raise,
-                       backends=backends, scalar_branches=scalar_branches,
-                       nonstrict_breaks=nonstrict_breaks).program()
+        return Builder(Chooser(draw=draw), **options).program()
     return _programs()
 
 

@@ -21,8 +21,8 @@ from .attrs import get_attr, lookup_special, set_attr, value_type
 from .breaks import BreakKind
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, IteratorVal, ListVal,
-                     PartialVal, SuperVal, TupleVal, ZipVal)
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, IteratorVal,
+                     ListVal, PartialVal, SuperVal, TupleVal, ZipVal)
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
@@ -191,8 +191,29 @@ def _scalar(fn):
             tx.graph_break(BreakKind.DATA_DEPENDENT,
                            f"{fn.__name__}() of array {args[0].node.name} ({args[0].meta}) "
                            "needs its value")
+        if fn in (str, repr) and len(args) == 1 and type(args[0]) is ExceptionVal:
+            text = _exception_text(tx, fn, args[0])
+            if text is not None:
+                return ConstVal(text)
         return folding(fn)(tx, args, kwargs)
     return scalar_rule
+
+
+_TEXT_SLOTS = ("__init__", "__new__", "__str__", "__repr__", "__getattribute__", "__getattr__")
+
+
+def _exception_text(tx, fn, e):
+    """str(e) / repr(e) of an exception whose text depends on its args only (no user
+    __init__/__str__/... in its classes): computed on a copy built from the args (those
+    of a real exception are read through its source, so guarded). None otherwise."""
+    if not all(c.__module__ == "builtins" or not any(n in vars(c) for n in _TEXT_SLOTS)
+               for c in e.cls.__mro__):
+        return None
+    items = e.args if e.obj is None else unpack(tx, get_attr(tx, e, "args"))
+    try:
+        return fn(e.cls(*[tx.pyval(a) for a in items]))
+    except Exception:         # a builtin exception that wants other arguments
+        return None
 
 
 for _fn in (int, float, complex, str, repr, format, round, divmod, pow, hash, ascii,
