@@ -14,6 +14,7 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
   ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
   ("check_range", src, (lo, hi))  exactly an int or float, lo <= v < hi (None: unbounded)
+  ("check_pred", src, fn)         exactly an int and fn(v) is True
 Lookups that raise (a missing attribute, say) count as a failed check, never an error.
 The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
 """
@@ -59,6 +60,7 @@ cdef enum GuardOp:
     G_CHECK_KEYS
     G_CHECK_ALIAS
     G_CHECK_RANGE
+    G_CHECK_PRED
 
 OPS = {
     "load_slot": G_LOAD_SLOT, "load_global": G_LOAD_GLOBAL, "load_cell": G_LOAD_CELL,
@@ -66,6 +68,7 @@ OPS = {
     "check_id": G_CHECK_ID, "check_eq": G_CHECK_EQ, "check_len": G_CHECK_LEN,
     "check_array": G_CHECK_ARRAY, "load_const": G_LOAD_CONST, "check_keys": G_CHECK_KEYS,
     "check_alias": G_CHECK_ALIAS, "check_range": G_CHECK_RANGE,
+    "check_pred": G_CHECK_PRED,
 }
 _LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM, G_LOAD_CONST}
 MAX_REGISTERS = 64
@@ -137,7 +140,7 @@ cdef class GuardProgram:
                 except TypeError:
                     consts.append(ins[2])
             elif op in (G_LOAD_GLOBAL, G_CHECK_TYPE, G_CHECK_EQ, G_LOAD_CONST, G_CHECK_KEYS,
-                        G_CHECK_RANGE):
+                        G_CHECK_RANGE, G_CHECK_PRED):
                 self.code[i].arg = len(consts)
                 consts.append(ins[2])
             elif op == G_LOAD_ATTR or op == G_LOAD_ITEM:
@@ -310,6 +313,8 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                 ok = _check_keys(v, <PyObject *>p.consts[ins.arg])
             elif ins.op == G_CHECK_RANGE:
                 ok = _check_range(v, <PyObject *>p.consts[ins.arg])
+            elif ins.op == G_CHECK_PRED:
+                ok = _check_pred(v, <PyObject *>p.consts[ins.arg])
             if not ok:
                 break
             continue
@@ -362,6 +367,17 @@ cdef int _check_range(PyObject *v, PyObject *bounds) noexcept:
     hi = (<tuple>bounds)[1]
     try:
         return (lo is None or lo <= <object>v) and (hi is None or <object>v < hi)
+    except BaseException:
+        PyErr_Clear()
+        return 0
+
+
+cdef int _check_pred(PyObject *v, PyObject *pred) noexcept:
+    """v is exactly an int and pred(v) is True (trace/dynamic.Predicate never raises)."""
+    if Py_TYPE(<object>v) != <PyTypeObject *>int:
+        return 0
+    try:
+        return (<object>pred)(<object>v) is True
     except BaseException:
         PyErr_Clear()
         return 0

@@ -486,3 +486,57 @@ def test_dynamic_index_matches_numpy(shape, values, dtype):
             np.testing.assert_array_equal(g, w)
         if x.ndim > 1:
             assert np.shares_memory(got[0], x), "x[i] is a view, as in NumPy"
+
+
+# ---------------------------------------------------------------- predicates
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 30), k=st.sampled_from([-4, -3, 2, 3, 10]),
+       r=st.integers(-3, 5), sym=st.sampled_from(["==", "!=", "<", ">="]),
+       op=st.sampled_from(["%", "//"]))
+def test_modular_and_equality_tests_on_loop_variables(n, k, r, sym, op):
+    fj.reset()
+    src = f"""
+def f(x, log):
+    for i in range({n}):
+        _h(x)
+        if (2 * i + 1) {op} {k} {sym} {r}:
+            log.append(i)
+            x = x + 1
+        x = x + (i {op} {k})
+    return x
+"""
+    ns = {"_h": _h}
+    exec(src, ns)
+    f = ns["f"]
+    want_log, log = [], []
+    want = f(np.zeros(2), want_log)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fj.compile(f)(np.zeros(2), log)
+    np.testing.assert_array_equal(got, want)
+    assert log == want_log
+
+
+def test_print_every_tenth_iteration_compiles_a_few_entries():
+    import io
+    buf = io.StringIO()
+    graphs = []
+
+    def f(x, n):
+        for i in range(n):
+            x = x * 0.5 + i % 3
+            if i % 10 == 0:
+                print("step", i, file=buf)
+        return x
+
+    want = f(np.ones(3), 60)
+    expected = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = fj.compile(f, backend=_counting_backend(graphs))(np.ones(3), 60)
+    np.testing.assert_array_equal(got, want)
+    assert buf.getvalue() == expected
+    assert len(graphs) <= 8, len(graphs)

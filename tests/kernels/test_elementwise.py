@@ -121,7 +121,24 @@ def test_op_parity(op, dtype, data):
             prog(ins + [out], shape=shape, num_threads=threads, block=block)
         finally:
             K.parallel_threshold(prev)
-    check(out, np.broadcast_to(want, shape), op, dtype)
+    want = np.broadcast_to(want, shape)
+    if op == "power" and dtype.startswith("float"):
+        want = _numpy_pow_layout_quirk(ins, want, out, shape)
+    check(out, want, op, dtype)
+
+
+def _numpy_pow_layout_quirk(ins, want, got, shape):
+    """NumPy's own power is not consistent for a -inf base with a non-integer exponent:
+    C99 (and NumPy's contiguous loops) give +-inf or 0, its stride-0 and scalar paths NaN.
+    Where NumPy says NaN there and the kernel gives C99's value, accept the kernel's."""
+    x, y = (np.broadcast_to(np.asarray(a, np.float64), shape) for a in ins)
+    quirk = (x == -np.inf) & np.isfinite(y) & (y != np.round(y)) & np.isnan(want)
+    if not quirk.any():
+        return want
+    c99 = np.where(y > 0, np.inf, 0.0)
+    fixed = np.array(want, copy=True)
+    fixed[quirk & (np.asarray(got) == c99)] = c99[quirk & (np.asarray(got) == c99)]
+    return fixed
 
 
 CAST_CASES = [(a, b) for a in DTYPES for b in DTYPES]

@@ -93,6 +93,7 @@ _LOWER = {
     GuardKind.ARRAY: lambda lw, r, g: lw.emit(
         ("check_array", r, g.expected.dtype, tuple(g.expected.shape), _array_flags(g.expected)),
         str(g)),
+    GuardKind.PRED: lambda lw, r, g: lw.emit(("check_pred", r, g.expected), str(g)),
     GuardKind.RANGE: lambda lw, r, g: lw.emit(("check_range", r, tuple(g.expected)), str(g)),
     GuardKind.ALIAS: lambda lw, r, g: lw.emit(
         ("check_alias", r, lw.load(g.expected.guard_path())), str(g)),

@@ -185,6 +185,8 @@ def _constrain(tx, parts, below, bound):
 
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
+_EQUALITY = {"==": int.__eq__, "!=": int.__ne__}
+_DIVMOD = {"%": operator.mod, "//": operator.floordiv}
 
 
 def _is_int(v):
@@ -202,7 +204,13 @@ def int_binary(tx, sym, a, b):
         if sym in _ARITH:
             return _arith(tx, sym, a, b)
         if sym in _COMPARE:
-            return _compare(tx, sym, a, b)
+            return _compare(tx, sym, a, b) or _predicate(tx, sym, a, b)
+        if sym in _EQUALITY:
+            return _predicate(tx, sym, a, b)
+        if sym in _DIVMOD and not b.dynamic and a.dynamic and tx.pyval(b) != 0:
+            value = _DIVMOD[sym](a.value, b.value)
+            return ConstVal(value, IntExprSource(sym, a.source, ConstSource(b.value)),
+                            dynamic=True)
         return None
     if not (_is_number(a) and _is_number(b)):
         return None
@@ -276,7 +284,7 @@ def int_negate(tx, v):
     return ConstVal(-v.value, _affine(root, -mul, -add), dynamic=True)
 
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def _compare(tx, sym, a, b):
@@ -295,6 +303,61 @@ def _compare(tx, sym, a, b):
     else:
         below, bound = (sym == "<=") == truth, n + 1
     _constrain(tx, _affine_parts(e.source), below, bound)
+    return ConstVal(truth)
+
+
+class Predicate:
+    """A guard on one dynamic root: ``expr(root) <sym> n`` has the truth the trace saw
+    (``i % 10 == 0`` in a loop body: one entry for True, one for False, not one per i)."""
+    __slots__ = ("expr", "root", "sym", "n", "truth")
+
+    def __init__(self, expr, root, sym, n, truth):
+        self.expr, self.root, self.sym, self.n, self.truth = expr, root, sym, n, truth
+
+    def __call__(self, value):
+        try:
+            return _OPS_ALL[self.sym](_evaluate(self.expr, self.root, value), self.n) \
+                is self.truth
+        except Exception:
+            return False
+
+    def __repr__(self):
+        return f"({self.expr} {self.sym} {self.n}) is {self.truth}"
+
+
+_OPS_ALL = {**_COMPARE, **_EQUALITY}
+
+
+def _evaluate(source, root, value):
+    """The value of dynamic int expression ``source`` when its root is ``value``."""
+    if source == root:
+        return value
+    t = type(source)
+    if t is ConstSource:
+        return source.value
+    if t is AffineSource:
+        return source.add + source.mul * _evaluate(source.base, root, value)
+    ops = {**_ARITH, **_DIVMOD}
+    return ops[source.sym](_evaluate(source.left, root, value),
+                           _evaluate(source.right, root, value))
+
+
+def _predicate(tx, sym, a, b):
+    """A comparison of an int expression of one root with a static int, decided at trace
+    time under a PRED guard on the root; None: specialize."""
+    if a.dynamic and not b.dynamic:
+        e, n = a, tx.pyval(b)
+    elif b.dynamic and not a.dynamic:
+        e, n, sym = b, tx.pyval(a), _FLIP.get(sym, sym)
+    else:
+        return None
+    roots = _roots(e.source)
+    if len(set(roots)) != 1 or type(e.value) is not int:
+        return None
+    truth = _OPS_ALL[sym](e.value, n)
+    root = roots[0]
+    tx.guards[(GuardKind.PRED, root, len(tx.guards))] = Guard(
+        GuardKind.PRED, root, Predicate(e.source, root, sym, n, truth))
     return ConstVal(truth)
 
 
@@ -335,6 +398,12 @@ def _interval(tx, source):
             return a + c, b + d
         if source.sym == "-":
             return a - d, b - c
+        if source.sym in _DIVMOD:        # a constant, nonzero divisor (int_binary)
+            k = source.right.value
+            if source.sym == "%":
+                return (0, k - 1) if k > 0 else (k + 1, 0)
+            ends = (a // k, b // k)
+            return min(ends), max(ends)
         ends = (a * c, a * d, b * c, b * d)
         return min(ends), max(ends)
     lo, hi = tx.guards[(GuardKind.RANGE, source)].expected

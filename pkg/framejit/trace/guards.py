@@ -11,6 +11,8 @@
 - LEN:   ``len(value) == expected`` (with the TYPE guard of the container).
 - KEYS:  ``tuple(value) == expected`` (dict keys, in order).
 - ALIAS: ``value is <expected source's value>`` (two paths reached one object).
+- PRED:  ``expected(value)`` is True: a predicate on a dynamic int root
+  (trace/dynamic.Predicate, e.g. ``(i % 10 == 0) is True``); not deduplicated.
 - RANGE: ``type(value) in (int, float) and lo <= value < hi`` for ``expected == (lo, hi)``, a None
   bound being open (dynamic ints, trace/dynamic.py).
 
@@ -35,6 +37,7 @@ class GuardKind(enum.Enum):
     KEYS = "keys"
     ALIAS = "alias"
     RANGE = "range"
+    PRED = "pred"
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ _CHECKS = {
     GuardKind.LEN: lambda v, e, env: len(v) == e,
     GuardKind.KEYS: lambda v, e, env: tuple(v) == e,
     GuardKind.ALIAS: lambda v, e, env: v is e.fetch(env),
+    GuardKind.PRED: lambda v, e, env: type(v) is int and e(v),
     GuardKind.RANGE: lambda v, e, env: type(v) in (int, float) and (e[0] is None or e[0] <= v) and (
         e[1] is None or v < e[1]),
 }

@@ -211,7 +211,8 @@ def _call_reload(fn, *parts) -> list:
     return out + compat.emit_call(len(parts))
 
 
-_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+            "%": operator.mod, "//": operator.floordiv}
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,9 @@ class IntExprSource(Source):
         return self.left.root
 
     def __str__(self):
-        return f"({self.left} {self.sym} {self.right})"
+        def show(side):
+            return repr(side.value) if type(side) is ConstSource else str(side)
+        return f"({show(self.left)} {self.sym} {show(self.right)})"
 
 
 @dataclass(frozen=True)
