@@ -176,9 +176,8 @@ FJ_VAI double FJ_ISA(fj_tan1)(double x)
 /* 2^k * exp(hi - lo) for |hi - lo| <= ~0.35, k + 1023 in [1, 2046]. Division-free:
  * exp(r) = 1 + (r + r^2 Q(r)), Q a degree-9 Chebyshev fit of (e^r - 1 - r) / r^2
  * (< 0.2 ulp from the fit and coefficient rounding). */
-FJ_VAI double FJ_ISA(fj_exp_core)(double hi, double lo, uint64_t kbits)
+FJ_VAI double FJ_ISA(fj_exp_q)(double r)
 {
-    double r = hi - lo;
     double q = 2.5100472505694996e-08;
     q = FJ_FMA(q, r, 2.7620201591031547e-07);
     q = FJ_FMA(q, r, 2.7557268276905696e-06);
@@ -188,7 +187,13 @@ FJ_VAI double FJ_ISA(fj_exp_core)(double hi, double lo, uint64_t kbits)
     q = FJ_FMA(q, r, 0.008333333333330039);
     q = FJ_FMA(q, r, 0.041666666666623824);
     q = FJ_FMA(q, r, 0.16666666666666669);
-    q = FJ_FMA(q, r, 0.5000000000000001);
+    return FJ_FMA(q, r, 0.5000000000000001);
+}
+
+FJ_VAI double FJ_ISA(fj_exp_core)(double hi, double lo, uint64_t kbits)
+{
+    double r = hi - lo;
+    double q = FJ_ISA(fj_exp_q)(r);
     double y = 1.0 + FJ_FMA(r * r, q, r);
     double scale = FJ_ISA(fj_asd)((kbits + 1023) << 52);
     return y * scale;
@@ -352,30 +357,32 @@ FJ_VAI double FJ_ISA(fj_log1p1)(double x)
 
 /* ---- block functions -------------------------------------------------------------- */
 
-/* y[i] = F(x[i]) on the fast path, libm LIBM(x[i]) where OK(x[i]) fails. Works in
- * chunks through a local buffer so that y may be x (registers are reused in place). */
+/* y[i] = F(x[i]) on the fast path, (T)LIBM((double)x[i]) where OK(x[i]) fails (for
+ * float32: NumPy's float64 result rounded). Works in chunks through a local buffer so
+ * that y may be x (registers are reused in place). One body for both float types. */
 #define FJ_VCHUNK 256
-#define FJ_VEC_UNARY(NAME, F, OK, LIBM)                                                \
-static void FJ_ISA(NAME)(fj_index n, double *y, const double *x)                      \
+#define FJ_VEC_UNARY_T(NAME, T, F, OK, LIBM)                                           \
+static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                                \
 {                                                                                      \
-    double t[FJ_VCHUNK];                                                               \
+    T t[FJ_VCHUNK];                                                                    \
     for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                      \
         fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                           \
-        const double *xc = x + c;                                                      \
+        const T *xc = x + c;                                                           \
         int bad = 0;                                                                   \
         for (fj_index i = 0; i < m; i++) {                                             \
-            double v = xc[i];                                                          \
+            T v = xc[i];                                                               \
             int ok = OK(v);                                                            \
             bad |= !ok;                                                                \
-            t[i] = FJ_ISA(F)(ok ? v : 0.5);                                            \
+            t[i] = FJ_ISA(F)(ok ? v : (T)0.5);                                         \
         }                                                                              \
         if (bad) {                                                                     \
             for (fj_index i = 0; i < m; i++)                                           \
-                if (!OK(xc[i])) t[i] = LIBM(xc[i]);                                    \
+                if (!OK(xc[i])) t[i] = (T)LIBM((double)xc[i]);                         \
         }                                                                              \
-        memcpy(y + c, t, (size_t)m * sizeof(double));                                  \
+        memcpy(y + c, t, (size_t)m * sizeof(T));                                       \
     }                                                                                  \
 }
+#define FJ_VEC_UNARY(NAME, F, OK, LIBM) FJ_VEC_UNARY_T(NAME, double, F, OK, LIBM)
 
 #define FJ_TRIG_OK(x) (fabs(x) <= FJ_TRIG_MAX)
 FJ_VEC_UNARY(fj_vsin, fj_sin1, FJ_TRIG_OK, sin)

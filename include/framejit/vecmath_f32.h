@@ -320,29 +320,8 @@ FJ_VAI float FJ_ISA(fj_atan2f1)(float y, float x)
 
 /* ---- block functions -------------------------------------------------------------- */
 
-/* y[i] = F(x[i]) on the fast path, (float)LIBM((double)x[i]) where OK(x[i]) fails; in
- * chunks through a local buffer so that y may be x */
-#define FJ_VEC_UNARY_F32(NAME, F, OK, LIBM)                                            \
-static void FJ_ISA(NAME)(fj_index n, float *y, const float *x)                        \
-{                                                                                      \
-    float t[FJ_VCHUNK];                                                                \
-    for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                      \
-        fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                           \
-        const float *xc = x + c;                                                       \
-        int bad = 0;                                                                   \
-        for (fj_index i = 0; i < m; i++) {                                             \
-            float v = xc[i];                                                           \
-            int ok = OK(v);                                                            \
-            bad |= !ok;                                                                \
-            t[i] = FJ_ISA(F)(ok ? v : 0.5f);                                           \
-        }                                                                              \
-        if (bad) {                                                                     \
-            for (fj_index i = 0; i < m; i++)                                           \
-                if (!OK(xc[i])) t[i] = (float)LIBM((double)xc[i]);                     \
-        }                                                                              \
-        memcpy(y + c, t, (size_t)m * sizeof(float));                                   \
-    }                                                                                  \
-}
+/* the block loop is vecmath.h's FJ_VEC_UNARY_T */
+#define FJ_VEC_UNARY_F32(NAME, F, OK, LIBM) FJ_VEC_UNARY_T(NAME, float, F, OK, LIBM)
 
 FJ_VEC_UNARY_F32(fj_vsinf, fj_sinf1, FJ_TRIGF_OK, sin)
 FJ_VEC_UNARY_F32(fj_vcosf, fj_cosf1, FJ_TRIGF_OK, cos)

@@ -79,16 +79,7 @@ FJ_VAI double FJ_ISA(fj_exp_dd)(double th, double tl)
     double lo = tl - fn * fj_ln2lo;
     double r = hi + lo, bb = r - hi;            /* TwoSum: r + rerr = hi + lo */
     double rerr = (hi - (r - bb)) + (lo - bb);
-    double q = 2.5100472505694996e-08;           /* fj_exp_core's polynomial */
-    q = FJ_FMA(q, r, 2.7620201591031547e-07);
-    q = FJ_FMA(q, r, 2.7557268276905696e-06);
-    q = FJ_FMA(q, r, 2.4801521057868204e-05);
-    q = FJ_FMA(q, r, 0.00019841269863171557);
-    q = FJ_FMA(q, r, 0.0013888888917367081);
-    q = FJ_FMA(q, r, 0.008333333333330039);
-    q = FJ_FMA(q, r, 0.041666666666623824);
-    q = FJ_FMA(q, r, 0.16666666666666669);
-    q = FJ_FMA(q, r, 0.5000000000000001);
+    double q = FJ_ISA(fj_exp_q)(r);             /* fj_exp_core's polynomial */
     /* e^r = (1 + r) + r^2 q: 1 + r as an exact sum, so the only large rounding is the
      * last one; rerr e^(r) ~ rerr (1 + r) */
     double s1 = 1.0 + r, e = (1.0 - s1) + r;

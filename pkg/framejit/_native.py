@@ -6,17 +6,12 @@ how to build them.
 import sys
 
 try:
-    from . import _modes, _guards, _evalframe
+    from . import _modes, _guards, _evalframe, _kernels
 except ImportError as exc:  # pragma: no cover - only on a broken install
     raise ImportError(
         "framejit's compiled extensions are missing or do not load "
         f"({exc}); install with `pip install .` (a C compiler is needed at install time)"
     ) from exc
-
-try:
-    from . import _kernels
-except ImportError:  # the kernel library is optional until the kernels backend lands
-    _kernels = None
 
 try:
     from . import _build_config
@@ -26,9 +21,8 @@ except ImportError:  # pragma: no cover
 from .config import _bind_disable_mirror, _bind_mirror
 
 _bind_disable_mirror(_modes.set_plain)
-if _kernels is not None:
-    _bind_mirror("output_cache_bytes", lambda v: _kernels.cache_limit(nbytes=v))
-    _bind_mirror("output_cache_per_size", lambda v: _kernels.cache_limit(per_size=v))
+_bind_mirror("output_cache_bytes", lambda v: _kernels.cache_limit(nbytes=v))
+_bind_mirror("output_cache_per_size", lambda v: _kernels.cache_limit(per_size=v))
 
 HAVE_OPENMP = bool(getattr(_build_config, "HAVE_OPENMP", False))
 
@@ -43,9 +37,9 @@ def build_info():
         "openmp": HAVE_OPENMP,
         "openmp_probe": getattr(_build_config, "OPENMP_PROBE", "unknown"),
         "compiler_type": getattr(_build_config, "COMPILER_TYPE", "unknown"),
-        "kernels": _kernels is not None,
+        "kernels": True,
         "hook_installed": _evalframe.is_installed(),
     }
-    if _kernels is not None and hasattr(_kernels, "max_threads"):
+    if hasattr(_kernels, "max_threads"):
         info["max_threads"] = _kernels.max_threads()
     return info

@@ -254,5 +254,4 @@ def reset():
     """Forget every compiled entry and marker; free the output cache's blocks."""
     _ef.reset()
     dynamic.reset()
-    if _native._kernels is not None:
-        _native._kernels.cache_clear()
+    _native._kernels.cache_clear()

@@ -7,8 +7,9 @@ that source *dynamic* for the code object (``mark_failed``) and the next trace w
 a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 
 - beside an array in an arithmetic operator (``x + i``, ``i * x``, ``x //= i``) it becomes a
-  NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there, guarded by
-  the range in which that conversion is exact and NumPy would not raise OverflowError;
+  NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there,
+  guarded by the range in which that conversion is exact and NumPy would not raise
+  OverflowError (floats likewise, see ``NUMBER_OPS``);
 - as the position of a RangeCursor (trace/cursor.py) it is iterated symbolically: each
   step guards ``index < len - k`` (or ``>=`` at the end), and the loop variable is the
   dynamic int ``start + step * (index + k)``;
@@ -23,14 +24,12 @@ and the exit) instead of once per iteration.
 """
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
-from .sources import (AffineSource, AsArraySource, AttrSource, ClosureSource, ConstSource,
-                      GlobalSource, IntExprSource, ItemSource, LocalSource)
+from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
+                      GlobalSource, IntExprSource, ItemSource, LocalSource, ScalarSource)
 from .values import ArrayVal, ConstVal, CursorVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -97,7 +96,7 @@ def mark_failed(code, infos, env) -> list:
 _BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
 
 
-def wrap_int(tx, obj, source):
+def wrap_number(tx, obj, source):
     """A dynamic int or float (floats: arithmetic and use beside arrays only)."""
     tx.add_guard(GuardKind.TYPE, source, type(obj))
     tx.root_values[source] = obj
@@ -183,10 +182,10 @@ def _constrain(tx, parts, below, bound):
 
 # ---------------------------------------------------------------- operators
 
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_ARITH = {sym: NUMBER_OPS[sym] for sym in "+-*"}
 _COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
 _EQUALITY = {"==": int.__eq__, "!=": int.__ne__}
-_DIVMOD = {"%": operator.mod, "//": operator.floordiv}
+_DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
 
 
 def _is_int(v):
@@ -235,13 +234,12 @@ def _nonzero_divisor(tx, b):
 
 
 def _float_expr(tx, sym, a, b):
-    value = _FLOAT_OPS[sym](a.value, b.value)
+    value = NUMBER_OPS[sym](a.value, b.value)
     sa = a.source if a.dynamic else ConstSource(tx.pyval(a))
     sb = b.source if b.dynamic else ConstSource(tx.pyval(b))
     return ConstVal(value, IntExprSource(sym, sa, sb), dynamic=True)
 
 
-_FLOAT_OPS = {**_ARITH, "/": operator.truediv}
 
 
 def _arith(tx, sym, a, b):
@@ -337,9 +335,8 @@ def _evaluate(source, root, value):
         return source.value
     if t is AffineSource:
         return source.add + source.mul * _evaluate(source.base, root, value)
-    ops = {**_ARITH, **_DIVMOD}
-    return ops[source.sym](_evaluate(source.left, root, value),
-                           _evaluate(source.right, root, value))
+    return NUMBER_OPS[source.sym](_evaluate(source.left, root, value),
+                                _evaluate(source.right, root, value))
 
 
 def _predicate(tx, sym, a, b):
@@ -421,14 +418,14 @@ def _bounded(tx, source):
 
 
 def _as_input(tx, v, other):
-    """The graph input (a NumPy scalar) for dynamic number ``v`` beside array value ``other``, or None."""
+    """The graph input for dynamic number ``v`` beside array value ``other``, or None."""
     conv = _weak_dtype(other.meta.dtype, v.value)
     if conv is None:
         return None                      # specialize: a float16 or complex array
     dtype, lo, hi = conv
     if not _fits(tx, v, lo, hi):
         return None
-    return _input(tx, v, dtype, scalar=True)
+    return _input(tx, v, dtype)
 
 
 def _fits(tx, v, lo, hi):
@@ -454,19 +451,17 @@ def _fits(tx, v, lo, hi):
     return lo <= ilo and ihi < hi
 
 
-def _input(tx, v, dtype, scalar):
-    """The graph input carrying dynamic number ``v``: a NumPy scalar of ``dtype``
-    (``scalar``; what arithmetic and indices use: scalar ints index as views, and a
-    scalar of the weak-promoted dtype promotes as the Python number did), else a 0-d
-    array."""
-    key = (v.source, dtype, scalar)
+def _input(tx, v, dtype):
+    """The graph input carrying dynamic number ``v`` as a NumPy scalar of ``dtype``
+    (scalar ints index as views, and a scalar of the weak-promoted dtype promotes as the
+    Python number did)."""
+    key = (v.source, dtype)
     hit = tx.dyn_inputs.get(key)
     if hit is None:
         from ..graph.ir import Meta
-        node = tx.builder.add_input(Meta((), dtype, scalar), name=_name(v.source))
-        source = AsArraySource(v.source, dtype, scalar)
-        tx.input_sources.append(source)
-        tx.example_inputs.append(source.convert(v.value))
+        node = tx.builder.add_input(Meta((), dtype, True), name=_name(v.source))
+        tx.input_sources.append(ScalarSource(v.source, dtype))
+        tx.example_inputs.append(dtype.type(v.value))
         hit = tx.dyn_inputs[key] = ArrayVal(node, None)
     return hit
 
@@ -489,7 +484,7 @@ def lift_index(tx, x, key):
             continue
         if k.dynamic and type(k.value) is int and axis < len(shape) \
                 and type(shape[axis]) is int and _fits(tx, k, -shape[axis], shape[axis]):
-            k = _input(tx, k, np.dtype(np.intp), scalar=True)
+            k = _input(tx, k, np.dtype(np.intp))
         out.append(k)
         axis += 1
     return TupleVal(out) if type(key) is TupleVal else out[0]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import functools
 import operator
 
 import numpy as np
@@ -211,7 +210,8 @@ def _call_reload(fn, *parts) -> list:
     return out + compat.emit_call(len(parts))
 
 
-_INT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+#: the operators of dynamic number expressions (trace/dynamic.py), as Python applies them
+NUMBER_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
             "%": operator.mod, "//": operator.floordiv}
 
 
@@ -262,7 +262,7 @@ class IntExprSource(Source):
         return self.left.reload() + self.right.reload() + [("BINARY_OP", self.sym)]
 
     def fetch(self, env):
-        return _INT_OPS[self.sym](self.left.fetch(env), self.right.fetch(env))
+        return NUMBER_OPS[self.sym](self.left.fetch(env), self.right.fetch(env))
 
     @property
     def root(self):
@@ -275,26 +275,21 @@ class IntExprSource(Source):
 
 
 @dataclass(frozen=True)
-class AsArraySource(Source):
-    """A dynamic Python number as the graph takes it: a 0-d array of ``dtype`` (the
-    dtype NumPy's weak-scalar promotion gives it beside the array it meets), or, for an
-    index (``scalar``), a NumPy scalar, which indexes as a view like a Python int."""
+class ScalarSource(Source):
+    """A dynamic Python number as a graph takes it: a NumPy scalar of ``dtype`` (the
+    dtype NumPy's weak-scalar promotion gives it beside the array it meets; intp for an
+    index, where scalar ints index as views like a Python int)."""
     base: Source
     dtype: object
-    scalar: bool = False
 
     def guard_path(self):
-        raise TypeError("an array made from a dynamic number is guarded through its base")
+        raise TypeError("a scalar made from a dynamic number is guarded through its base")
 
     def reload(self):
-        fn = self.dtype.type if self.scalar else functools.partial(np.array, dtype=self.dtype)
-        return _call_reload(fn, self.base.reload())
-
-    def convert(self, value):
-        return self.dtype.type(value) if self.scalar else np.array(value, self.dtype)
+        return _call_reload(self.dtype.type, self.base.reload())
 
     def fetch(self, env):
-        return self.convert(self.base.fetch(env))
+        return self.dtype.type(self.base.fetch(env))
 
     @property
     def root(self):

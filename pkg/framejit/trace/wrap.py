@@ -320,7 +320,7 @@ def wrap(tx, obj, source=None):
             return ConstVal(obj)
     if tx.dynamic and source in tx.dynamic:
         if type(obj) is int or type(obj) is float:
-            return dynamic.wrap_int(tx, obj, source)
+            return dynamic.wrap_number(tx, obj, source)
     if type(obj) is RangeCursor:
         # dynamic from the start: a cursor exists only because a loop body broke, and
         # that loop will come back at the next position
