@@ -490,3 +490,44 @@ def test_a_loop_whose_body_breaks_runs_any_number_of_iterations(loop):
         return x
 
     np.testing.assert_array_equal(root(np.zeros(2), 2000), np.full(2, 2000.0))
+
+
+class _BreakingCtx:
+    def __init__(self, log, where):
+        self.log, self.where = log, where
+
+    def __enter__(self):
+        if self.where == "enter":
+            fj.graph_break()           # allowed
+            self.log.append("enter")   # same segment as the caller's forbidden break
+        return self
+
+    def __exit__(self, typ, value, tb):
+        if self.where == "exit":
+            fj.graph_break()           # allowed
+            self.log.append("exit")    # same segment as the caller's forbidden break
+        return True                    # suppresses the user exception
+
+
+@pytest.mark.xfail(strict=True, reason="a break inside __enter__ (called by BEFORE_WITH) or "
+                   "inside __exit__ on an exception (WITH_EXCEPT_START) is a resume-chain "
+                   "obstacle like a property getter (Tracer._resume_obstacle: the caller's "
+                   "pending instruction is not a CALL): the frame resumes around the with "
+                   "statement and the rest of the method runs before the caller's forbidden "
+                   "break is traced. (__exit__ on the normal path is a CALL: fine)")
+@pytest.mark.parametrize("where", ["enter", "exit"])
+def test_effects_after_a_break_in_a_with_dunder_run_before_a_forbidden_break(where):
+    log = []
+
+    @fj.compile
+    def root(x):
+        with _BreakingCtx(log, where):
+            if where == "exit":
+                raise _UserError("u")
+        with fj.error_on_graph_break(True):
+            fj.graph_break()           # forbidden
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert log == []

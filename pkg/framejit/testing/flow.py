@@ -263,11 +263,13 @@ class FlowMixin:
         return Stmt("try", body=body, orelse=handlers, final=final)
 
     def gen_ctx(self, scope, fn_ctx, nesting):
-        """with Ctx("c5"[, True]): a user context manager (suppresses UserError if True)."""
+        """with Ctx("c5"[, True]): a user context manager (suppresses UserError if True);
+        BCtx also breaks the graph in __enter__ and __exit__."""
         site = self.new_site()
         suppress = self.ch.chance(30)
+        cls = "BCtx" if self.ch.chance(20) else "Ctx"     # BCtx: breaks on enter and exit
         body = self.maybe_raise(self.block(scope.child(), fn_ctx, nesting + 1, 1), scope, 25)
-        return Stmt("ctx", value=(f"c{site}", suppress), body=body)
+        return Stmt("ctx", value=(f"c{site}", suppress, cls), body=body)
 
     def gen_while(self, scope, fn_ctx, nesting):
         """w = 0; while w < k|n: ...; w += 1 (the counter is part of the statement)."""
