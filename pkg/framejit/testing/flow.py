@@ -349,9 +349,27 @@ class FlowMixin:
         scope.deferred = keep
         return out
 
+    def callable_class(self):
+        """The class "C<param class><return class>" of a function argument."""
+        pcls = self.ch.pick(["M", "V", "R", "S"])
+        ret = self.ch.pick({"M": "MVRS", "V": "VS", "R": "RS", "S": "S"}[pcls])
+        return f"C{pcls}{ret}"
+
+    def callable_arg(self, pcls, ret, scope):
+        """A closure of the scope with that signature, or a lambda capturing the scope."""
+        same = [n for n, p, r in scope.closures if (p, r) == (pcls, ret)]
+        if same and self.ch.chance(60):
+            return self.ch.pick(same)
+        lscope = _Scope([("q", pcls)] + scope.vars, loops=scope.loops, level=scope.level)
+        lscope.bounds = dict(scope.bounds)
+        return f"(lambda q: {self.expr(ret, lscope, 1)})"
+
     def gen_ccall(self, scope, fn_ctx, nesting):
         ch = self.ch
-        name, pcls, ret = ch.pick(scope.closures)
+        cands = [c for c in scope.closures if constructible(c[1], scope.classes())]
+        if not cands:
+            return self.stmt_assign_fallback(scope)
+        name, pcls, ret = ch.pick(cands)
         have = scope.of(pcls)
         arg = ch.pick(have) if have and ch.chance(60) else self.expr(pcls, scope, 1)
         same = scope.targets(ret)
