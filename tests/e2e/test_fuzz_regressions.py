@@ -458,3 +458,72 @@ def test_effects_before_a_callees_forbidden_break_past_the_cache_limit():
         with pytest.raises(fj.GraphBreakError):
             root(np.ones(3), 20, True)
     assert log == []
+
+
+@pytest.mark.xfail(strict=True, reason="each allowed break continues by a nested call (the "
+                   "replacement calls the break runner, whose continuation stub calls the "
+                   "resume function, which at its next break calls the next runner: "
+                   "trace/breakgen.py), so the Python stack grows with every break executed "
+                   "in one call: a loop whose body breaks overflows the recursion limit after "
+                   "a few hundred iterations (RecursionError, or TraceError 'recursed too "
+                   "deeply' when the overflow happens while tracing); plain Python runs any "
+                   "trip count")
+@pytest.mark.parametrize("loop", ["for", "while"])
+def test_a_loop_whose_body_breaks_runs_any_number_of_iterations(loop):
+    @fj.compile
+    def root(x, n):
+        if loop == "for":
+            for _ in range(n):
+                x = x + 1
+                fj.graph_break()
+        else:
+            i = 0
+            while i < n:
+                x = x + 1
+                if x.sum() > -1.0:     # data-dependent break
+                    pass
+                i += 1
+        return x
+
+    np.testing.assert_array_equal(root(np.zeros(2), 2000), np.full(2, 2000.0))
+
+
+class _BreakingCtx:
+    def __init__(self, log, where):
+        self.log, self.where = log, where
+
+    def __enter__(self):
+        if self.where == "enter":
+            fj.graph_break()           # allowed
+            self.log.append("enter")   # same segment as the caller's forbidden break
+        return self
+
+    def __exit__(self, typ, value, tb):
+        if self.where == "exit":
+            fj.graph_break()           # allowed
+            self.log.append("exit")    # same segment as the caller's forbidden break
+        return True                    # suppresses the user exception
+
+
+@pytest.mark.xfail(strict=True, reason="a break inside __enter__ (called by BEFORE_WITH) or "
+                   "inside __exit__ on an exception (WITH_EXCEPT_START) is a resume-chain "
+                   "obstacle like a property getter (Tracer._resume_obstacle: the caller's "
+                   "pending instruction is not a CALL): the frame resumes around the with "
+                   "statement and the rest of the method runs before the caller's forbidden "
+                   "break is traced. (__exit__ on the normal path is a CALL: fine)")
+@pytest.mark.parametrize("where", ["enter", "exit"])
+def test_effects_after_a_break_in_a_with_dunder_run_before_a_forbidden_break(where):
+    log = []
+
+    @fj.compile
+    def root(x):
+        with _BreakingCtx(log, where):
+            if where == "exit":
+                raise _UserError("u")
+        with fj.error_on_graph_break(True):
+            fj.graph_break()           # forbidden
+        return x
+
+    with pytest.raises(fj.GraphBreakError):
+        root(np.ones(3))
+    assert log == []

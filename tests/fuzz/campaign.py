@@ -69,6 +69,8 @@ def _work(args):
         bug = known_bug(prog, problems, info)
         if bug:
             stats[f"known: {bug}"] += 1
+            with open(os.path.join(out, "known.txt"), "a") as fh:   # for spot checks
+                fh.write(f"{seed}\t{bug}\t{problems[0].splitlines()[0][:200]}\n")
             continue
         stats["FAILED"] += 1
         if shrink:

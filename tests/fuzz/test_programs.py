@@ -99,7 +99,8 @@ def test_generator_mixes_in_control_flow_and_scalars():
 def _model_outcome(source_body, flags=()):
     """Run a hand-written root through the oracle's model (a check of the checker)."""
     import numpy as np
-    src = P.HEADER.format(fj_import="_M = globals()['_M']", backend="eager", flag=True)
+    src = P.HEADER.format(fj_import="_M = globals()['_M']", backend="eager", flag=True,
+                          brk_enter="_M.brk(9001)", brk_exit="_M.brk(9002)")
     src += source_body + "\n\ndef entry(x, y):\n    return root(x, y)\n"
     model = P.Model()
     ns = {"_M": model}

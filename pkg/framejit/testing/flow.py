@@ -263,11 +263,13 @@ class FlowMixin:
         return Stmt("try", body=body, orelse=handlers, final=final)
 
     def gen_ctx(self, scope, fn_ctx, nesting):
-        """with Ctx("c5"[, True]): a user context manager (suppresses UserError if True)."""
+        """with Ctx("c5"[, True]): a user context manager (suppresses UserError if True);
+        BCtx also breaks the graph in __enter__ and __exit__."""
         site = self.new_site()
         suppress = self.ch.chance(30)
+        cls = "BCtx" if self.ch.chance(20) else "Ctx"     # BCtx: breaks on enter and exit
         body = self.maybe_raise(self.block(scope.child(), fn_ctx, nesting + 1, 1), scope, 25)
-        return Stmt("ctx", value=(f"c{site}", suppress), body=body)
+        return Stmt("ctx", value=(f"c{site}", suppress, cls), body=body)
 
     def gen_while(self, scope, fn_ctx, nesting):
         """w = 0; while w < k|n: ...; w += 1 (the counter is part of the statement)."""
@@ -347,9 +349,27 @@ class FlowMixin:
         scope.deferred = keep
         return out
 
+    def callable_class(self):
+        """The class "C<param class><return class>" of a function argument."""
+        pcls = self.ch.pick(["M", "V", "R", "S"])
+        ret = self.ch.pick({"M": "MVRS", "V": "VS", "R": "RS", "S": "S"}[pcls])
+        return f"C{pcls}{ret}"
+
+    def callable_arg(self, pcls, ret, scope):
+        """A closure of the scope with that signature, or a lambda capturing the scope."""
+        same = [n for n, p, r in scope.closures if (p, r) == (pcls, ret)]
+        if same and self.ch.chance(60):
+            return self.ch.pick(same)
+        lscope = _Scope([("q", pcls)] + scope.vars, loops=scope.loops, level=scope.level)
+        lscope.bounds = dict(scope.bounds)
+        return f"(lambda q: {self.expr(ret, lscope, 1)})"
+
     def gen_ccall(self, scope, fn_ctx, nesting):
         ch = self.ch
-        name, pcls, ret = ch.pick(scope.closures)
+        cands = [c for c in scope.closures if constructible(c[1], scope.classes())]
+        if not cands:
+            return self.stmt_assign_fallback(scope)
+        name, pcls, ret = ch.pick(cands)
         have = scope.of(pcls)
         arg = ch.pick(have) if have and ch.chance(60) else self.expr(pcls, scope, 1)
         same = scope.targets(ret)

@@ -105,7 +105,8 @@ class Model:
         # situations tests/fuzz/known_bugs.py recognises: "break_in_seq_loop" (an allowed
         # break inside such a loop), "break_raised" (a break construct raised into
         # traced code), "break_below_handler" (an allowed break in a callee of a frame
-        # that is running an except body)
+        # that is running an except body), "break_in_with_dunder" (an allowed break in
+        # __enter__, or in __exit__ on an exception)
         self.flags = set()
 
     def snapshot(self):
@@ -160,6 +161,8 @@ class Model:
             self.flags.add("break_in_seq_loop")
         if self.handlers and not r and self._below_handler():
             self.flags.add("break_below_handler")
+        if not r and (site == 9001 or site == 9002 and sys.exc_info()[0] is not None):
+            self.flags.add("break_in_with_dunder")    # BCtx (render.CM_SITES)
         if r:
             mb = ModelBreak(site, self.segment_start)
             mb.boundary = self.frames[-1]

@@ -222,7 +222,7 @@ class _Scope:
 
 
 def constructible(cls, classes):
-    if cls in ("I", "F"):
+    if cls in ("I", "F") or cls[0] == "C":     # "C<param><return>": a function argument
         return True
     if cls == "S":
         return bool(classes)
@@ -501,7 +501,9 @@ class Builder(FlowMixin):
             args = []
             for pname, pcls in callee.params:
                 have = scope.of(pcls)
-                if have and not ch.chance(25):
+                if pcls[0] == "C":
+                    args.append(self.callable_arg(pcls[1], pcls[2], scope))
+                elif have and not ch.chance(25):
                     args.append(ch.pick(have))
                 else:
                     args.append(self.expr(pcls, scope, 1))
@@ -569,7 +571,8 @@ class Builder(FlowMixin):
     def function(self, name, params, ret, level, callees, deco, root=False, bounds=None):
         pure = deco == ("nonstrict",)
         self.counter = 0
-        scope = _Scope(params, level=level)
+        scope = _Scope([p for p in params if p[1][0] != "C"], level=level)
+        scope.closures = [(n, c[1], c[2]) for n, c in params if c[0] == "C"]
         scope.bounds.update(bounds or {})
         fn_ctx = {"pure": pure, "callees": [] if pure else callees, "params": params,
                   "root": root, "ret": ret, "closure": False}
@@ -610,6 +613,8 @@ class Builder(FlowMixin):
                 (10, None), (2, ("eogb", False)), (2, ("eogb", True)), (2, ("setfg", False)),
                 (2, ("setfg", True)), (3, ("disable",)), (3, ("nonstrict",)),
                 (2, ("compile", False)), (2, ("compile", True))])
+            if self.closures and deco != ("nonstrict",) and ch.chance(12):
+                params.append(("fn", self.callable_class()))   # a function argument
             callees = [h for h in helpers if h.level > level]
             helpers.append(self.function(name, params, ret, level, callees, deco))
         root_fg = ch.chance(self.strict_chance)

@@ -39,7 +39,20 @@ class Ctx:
         LOG.append(("exit", self.tag, None if typ is None else typ.__name__))
         return self.suppress and typ is not None and issubclass(typ, UserError)
 
+
+class BCtx(Ctx):
+    """A context manager whose __enter__ and __exit__ break the graph."""
+
+    def __enter__(self):
+        {brk_enter}
+        return Ctx.__enter__(self)
+
+    def __exit__(self, typ, value, tb):
+        {brk_exit}
+        return Ctx.__exit__(self, typ, value, tb)
+
 '''
+CM_SITES = {"enter": 9001, "exit": 9002}    # break sites of BCtx (lines found in HEADER)
 
 
 class Rendered:
@@ -57,9 +70,14 @@ def render(prog, flavour="real", pad=0):
     objects of two renderings of one program unequal (code objects compare by value)."""
     assert flavour in ("real", "model")
     real = flavour == "real"
-    lines = [""] * pad + HEADER.format(fj_import="import framejit as fj" if real else "_M = globals()['_M']",
-                          backend=prog.backend, flag=prog.flag).splitlines()
-    sites = {}
+    brk = {k: (f'fj.graph_break("cm-{k}")' if real else f"_M.brk({v})")
+           for k, v in CM_SITES.items()}
+    lines = [""] * pad + HEADER.format(
+        fj_import="import framejit as fj" if real else "_M = globals()['_M']",
+        backend=prog.backend, flag=prog.flag, brk_enter=brk["enter"],
+        brk_exit=brk["exit"]).splitlines()
+    sites = {v: 1 + next(i for i, line in enumerate(lines) if brk[k] in line)
+             for k, v in CM_SITES.items()}
     disabled = {h.name for h in prog.helpers if h.deco == ("disable",)}
 
     def emit(depth, text, site=None):
@@ -122,8 +140,8 @@ def render(prog, flavour="real", pad=0):
                     emit(depth + 1, "with _M.handler(final=True):")
                 stmts(s.final, inner, fn)
         elif k == "ctx":
-            tag, suppress = s.value
-            emit(depth, f"with Ctx({tag!r}{', True' if suppress else ''}):")
+            tag, suppress, cls = s.value
+            emit(depth, f"with {cls}({tag!r}{', True' if suppress else ''}):")
             stmts(s.body, depth + 1, fn)
         elif k == "while":
             emit(depth, f"{s.target} = 0")
