@@ -505,12 +505,8 @@ class _BreakingCtx:
         return True                    # suppresses the user exception
 
 
-@pytest.mark.xfail(strict=True, reason="a break inside __enter__ (called by BEFORE_WITH) or "
-                   "inside __exit__ on an exception (WITH_EXCEPT_START) is a resume-chain "
-                   "obstacle like a property getter (Tracer._resume_obstacle: the caller's "
-                   "pending instruction is not a CALL): the frame resumes around the with "
-                   "statement and the rest of the method runs before the caller's forbidden "
-                   "break is traced. (__exit__ on the normal path is a CALL: fine)")
+# was a strict xfail: a break in __enter__ or in __exit__ on an exception was a chain
+# obstacle; the frames now host the resume chain (trace/sites.py)
 @pytest.mark.parametrize("where", ["enter", "exit"])
 def test_effects_after_a_break_in_a_with_dunder_run_before_a_forbidden_break(where):
     log = []

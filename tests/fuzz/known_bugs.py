@@ -32,15 +32,6 @@ KNOWN = {
     # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
     # (a forbidden one does not raise, or raises only after the handler's effects)
     "break_raised": "handler path of a raising break runs uncompiled",
-    # test_effects_after_a_relaxed_break_behind_a_chain_obstacle[except_body]: a caller
-    # whose pending call is inside an except body cannot host the resume chain; the
-    # frame resumes around the call and the callee's rest runs before a forbidden break
-    # that follows in the caller is traced (Tracer._resume_obstacle)
-    "break_below_handler": "resume chain obstacle: call inside an except body",
-    # test_effects_after_a_break_in_a_with_dunder_run_before_a_forbidden_break: __enter__
-    # (BEFORE_WITH) and __exit__ on an exception (WITH_EXCEPT_START) are not CALLs, so
-    # the frame cannot host the resume chain either (same obstacle as a property)
-    "break_in_with_dunder": "resume chain obstacle: break in __enter__/__exit__",
 }
 
 

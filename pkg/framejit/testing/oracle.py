@@ -2,7 +2,6 @@
 program state it snapshots (see framejit.testing.programs)."""
 import copy
 import dataclasses
-import sys
 
 import numpy as np
 
@@ -101,12 +100,9 @@ class Model:
         self.frames = []            # tokens of compiled frames entered from untraced code
         self.pending = None         # a ModelBreak not yet out of its compiled frame
         self.loops = 0              # open `for` loops over lists/enumerate/rows (not range)
-        self.handlers = []          # frames running an except body (or finally on an exception)
         # situations tests/fuzz/known_bugs.py recognises: "break_in_seq_loop" (an allowed
         # break inside such a loop), "break_raised" (a break construct raised into
-        # traced code), "break_below_handler" (an allowed break in a callee of a frame
-        # that is running an except body), "break_in_with_dunder" (an allowed break in
-        # __enter__, or in __exit__ on an exception)
+        # traced code)
         self.flags = set()
 
     def snapshot(self):
@@ -159,10 +155,6 @@ class Model:
         self.events.append((site, r, tuple(self.stack)))
         if self.loops and not r:
             self.flags.add("break_in_seq_loop")
-        if self.handlers and not r and self._below_handler():
-            self.flags.add("break_below_handler")
-        if not r and (site == 9001 or site == 9002 and sys.exc_info()[0] is not None):
-            self.flags.add("break_in_with_dunder")    # BCtx (render.CM_SITES)
         if r:
             mb = ModelBreak(site, self.segment_start)
             mb.boundary = self.frames[-1]
@@ -186,37 +178,6 @@ class Model:
     @staticmethod
     def item(v):
         return v.item()
-
-    def _below_handler(self):
-        """True when a frame running a handler is a caller of the breaking frame."""
-        f = sys._getframe(1)
-        while f is not None and f.f_code.co_filename == __file__:
-            f = f.f_back                     # the model's own frames
-        f = f.f_back if f is not None else None
-        ancestors = set()
-        while f is not None:
-            ancestors.add(id(f))
-            f = f.f_back
-        return any(id(h) in ancestors for h in self.handlers)
-
-    def handler(self, final=False):
-        """The model's rendering wraps every except body (and finally body) in
-        ``with _M.handler():`` to know which frames are running one."""
-        model = self
-        frame = sys._getframe(1)
-
-        class _Handler:
-            def __enter__(self):
-                self.on = not final or sys.exc_info()[0] is not None
-                if self.on:
-                    model.handlers.append(frame)
-
-            def __exit__(self, *exc):
-                if self.on:
-                    model.handlers.pop()
-                return False
-
-        return _Handler()
 
     def seq_loop(self, iterable):
         """``for`` over a list, enumerate or array rows (the model's rendering wraps the

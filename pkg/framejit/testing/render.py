@@ -128,17 +128,12 @@ def render(prog, flavour="real", pad=0):
         elif k == "try":
             emit(depth, "try:")
             stmts(s.body, depth + 1, fn)
-            inner = depth + 1 if real else depth + 2     # model: inside `with _M.handler()`
             for h in s.orelse:
                 emit(depth, f"except {h.text}" + (f" as {h.target}:" if h.target else ":"))
-                if not real:
-                    emit(depth + 1, "with _M.handler():")
-                stmts(h.body, inner, fn)
+                stmts(h.body, depth + 1, fn)
             if s.final or not s.orelse:
                 emit(depth, "finally:")
-                if not real:
-                    emit(depth + 1, "with _M.handler(final=True):")
-                stmts(s.final, inner, fn)
+                stmts(s.final, depth + 1, fn)
         elif k == "ctx":
             tag, suppress, cls = s.value
             emit(depth, f"with {cls}({tag!r}{', True' if suppress else ''}):")
