@@ -460,14 +460,8 @@ def test_effects_before_a_callees_forbidden_break_past_the_cache_limit():
     assert log == []
 
 
-@pytest.mark.xfail(strict=True, reason="each allowed break continues by a nested call (the "
-                   "replacement calls the break runner, whose continuation stub calls the "
-                   "resume function, which at its next break calls the next runner: "
-                   "trace/breakgen.py), so the Python stack grows with every break executed "
-                   "in one call: a loop whose body breaks overflows the recursion limit after "
-                   "a few hundred iterations (RecursionError, or TraceError 'recursed too "
-                   "deeply' when the overflow happens while tracing); plain Python runs any "
-                   "trip count")
+# was a strict xfail: every executed break nested the Python stack; continuations are now
+# returned to a driver (trace/trampoline.py, tests/e2e/test_trampoline.py)
 @pytest.mark.parametrize("loop", ["for", "while"])
 def test_a_loop_whose_body_breaks_runs_any_number_of_iterations(loop):
     @fj.compile

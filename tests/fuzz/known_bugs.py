@@ -49,11 +49,6 @@ def known_bug(prog, problems, info):
     for flag, name in KNOWN.items():
         if flag in flags:
             return name
-    # test_a_loop_whose_body_breaks_runs_any_number_of_iterations: every break executed
-    # in one call nests the Python stack deeper (continuations are calls)
-    if any(w in p for p in problems for w in ("recursed too deeply", "RecursionError",
-                                              "maximum recursion depth")):
-        return "breaks nest the Python stack (recursion limit)"
     # test_effects_before_a_callees_forbidden_break_past_the_cache_limit: a frame past
     # cache_size_limit entered under a lenient mode runs unoptimized, so a callee's
     # forbidden break raises after the rest of its segment ran (or not where the break

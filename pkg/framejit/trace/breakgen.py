@@ -5,21 +5,24 @@ generated:
 
 - the *replacement* ``R`` (taking F0's argument slots, like every cache entry): runs the
   graph so far and replays the side effects (codegen.emit_prefix), re-enters the mode
-  entries that F0..Fk had pushed (``modeops.enter``), then calls ``run_k`` and returns
-  its result. When mode entries were pushed, an exception leaving ``run_k`` first pops
-  what is left of them (``modeops.unwind``) — also when a later segment raises while it
-  is compiled (SEMANTICS.md §3: errors come before the code they concern).
+  entries that F0..Fk had pushed (``modeops.enter``), then calls ``run_k`` and drives
+  the Continuation it returns (or hands it back to the driver that called R, when R
+  replaces a resume function: trace/trampoline.py). When mode entries were pushed, an
+  exception leaving ``run_k`` first pops what is left of them (``modeops.unwind``) —
+  also when a later segment raises while it is compiled (SEMANTICS.md §3: errors come
+  before the code they concern).
 - the *break runner* ``run_k``: a copy of Fk's original code (never traced: the runtime
   marks it SKIP) whose prologue pushes Fk's value stack and jumps to the breaking
   instruction, so it runs in plain Python *inside Fk's own exception-table ranges*:
   an exception it raises reaches Fk's ``except``/``finally``/``with`` handlers exactly
   as in plain Python (the handler then runs in plain Python). A break inside a handler
   body re-enters that handler in the prologue (trace/excstate.py), and the stubs leave
-  it again before calling the resume function (which re-enters it itself). Each continuation of the
-  instruction (fall-through, jump target) is redirected to a stub placed outside every
-  range, which calls the resume chain for that target (trace/resume.py) and returns its
-  result. For k >= 1, every RETURN_VALUE of the copy (Fk returning through a handler
-  path) becomes a stub that continues the outer frames with the returned value.
+  it again before continuing (the resume function re-enters it itself). Each
+  continuation of the instruction (fall-through, jump target) is redirected to a stub
+  placed outside every range, which returns a Continuation of the resume chain for
+  that target (trace/resume.py). For k >= 1, every RETURN_VALUE of the copy (Fk
+  returning through a handler path) becomes a stub that continues the outer frames with
+  the returned value.
 
 The resume chain is built in ``R`` (``MAKE_FUNCTION`` over F0's cells) and passed to
 ``run_k`` with the outer frames' live values, which the stubs forward. When a
@@ -37,7 +40,7 @@ from ..bytecode import compat
 from ..bytecode.analysis import live_locals, stack_effect
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
-from . import excstate, modeops
+from . import excstate, modeops, trampoline
 from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
 from .result import RCall, RConst, RExcPrev, RExcValue, RNull, RTuple
 from .resume import (GlobalsRef, Level, Out, cell_names, code_flags, copy_body, emit_entry,
@@ -240,7 +243,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
         # leave the handlers the resume function re-enters (trace/excstate.py)
         excstate.emit_leave_handlers(stub, target.layout, lambda p: f"__fj_r{p}")
         excstate.emit_leave_outer(stub, n_oexc)
-        stub.emit(compat.emit_push_null())
+        trampoline.begin_continuation(stub)
         stub.op("LOAD_FAST", conts[t])
         for name in outer + ref:
             stub.op("LOAD_FAST", name)
@@ -252,8 +255,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
         own += excstate.exc_arg_names(target.layout)
         for name in own:
             stub.op("LOAD_FAST", name)
-        stub.call(len(outer) + len(ref) + len(cells) + len(own))
-        stub.op("RETURN_VALUE")
+        trampoline.end_continuation(stub, len(outer) + len(ref) + len(cells) + len(own))
         stubs.append(stub.insts)
         if target.jump:
             b.target = stub.insts[0]
@@ -267,12 +269,11 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
             stub = Out(inst.lineno)
             stub.op("STORE_FAST", "__fj_ret")
             excstate.emit_leave_outer(stub, n_oexc)
-            stub.emit(compat.emit_push_null())
+            trampoline.begin_continuation(stub)
             stub.op("LOAD_FAST", "__fj_kret")
             for name in outer + ["__fj_ret"]:
                 stub.op("LOAD_FAST", name)
-            stub.call(len(outer) + 1)
-            stub.op("RETURN_VALUE")
+            trampoline.end_continuation(stub, len(outer) + 1)
             stubs.append(stub.insts)
             inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
             inst.target = stub.insts[0]
@@ -292,12 +293,11 @@ def _catch_escaping(body, stubs, outer, lineno, n_oexc) -> list:
     stub = Out(lineno)
     stub.op("STORE_FAST", "__fj_exc")
     excstate.emit_leave_outer(stub, n_oexc)
-    stub.emit(compat.emit_push_null())
+    trampoline.begin_continuation(stub)
     stub.op("LOAD_FAST", "__fj_kexc")
     for name in outer + ["__fj_exc"]:
         stub.op("LOAD_FAST", name)
-    stub.call(len(outer) + 1)
-    stub.op("RETURN_VALUE")
+    trampoline.end_continuation(stub, len(outer) + 1)
     stubs.append(stub.insts)
     entries = []
     run = []
@@ -378,8 +378,8 @@ def break_code(result, compiled_graph):
         _emit_closure_fn(e, resume_code(chain), frames[0].cell_objs)
     e.emit(compat.emit_call(len(args) + len(chains)))
     end = len(e.out) - 1
-    e.emit(compat.emit_return_value())
-    table = []
+    table = trampoline.emit_finish(e, "__fj_modes" if specs else None,
+                                   trampoline.is_resume_code(code))
     if specs:
         handler = len(e.out)
         e.emit(compat.emit_push_null())

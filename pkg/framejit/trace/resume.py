@@ -25,7 +25,9 @@ non-NULL stack values (``__fj_s<i>``), the handled exceptions (``__fj_e<i>``, ou
 handler first), the exception to raise (``__fj_x``, exception continuations), then for an
 outer level the callee's globals (``__fj_g``, a ``GlobalsRef``, when the callee level is
 ``foreign``), the callee's cell objects
-(``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively.
+(``__fj_c<i>``) and the callee level's own arguments (``__fj_a<i>``), recursively; last,
+``__fj_tramp`` (trace/trampoline.py: True when a driver calls the function, False when
+a caller level's prologue does).
 Cell variables become free variables: the closure is ``co_freevars + co_cellvars`` of
 the original code, so cells keep their identity across the break.
 
@@ -50,6 +52,7 @@ from ..bytecode.identity import IdRef, IdentityWeakKeyDict
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, copy_instructions, decode
 from . import excstate
+from .trampoline import TRAMP_ARG
 
 CO_OPTIMIZED, CO_NEWLOCALS = 0x01, 0x02
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
@@ -300,7 +303,8 @@ def _build(level: Level):
                            [("LOAD_FAST", "__fj_g")] if inner.foreign else None)
         for name in inner_args:
             out.op("LOAD_FAST", name)
-        out.call(len(inner_args))
+        out.op("LOAD_CONST", False)        # the callee level is not called by a driver
+        out.call(len(inner_args) + 1)
         inner_call = len(out.insts) - 1
     emit_pop_modes(out, level.pops)
     post_call = None
@@ -330,6 +334,7 @@ def _build(level: Level):
                      *table]
         else:
             table = _covered(first, call, around) + table
+    args.append(TRAMP_ARG)
     new = assemble(out.insts + insts, table, like=code, argcount=len(args),
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                    freevars=list(cell_names(code)), flags=code_flags(code),

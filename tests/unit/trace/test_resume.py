@@ -34,7 +34,7 @@ def test_resume_function_continues_the_frame():
     level = Level(code, target.offset, (False,), ("k", "y"))
     rc = resume_code(level)
     fn = type(_fn)(rc, _fn.__globals__)
-    assert fn(3, 10, 2) == 10 + 2 + 3
+    assert fn(3, 10, 2, False) == 10 + 2 + 3
     assert rc.co_filename == code.co_filename and rc.co_name == code.co_name
     assert rc.co_varnames[:3] == ("k", "y", "__fj_s0")
     assert resume_code(Level(code, target.offset, (False,), ("k", "y"))) is rc
@@ -129,7 +129,7 @@ def test_resume_function_re_enters_the_handler():
         try:
             raise caller
         except RuntimeError:
-            seen, y = fn(1, 7, exc)
+            seen, y = fn(1, 7, exc, False)
             assert sys.exc_info()[1] is caller      # left as the caller had it
     assert seen is exc and y == 7
     assert exc.__traceback__ is tb and exc.__context__ is ctx
