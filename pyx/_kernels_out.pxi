@@ -132,13 +132,26 @@ cdef class Runner:
     cdef tuple shape
     cdef list specs
     cdef object layout
+    cdef bint flat                 # calls may take _run_flat (no output is reshaped)
+    cdef int nd
+    cdef Py_ssize_t dims[64]
+    cdef Py_ssize_t size
 
     def __init__(self, Program program, shape, outputs, layout=None):
+        cdef int d
         self.prog = program
         self.shape = tuple(shape)
         self.specs = [(tuple(s), None if k is None else tuple(k), np.dtype(dt), bool(sc))
                       for s, k, dt, sc in outputs]
         self.layout = layout
+        self.nd = len(self.shape)
+        if self.nd > 64:
+            raise ValueError("too many dimensions")
+        self.size = 1
+        for d in range(self.nd):
+            self.dims[d] = self.shape[d]
+            self.size *= self.dims[d]
+        self.flat = program.reduce != "last" and all(k is None for _, k, _, _ in self.specs)
 
     def __call__(self, tuple inputs, num_threads):
         cdef bint c_order = True
@@ -148,15 +161,22 @@ cdef class Runner:
                 c_order = False
                 break
         strides = None if c_order or self.layout is None else self.layout(inputs)
-        operands = list(inputs)
         values = []
         for j in range(len(self.specs)):
             shape, kshape, descr, scalar = self.specs[j]
-            out = _alloc(shape, descr, None if strides is None else strides[j])
-            operands.append(out if kshape is None else out.reshape(kshape))
-            values.append(out)
-        fpe = _run(self.prog, operands, self.shape, num_threads, 0)
+            values.append(_alloc(shape, descr, None if strides is None else strides[j]))
+        fpe = -1
+        if self.flat and c_order:
+            fpe = _run_flat(self.prog, inputs, values, self.nd, self.dims, self.size,
+                            num_threads)
+        if fpe == -1:
+            operands = list(inputs)
+            for j in range(len(self.specs)):
+                kshape = self.specs[j][1]
+                operands.append(values[j] if kshape is None else values[j].reshape(kshape))
+            fpe = _run(self.prog, operands, self.shape, num_threads, 0)
         for j in range(len(self.specs)):
             if self.specs[j][3]:
                 values[j] = values[j][()]
         return fpe, values
+

@@ -73,6 +73,90 @@ cdef void _memory_order(Program P, fj_operand *ops, int nops, Py_ssize_t *dims, 
             ops[k].strides[i] = tmp[i]
 
 
+cdef enum:
+    _FLAT_MAX_OPS = 16         # fj_operand is ~520 bytes: 8 KB of stack at most
+    _FLAT_MAX_REGS = 256
+    _GIL_MIN_SIZE = 500        # NumPy's NPY_BEGIN_THREADS_THRESHOLDED: below, keep the GIL
+
+
+cdef int _run_flat(Program P, tuple inputs, list outs, int nd, Py_ssize_t *dims,
+                   Py_ssize_t size, object num_threads) except -2:
+    """The common call of a group, without the general path's bookkeeping: every array
+    operand C-contiguous and aligned with exactly the iteration shape (inputs may also be
+    0-d: read as broadcast scalars), the outputs fresh (the Runner made them, so nothing
+    overlaps), elementwise or reduce="all": one flat dimension. Returns the FP flags, or
+    -1 when the call is not of that kind (the caller runs ``_run``)."""
+    cdef int nops = P.noperands, nin = len(inputs), k, r, d, typenum, rc, nthreads
+    cdef int fpe = 0
+    cdef fj_operand ops[_FLAT_MAX_OPS]
+    cdef char *acc_out[_FLAT_MAX_REGS]
+    cdef fj_launch L
+    cdef cnp.ndarray a
+    cdef fj_reg *g
+    if nops > _FLAT_MAX_OPS or P.nregs > _FLAT_MAX_REGS or size <= 0 \
+            or nin + len(outs) != nops or P.prog.reduce == FJ_REDUCE_LAST:
+        return -1
+    for r in range(P.nregs):
+        acc_out[r] = NULL
+    for k in range(nops):
+        ops[k].data = NULL
+        r = P.operand_reg[k]
+        if r < 0:
+            continue
+        x = inputs[k] if k < nin else outs[k - nin]
+        if not cnp.PyArray_Check(x):
+            return -1
+        a = <cnp.ndarray>x
+        g = &P.regs[r]
+        typenum = cnp.PyArray_TYPE(a)
+        if typenum >= 64 or _typenum_to_dt[typenum] != g.dtype \
+                or not cnp.PyArray_ISNOTSWAPPED(a) or not cnp.PyArray_ISALIGNED(a) \
+                or not cnp.PyArray_IS_C_CONTIGUOUS(a):
+            return -1
+        if P.operand_written[k] and not cnp.PyArray_ISWRITEABLE(a):
+            return -1
+        if g.kind == FJ_REG_ACC:
+            if cnp.PyArray_SIZE(a) != 1:
+                return -1
+            acc_out[r] = <char *>cnp.PyArray_DATA(a)
+            continue
+        ops[k].data = <char *>cnp.PyArray_DATA(a)
+        if cnp.PyArray_NDIM(a) == 0 and not P.operand_written[k]:
+            ops[k].strides[0] = 0
+            continue
+        if cnp.PyArray_NDIM(a) != nd:
+            return -1
+        for d in range(nd):
+            if cnp.PyArray_DIM(a, d) != dims[d]:
+                return -1
+        ops[k].strides[0] = cnp.PyArray_ITEMSIZE(a)
+    if num_threads is None:
+        nthreads = fj_max_threads()
+    else:
+        nthreads = num_threads
+        if nthreads < 1:
+            raise ValueError("num_threads must be >= 1")
+    L.ndim = 1
+    L.dims[0] = size
+    L.nseg = 1
+    L.seg_len = size
+    L.ops = ops
+    L.acc_out = acc_out
+    L.nthreads = nthreads
+    L.block = 0
+    if size < _GIL_MIN_SIZE:
+        rc = fj_run(&P.prog, &L, &fpe)
+    else:
+        with nogil:
+            rc = fj_run(&P.prog, &L, &fpe)
+    if rc != FJ_OK:
+        if rc == FJ_ERR_NOMEM:
+            raise MemoryError()
+        exc, msg = _ERRORS.get(rc, (RuntimeError, f"kernel error {rc}"))
+        raise exc(msg)
+    return fpe
+
+
 cdef int _run(Program P, object arrays, object shape, object num_threads, object block) except -1:
     cdef int k, d, r, nops = P.noperands, nd, it_nd = 0, od, m, written
     cdef Py_ssize_t dims[64]

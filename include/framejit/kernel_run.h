@@ -7,12 +7,12 @@
 
 /* ---- floating-point exception flags ---------------------------------------------------- */
 
-static void fj_fpe_clear(void) { feclearexcept(FJ_FE_ALL); }
+static void fj_fpe_clear(void) { fj_fe_clear(FJ_FE_ALL); }
 
 /* the flags this thread raised since fj_fpe_clear, as FJ_FPE_* bits */
 static int fj_fpe_test(void)
 {
-    int f = fetestexcept(FJ_FE_ALL), r = 0;
+    int f = fj_fe_test(FJ_FE_ALL), r = 0;
     if (!f) return 0;
     if (f & FE_DIVBYZERO) r |= FJ_FPE_DIVIDE;
     if (f & FE_OVERFLOW) r |= FJ_FPE_OVERFLOW;
