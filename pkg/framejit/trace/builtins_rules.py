@@ -87,7 +87,9 @@ def _next(tx, args, kwargs):
 @rule(enumerate)
 def _enumerate(tx, args, kwargs):
     start = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
-    return EnumerateVal(make_iter(tx, args[0]), tx.pyval(start))
+    if not (type(start) is ConstVal and start.dynamic and type(start.value) is int):
+        start = ConstVal(tx.fold(operator.index, tx.pyval(start)))  # counts are ints
+    return EnumerateVal(make_iter(tx, args[0]), start)
 
 
 @rule(zip)
