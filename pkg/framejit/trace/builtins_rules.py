@@ -17,7 +17,7 @@ import operator
 
 from . import operators as ops
 from . import sites
-from .attrs import get_attr, lookup_special, set_attr, value_type
+from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
@@ -152,14 +152,14 @@ def _sum(tx, args, kwargs):
 @rule(isinstance)
 def _isinstance(tx, args, kwargs):
     v, classes = args
-    return ConstVal(tx.fold(issubclass, value_type(v), tx.pyval(classes)))
+    return ConstVal(tx.fold(issubclass, traced_type(tx, v), tx.pyval(classes)))
 
 
 @rule(type)
 def _type(tx, args, kwargs):
     if len(args) != 1:
         tx.unsupported("type() with three arguments", BreakKind.UNSUPPORTED_CALL)
-    return ConstVal(value_type(args[0]))
+    return ConstVal(traced_type(tx, args[0]))
 
 
 @rule(tuple)

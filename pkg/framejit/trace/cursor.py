@@ -3,7 +3,7 @@
 At a break, an iterator the trace made (``iter(seq)``, ``enumerate``, ``zip``; a ``for``
 loop paused in its body) is rebuilt as one of these instead of CPython's opaque
 iterators, so the resume function that receives it traces the rest of the loop
-(trace/resumed.py reads ``seq``, ``index``, ``inner``, ``count``, ``inners``, ``strict``).
+(trace/resumed_iter.py reads ``seq``, ``index``, ``inner``, ``count``, ``inners``, ``strict``).
 
 Invariants:
 - each behaves like the CPython iterator it stands for: a ``SeqCursor`` reads the
@@ -11,9 +11,10 @@ Invariants:
   during the loop is seen as CPython's list iterator sees it (it holds the list itself);
   once exhausted it drops the sequence and stays exhausted; ``ZipCursor`` raises zip's
   ``strict=True`` errors with zip's messages;
-- a resumed trace never changes the cursor it received: ``cursor_advance`` makes a new
-  one, so every path that reloads it (guards, ``cursor[k]`` items, the dynamic loop
-  variable) sees the entry position.
+- a resumed trace advances the cursor it received in place, by side effects replayed
+  after the segment's graph (so every reference to it is the one iterator); what the
+  segment read of its entry position (``cursor[k]`` items, the dynamic loop variable) is
+  loaded before those effects run (trace/codegen.py).
 """
 
 
@@ -118,13 +119,3 @@ class ZipCursor:
 
     def __reduce__(self):
         return (ZipCursor, (self.inners, self.strict))
-
-
-def cursor_advance(cursor, k):
-    """The cursor ``k`` iterations further on (a new object: the one a resume function
-    received is never changed, so every path that reloads it sees the entry position)."""
-    return SeqCursor(cursor.seq, cursor.index + k)
-
-
-def exhausted_cursor():
-    return SeqCursor(None, 0)

@@ -22,8 +22,7 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
-from .cursor import (EnumerateCursor, SeqCursor, ZipCursor, cursor_advance,
-                     exhausted_cursor)
+from .cursor import EnumerateCursor, SeqCursor, ZipCursor
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
@@ -123,19 +122,17 @@ class Finisher:
             return RCall(RConst(SeqCursor), (seq, RConst(v.index)), ident=v.ident)
         return RCall(RConst(iter_from), (seq, RConst(v.index)))
 
-    def _cursor(self, v):
-        if v.done:
-            return RCall(RConst(exhausted_cursor), (), ident=v.ident)
-        return RCall(RConst(cursor_advance), (RSource(v.source), RConst(v.advanced)),
-                     ident=v.ident)
-
     def _enumerate(self, v):
+        if v.source is not None:          # a resumed cursor, advanced in place
+            return RSource(v.source)
         parts = (self.recon(v.inner), self.recon(v.count))
         if self.readable:
             return RCall(RConst(EnumerateCursor), parts, ident=v.ident)
         return RCall(RConst(enumerate), parts)
 
     def _zip(self, v):
+        if v.source is not None:
+            return RSource(v.source)
         if self.readable:
             return RCall(RConst(ZipCursor), (RTuple(self.recon_all(v.inners)),
                                              RConst(v.strict)), ident=v.ident)
@@ -165,7 +162,7 @@ _RECON = {
     BuiltinMethodVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.obj), RConst(v.name))),
     ExceptionVal: Finisher._exception,
     IteratorVal: Finisher._iterator,
-    CursorVal: Finisher._cursor,
+    CursorVal: lambda f, v: RSource(v.source),     # advanced in place (resumed_iter)
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),

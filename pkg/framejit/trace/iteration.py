@@ -92,6 +92,8 @@ def _enumerate_next(tx, it):
     count = it.count
     it.count = int_binary(tx, "+", count, ConstVal(1)) if count.dynamic else \
         ConstVal(count.value + 1)
+    if it.source is not None:       # a resumed EnumerateCursor: it counts in place
+        tx.record("setattr", it, "count", (it.count,))
     return TupleVal([count, item])
 
 

@@ -9,6 +9,11 @@ Invariants (what keeps one entry serving every iteration, and never a stale valu
 - a cursor's position ``index`` is a dynamic int root from the start: each step guards
   ``index < length - k`` (or ``>=`` at the end) by RANGE, never by value; an
   EnumerateCursor's ``count`` is a dynamic int too;
+- the real cursor is advanced in place (``index``, ``count``, ``seq`` None when
+  exhausted) by side effects recorded at each step: every reference to it (a local the
+  trace never read, an alias) stays the one iterator, as in CPython; generated code
+  reads the entry position (guards, items, loop variables) before replaying effects
+  (trace/codegen.py preloads every non-local source);
 - the sequence is guarded by what the kind reads of it (``_KINDS``): a range by value;
   a tuple, str or bytes by type and length, a list by type and length at entry (the
   trace then knows its length at every step: appends while tracing are counted, as
@@ -152,7 +157,9 @@ def wrap_zip_cursor(tx, obj, source):
 
 
 def cursor_next(tx, it):
-    """One ``next()`` of a resumed cursor: guards whether the loop goes on."""
+    """One ``next()`` of a resumed cursor: guards whether the loop goes on, and records
+    the cursor's move as a side effect (the real cursor advances in place, in program
+    order; generated code reads positions and items before replaying effects)."""
     from .iteration import Exhausted
     if it.done:
         raise Exhausted
@@ -161,7 +168,10 @@ def cursor_next(tx, it):
     if it.start + k >= length:
         narrow(tx, _index(it), length - k, None)
         it.done = True
+        tx.record("setattr", it, "seq", (ConstVal(None),))
         raise Exhausted
     narrow(tx, _index(it), None, length - k)
     it.advanced += 1
+    tx.record("setattr", it, "index", (ConstVal(it.start + k + 1, affine(_index(it), 1, k + 1),
+                                                dynamic=True),))
     return it.kind.item(tx, it, k)
