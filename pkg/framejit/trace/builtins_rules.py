@@ -54,7 +54,9 @@ def _len(tx, args, kwargs):
     owner = sites.take(tx)
     (v,) = args
     t = type(v)
-    if t in (TupleVal, ListVal, DictVal):
+    if t is ListVal:
+        return ConstVal(v.length())    # a lazy list's items stay unread
+    if t in (TupleVal, DictVal):
         return ConstVal(len(v.items))
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:

@@ -71,8 +71,7 @@ def _wrap_list(tx, obj, source):
 
 
 def _list_length(it):
-    lst = it.seq
-    return len(lst.items) if lst.loaded else it.length + len(lst._tail)
+    return it.seq.length()
 
 
 def _list_item(tx, it, k):

@@ -96,20 +96,27 @@ class TupleVal(Value):
 
 
 class ListVal(Value):
-    """A list. One reached through a source may be *lazy* (``load`` given): its items,
-    and so the LEN guard, are read only when the trace looks at them; appends before
-    that are kept in order (a log that a loop only appends to does not recompile as it
-    grows)."""
-    __slots__ = ("_items", "_load", "_tail", "ident", "mutated")
+    """A list. One reached through a source may be *lazy* (``load`` given): its items
+    are read only when the trace looks at them (its length, guarded by LEN, may be read
+    alone: ``length()``); appends before that are kept in order (a log that a loop only
+    appends to does not recompile as it grows)."""
+    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated")
     mutable = True
 
-    def __init__(self, items, source=None, load=None):
+    def __init__(self, items, source=None, load=None, entry_len=None):
         self.source = source
         self._items = list(items) if load is None else None
         self._load = load
+        self._entry_len = entry_len     # a lazy list's length: guards LEN, reads no item
         self._tail = []
         self.ident = next(_ids)
         self.mutated = False
+
+    def length(self) -> int:
+        """The list's length now, without reading a lazy list's items."""
+        if self._items is None and self._entry_len is not None:
+            return self._entry_len() + len(self._tail)
+        return len(self.items)
 
     @property
     def items(self):

@@ -100,10 +100,14 @@ def _wrap_array(tx, obj, source):
 def _wrap_list(tx, obj, source):
     tx.add_guard(GuardKind.TYPE, source, list)
 
-    def load():   # on the first look at the items: then the length is guarded
+    def entry_len():
         tx.add_guard(GuardKind.LEN, source, len(obj))
+        return len(obj)
+
+    def load():   # on the first look at the items: then the length is guarded
+        entry_len()
         return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
-    val = ListVal((), source, load=load)
+    val = ListVal((), source, load=load, entry_len=entry_len)
     _remember(tx, obj, val)
     return val
 
