@@ -359,6 +359,16 @@ def test_items_of_a_list_are_never_stale():
     check(f, np.ones(3), [], quiet=False)
 
 
+def test_type_of_a_value_reached_through_a_source_is_guarded():
+    def f(x, v):
+        return x + 1, type(v).__name__, isinstance(v, float), type(x).__name__
+
+    cf = fj.compile(f)
+    for v in (1.5, 7, "s", 2.5, True):
+        got, want = cf(np.zeros(1), v), f(np.zeros(1), v)
+        assert got[1:] == want[1:]
+
+
 # ---------------------------------------------------------------- zip and enumerate rules
 
 

@@ -100,6 +100,9 @@ def _enumerate_next(tx, it):
 def _zip_next(tx, it):
     if not it.inners:
         raise Exhausted
+    for inner in it.inners:      # break before any inner moves (the runner re-runs it)
+        if type(inner) not in _NEXT:
+            tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(inner).__name__}")
     items = []
     for k, inner in enumerate(it.inners):
         try:
