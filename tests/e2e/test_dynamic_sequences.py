@@ -209,6 +209,39 @@ def test_every_iteration_runs_compiled_graphs(name):
     assert len(cb.graphs) <= 8, len(cb.graphs)
 
 
+def _inner_loop(x, ws, log):
+    for i, w in enumerate(ws):
+        _h(x)
+        x = x + w * i
+        log.append(i)
+    return x
+
+
+def loop_in_a_callee_inside_a_loop(x, log):
+    for row in np.ones((6, 3)):
+        x = _inner_loop(x, [0.5, 1.5, 2.5], log) + row
+        fj.graph_break()
+    return x
+
+
+def _scaled(x, w, log):
+    fj.graph_break()                       # a nested break: the caller's loop resumes too
+    log.append(w)
+    return x * w
+
+
+def break_in_a_callee_of_the_loop_body(x, log):
+    for w in (1.0, 2.0, 3.0, 4.0, 0.5, 0.25):
+        x = _scaled(x, w, log)
+    return x
+
+
+@pytest.mark.parametrize("fn", [loop_in_a_callee_inside_a_loop,
+                                break_in_a_callee_of_the_loop_body], ids=lambda f: f.__name__)
+def test_loops_across_frames(fn):
+    check(fn, np.ones(3), [], graphs_at_most=12)
+
+
 # ---------------------------------------------------------------- list semantics
 
 
