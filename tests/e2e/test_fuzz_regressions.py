@@ -332,14 +332,7 @@ def test_forbidden_break_in_the_frames_own_mode_block_raises_past_the_cache_limi
 
 # ---------------------------------------------------------------- loops over sequences
 
-@pytest.mark.xfail(strict=True, reason="a for loop over a list, enumerate() or array rows "
-                   "that an allowed break interrupts resumes with the iterator rebuilt as a "
-                   "real (opaque) CPython iterator (trace/finish.py iter_from); the resumed "
-                   "trace then breaks again at FOR_ITER (unsupported_object 'next() on a "
-                   "OpaqueVal'), a break the user did not write: it raises where the loop "
-                   "head is strict. Only range loops get a readable cursor (trace/cursor.py); "
-                   "a pinned-position SeqCursor fixes this but recompiles per iteration "
-                   "(test_dynamic_ints enumerate_and_counter): needs dynamic positions")
+# was a strict xfail: a resumed loop over a sequence broke again at its opaque FOR_ITER
 @pytest.mark.parametrize("form", ["list", "enumerate", "rows"])
 def test_break_inside_a_loop_over_a_sequence_keeps_the_loop_traced(form):
     def h(a):
@@ -358,9 +351,7 @@ def test_break_inside_a_loop_over_a_sequence_keeps_the_loop_traced(form):
     np.testing.assert_array_equal(root(np.ones((3, 2))), np.full((3, 2), 0.25))
 
 
-@pytest.mark.xfail(strict=True, reason="same cause as the test above: the opaque FOR_ITER "
-                   "of the resumed loop is an extra allowed break, so the rest of the last "
-                   "iteration runs as its own segment before the forbidden break is traced")
+# was a strict xfail: the opaque FOR_ITER of the resumed loop was an extra allowed break
 def test_effects_after_a_break_in_a_loop_over_a_list_run_before_a_forbidden_break():
     log = []
 

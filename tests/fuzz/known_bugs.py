@@ -21,12 +21,6 @@ GENERATOR_OPTIONS = {}
 # Open bugs recognised from the oracle's model run (Outcome.flags, set by
 # framejit.testing.oracle.Model) -> the regression tests that pin them down.
 KNOWN = {
-    # test_break_inside_a_loop_over_a_list_keeps_the_loop_traceable: a loop over a list,
-    # enumerate() or array rows carried across an allowed break resumes with an opaque
-    # iterator, so the next FOR_ITER is an extra break (raising where the loop head is
-    # strict; the rest of the body running as its own segment, ahead of a forbidden
-    # break that follows)
-    "break_in_seq_loop": "opaque loop iterator after a break",
     # test_handler_of_an_exception_raised_by_a_break_construct_is_traced: an exception
     # raised by the breaking instruction (a disabled call) reaches the breaking frame's
     # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen

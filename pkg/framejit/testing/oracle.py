@@ -99,10 +99,8 @@ class Model:
         self.segment_start = None
         self.frames = []            # tokens of compiled frames entered from untraced code
         self.pending = None         # a ModelBreak not yet out of its compiled frame
-        self.loops = 0              # open `for` loops over lists/enumerate/rows (not range)
-        # situations tests/fuzz/known_bugs.py recognises: "break_in_seq_loop" (an allowed
-        # break inside such a loop), "break_raised" (a break construct raised into
-        # traced code)
+        # situations tests/fuzz/known_bugs.py recognises: "break_raised" (a break
+        # construct raised into traced code)
         self.flags = set()
 
     def snapshot(self):
@@ -153,8 +151,6 @@ class Model:
     def _at_break(self, site):
         r = self.raises()
         self.events.append((site, r, tuple(self.stack)))
-        if self.loops and not r:
-            self.flags.add("break_in_seq_loop")
         if r:
             mb = ModelBreak(site, self.segment_start)
             mb.boundary = self.frames[-1]
@@ -178,16 +174,6 @@ class Model:
     @staticmethod
     def item(v):
         return v.item()
-
-    def seq_loop(self, iterable):
-        """``for`` over a list, enumerate or array rows (the model's rendering wraps the
-        iterable): counts the loops open around the body."""
-        for item in iterable:
-            self.loops += 1
-            try:
-                yield item
-            finally:
-                self.loops -= 1
 
     def dcall(self, site, fn, *args):
         traced = self.pending is None and self.traced()

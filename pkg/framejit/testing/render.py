@@ -144,11 +144,7 @@ def render(prog, flavour="real", pad=0):
             stmts(s.body, depth + 1, fn)
             emit(depth + 1, f"{s.target} += 1")
         elif k == "forx":
-            if real:
-                emit(depth, f"for {s.text}:")
-            else:
-                target, iterable = s.text.split(" in ", 1)
-                emit(depth, f"for {target} in _M.seq_loop({iterable}):")
+            emit(depth, f"for {s.text}:")
             stmts(s.body, depth + 1, fn)
         elif k == "closure":
             emit(depth, f"def {s.target}({', '.join(s.args)}):")

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import numpy_rules as npr
 from .breaks import BreakKind
+from .guards import GuardKind
 from .sources import AttrSource
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal,
                      DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal, ListVal,
@@ -55,6 +56,15 @@ _TYPES = {
 def value_type(v) -> type:
     rule = _TYPES.get(type(v))
     return rule(v) if rule is not None else object
+
+
+def traced_type(tx, v) -> type:
+    """``type(v)`` for a decision of the trace: a constant reached through a source and
+    not yet guarded by value is guarded by type (``type(item)``, ``isinstance(item, float)``
+    must not reuse an entry for an item of another type)."""
+    if type(v) is ConstVal and v.source is not None and not v.guarded and not v.dynamic:
+        tx.add_guard(GuardKind.TYPE, v.source, type(v.value))
+    return value_type(v)
 
 
 _HEAPTYPE = 1 << 9
@@ -102,7 +112,10 @@ def _const_attr(tx, v, name):
     value = v.value
     if isinstance(value, type) and value.__module__ not in ("builtins",) and not issubclass(
             value, (np.generic, BaseException)):
-        return class_attr(tx, value, None, name, v.source)
+        found = class_attr(tx, value, None, name, v.source)
+        if found is not None:
+            return found
+        # not in any class dict: a type slot (``np.ndarray.__name__``), read below
     attr = tx.fold(getattr, value, name)
     if callable(attr) and not isinstance(attr, type):
         return BuiltinMethodVal(v, name)

@@ -17,7 +17,7 @@ import operator
 
 from . import operators as ops
 from . import sites
-from .attrs import get_attr, lookup_special, set_attr, value_type
+from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
@@ -54,7 +54,9 @@ def _len(tx, args, kwargs):
     owner = sites.take(tx)
     (v,) = args
     t = type(v)
-    if t in (TupleVal, ListVal, DictVal):
+    if t is ListVal:
+        return ConstVal(v.length())    # a lazy list's items stay unread
+    if t in (TupleVal, DictVal):
         return ConstVal(len(v.items))
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:
@@ -87,7 +89,9 @@ def _next(tx, args, kwargs):
 @rule(enumerate)
 def _enumerate(tx, args, kwargs):
     start = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
-    return EnumerateVal(make_iter(tx, args[0]), tx.pyval(start))
+    if not (type(start) is ConstVal and start.dynamic and type(start.value) is int):
+        start = ConstVal(tx.fold(operator.index, tx.pyval(start)))  # counts are ints
+    return EnumerateVal(make_iter(tx, args[0]), start)
 
 
 @rule(zip)
@@ -150,14 +154,14 @@ def _sum(tx, args, kwargs):
 @rule(isinstance)
 def _isinstance(tx, args, kwargs):
     v, classes = args
-    return ConstVal(tx.fold(issubclass, value_type(v), tx.pyval(classes)))
+    return ConstVal(tx.fold(issubclass, traced_type(tx, v), tx.pyval(classes)))
 
 
 @rule(type)
 def _type(tx, args, kwargs):
     if len(args) != 1:
         tx.unsupported("type() with three arguments", BreakKind.UNSUPPORTED_CALL)
-    return ConstVal(value_type(args[0]))
+    return ConstVal(traced_type(tx, args[0]))
 
 
 @rule(tuple)

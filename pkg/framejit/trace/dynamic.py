@@ -10,9 +10,10 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
   NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there,
   guarded by the range in which that conversion is exact and NumPy would not raise
   OverflowError (floats likewise, see ``NUMBER_OPS``);
-- as the position of a RangeCursor (trace/cursor.py) it is iterated symbolically: each
-  step guards ``index < len - k`` (or ``>=`` at the end), and the loop variable is the
-  dynamic int ``start + step * (index + k)``;
+- as the position of a SeqCursor (trace/cursor.py, traced by trace/resumed_iter.py) it
+  is iterated symbolically: each step guards ``index < len - k`` (or ``>=`` at the end);
+  over a range the loop variable is the dynamic int ``start + step * (index + k)``, over
+  another sequence the item is read through the cursor (``cursor[k]``);
 - ``+``, ``-``, ``*`` with ints stay symbolic (AffineSource, IntExprSource: rebuilt at run
   time where a break passes them on), and order comparisons with a static int are
   decided at trace time under a RANGE guard (``while i < n:`` does not specialize ``i``);
@@ -30,7 +31,7 @@ from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
                       GlobalSource, IntExprSource, ItemSource, LocalSource, ScalarSource)
-from .values import ArrayVal, ConstVal, CursorVal
+from .values import ArrayVal, ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
 
@@ -103,34 +104,7 @@ def wrap_number(tx, obj, source):
     return ConstVal(obj, source, dynamic=True)
 
 
-def wrap_cursor(tx, obj, source):
-    """A RangeCursor (a resumed ``for`` loop over a range): its range is guarded by value,
-    its index by the range of positions the trace's iterations assumed."""
-    from .cursor import RangeCursor
-    tx.add_guard(GuardKind.TYPE, source, RangeCursor)
-    tx.add_guard(GuardKind.VALUE, AttrSource(source, "seq"), obj.seq)
-    index = AttrSource(source, "index")
-    tx.root_values[index] = obj.index
-    _narrow(tx, index, 0, None)
-    return CursorVal(obj.seq, obj.index, source)
-
-
-def cursor_next(tx, it):
-    """One ``next()`` of a cursor: guards whether the loop goes on; the item is the
-    dynamic int ``start + step * (index + k)``."""
-    from .iteration import Exhausted
-    k, seq = it.advanced, it.seq
-    index = AttrSource(it.source, "index")
-    if it.start + k >= len(seq):
-        _narrow(tx, index, len(seq) - k, None)
-        raise Exhausted
-    _narrow(tx, index, None, len(seq) - k)
-    it.advanced += 1
-    return ConstVal(seq[it.start + k], _affine(index, seq.step, seq.start + seq.step * k),
-                    dynamic=True)
-
-
-def _affine(root, mul, add):
+def affine(root, mul, add):
     return root if (mul, add) == (1, 0) else AffineSource(root, mul, add)
 
 
@@ -158,7 +132,7 @@ def specialize(tx, v):
         tx.add_guard(GuardKind.VALUE, root, tx.root_values[root])
 
 
-def _narrow(tx, source, lo, hi):
+def narrow(tx, source, lo, hi):
     """Intersect the RANGE guard of root ``source`` with [lo, hi) (None: open)."""
     key = (GuardKind.RANGE, source)
     old = tx.guards.get(key)
@@ -174,10 +148,10 @@ def _constrain(tx, parts, below, bound):
     x = bound - add                       # mul * root < x, or >= x
     if mul > 0:
         ceil = -((-x) // mul)
-        _narrow(tx, root, None, ceil) if below else _narrow(tx, root, ceil, None)
+        narrow(tx, root, None, ceil) if below else narrow(tx, root, ceil, None)
     elif mul < 0:
         floor = x // mul
-        _narrow(tx, root, floor + 1, None) if below else _narrow(tx, root, None, floor + 1)
+        narrow(tx, root, floor + 1, None) if below else narrow(tx, root, None, floor + 1)
 
 
 # ---------------------------------------------------------------- operators
@@ -227,9 +201,9 @@ def _nonzero_divisor(tx, b):
     if b.value == 0 or type(b.source) in (AffineSource, IntExprSource):
         return False
     if b.value > 0:
-        _narrow(tx, b.source, 1 if type(b.value) is int else 5e-324, None)
+        narrow(tx, b.source, 1 if type(b.value) is int else 5e-324, None)
     else:
-        _narrow(tx, b.source, None, 0)
+        narrow(tx, b.source, None, 0)
     return True
 
 
@@ -263,14 +237,14 @@ def _arith(tx, sym, a, b):
                 mul, add = -mul, c - add
             if mul == 0:
                 return ConstVal(value)
-            source = _affine(root, mul, add)
+            source = affine(root, mul, add)
         return ConstVal(value, source, dynamic=True)
     pa, pb = _affine_parts(a.source), _affine_parts(b.source)
     if sym in "+-" and pa is not None and pb is not None and pa[0] == pb[0]:
         sign = 1 if sym == "+" else -1
         mul, add = pa[1] + sign * pb[1], pa[2] + sign * pb[2]
         return ConstVal(value) if mul == 0 else ConstVal(
-            value, _affine(pa[0], mul, add), dynamic=True)
+            value, affine(pa[0], mul, add), dynamic=True)
     return ConstVal(value, IntExprSource(sym, a.source, b.source), dynamic=True)
 
 
@@ -279,7 +253,7 @@ def int_negate(tx, v):
     if not _is_int(v) or parts is None:
         return None
     root, mul, add = parts
-    return ConstVal(-v.value, _affine(root, -mul, -add), dynamic=True)
+    return ConstVal(-v.value, affine(root, -mul, -add), dynamic=True)
 
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -413,7 +387,7 @@ def _bounded(tx, source):
     for root in _roots(source):
         if not _BOX[0] <= tx.root_values[root] < _BOX[1]:
             return False
-        _narrow(tx, root, _BOX[0], _BOX[1])
+        narrow(tx, root, _BOX[0], _BOX[1])
     return True
 
 
@@ -438,7 +412,7 @@ def _fits(tx, v, lo, hi):
     if type(v.value) is float:           # only a root can be bounded by a guard
         if type(v.source) is IntExprSource:
             return False
-        _narrow(tx, v.source, lo, hi)
+        narrow(tx, v.source, lo, hi)
         return True
     parts = _affine_parts(v.source)
     if parts is not None:

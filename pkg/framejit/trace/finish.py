@@ -22,7 +22,7 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
-from .cursor import RangeCursor, cursor_advance
+from .cursor import EnumerateCursor, SeqCursor, ZipCursor
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
@@ -49,19 +49,23 @@ def with_cause(exc, cause):
 
 
 def iter_from(seq, index):
-    if type(seq) is range:
-        return RangeCursor(seq, index)
-    it = iter(seq)
+    """A CPython iterator over ``seq`` at ``index`` (None: an exhausted one)."""
+    it = iter(() if seq is None else seq)
     for _ in range(index):
         next(it)
     return it
 
 
 class Finisher:
+    """``readable``: iterators are rebuilt as the cursors of trace/cursor.py (the live
+    values at a break, which a resume function traces on), else as CPython's own
+    (a returned or stored iterator)."""
+
     def __init__(self, tx):
         self.tx = tx
         self.outputs = []
         self.out_index = {}
+        self.readable = False
 
     def recon(self, v):
         rule = _RECON.get(type(v))
@@ -113,12 +117,25 @@ class Finisher:
         return RCall(RConst(with_cause), (exc, self.recon(v.cause)), ident=v.ident)
 
     def _iterator(self, v):
-        return RCall(RConst(iter_from), (self.recon(v.seq), RConst(v.index)))
+        seq = RConst(None) if v.seq is None else self.recon(v.seq)
+        if self.readable:
+            return RCall(RConst(SeqCursor), (seq, RConst(v.index)), ident=v.ident)
+        return RCall(RConst(iter_from), (seq, RConst(v.index)))
 
     def _enumerate(self, v):
-        return RCall(RConst(enumerate), (self.recon(v.inner), RConst(v.count)))
+        if v.source is not None:          # a resumed cursor, advanced in place
+            return RSource(v.source)
+        parts = (self.recon(v.inner), self.recon(v.count))
+        if self.readable:
+            return RCall(RConst(EnumerateCursor), parts, ident=v.ident)
+        return RCall(RConst(enumerate), parts)
 
     def _zip(self, v):
+        if v.source is not None:
+            return RSource(v.source)
+        if self.readable:
+            return RCall(RConst(ZipCursor), (RTuple(self.recon_all(v.inners)),
+                                             RConst(v.strict)), ident=v.ident)
         kwargs = (("strict", RConst(True)),) if v.strict else ()
         return RCall(RConst(zip), self.recon_all(v.inners), kwargs)
 
@@ -145,7 +162,7 @@ _RECON = {
     BuiltinMethodVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.obj), RConst(v.name))),
     ExceptionVal: Finisher._exception,
     IteratorVal: Finisher._iterator,
-    CursorVal: lambda f, v: RCall(RConst(cursor_advance), (RSource(v.source), RConst(v.advanced))),
+    CursorVal: lambda f, v: RSource(v.source),     # advanced in place (resumed_iter)
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),
@@ -232,6 +249,7 @@ def _break_point(fin, tx, signal):
         why = "the handled exceptions do not match the handlers the frames are in"
     frames = ()
     if not why:
+        fin.readable = True       # the frames' iterators are traced on by resume functions
         starts = [sum(counts[:i]) for i in range(len(snap))]
         try:
             frames = tuple(_frame_state(fin, s, i == len(snap) - 1,

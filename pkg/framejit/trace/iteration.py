@@ -4,12 +4,16 @@
 known while tracing, tuple/list values, dict keys, arrays along their first axis, and
 user classes with ``__iter__``); ``next_value`` advances one (raising ``Exhausted`` at the
 end) and ``unpack`` drains an iterable into a list of values. Lists are iterated live (an
-append during the loop is seen, as in Python). Loops are unrolled by the tracer.
+append during the loop is seen, as in Python); an exhausted iterator stays exhausted.
+Loops are unrolled by the tracer. The iterators a resume function receives (a loop
+resumed after a break) are traced by trace/resumed_iter.py.
 """
 from __future__ import annotations
 
 from .breaks import BreakKind
-from .dynamic import cursor_next
+from .cursor import zip_longer, zip_shorter
+from .dynamic import int_binary
+from .resumed_iter import cursor_next
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
                      IteratorVal, ListVal, TupleVal, ZipVal)
 
@@ -67,50 +71,61 @@ def make_iter(tx, v):
 def _seq_next(tx, it):
     seq = it.seq
     i = it.index
-    if type(seq) is ConstVal:
-        value = seq.value
-        if i >= len(value):
-            raise Exhausted
-        it.index += 1
-        return ConstVal(value[i])
-    if type(seq) is ArrayVal:
-        if i >= seq.meta.shape[0]:
-            raise Exhausted
-        it.index += 1
-        return tx.add_node("getitem", (seq.node, i))
-    if i >= len(seq.items):
+    if seq is None:
         raise Exhausted
+    t = type(seq)
+    n = len(seq.value) if t is ConstVal else seq.meta.shape[0] if t is ArrayVal else \
+        len(seq.items)
+    if i >= n:
+        it.seq = None          # CPython's iterators drop the sequence: a later append
+        raise Exhausted        # to the list is not seen
     it.index += 1
+    if t is ConstVal:
+        return ConstVal(seq.value[i])
+    if t is ArrayVal:
+        return tx.add_node("getitem", (seq.node, i))
     return seq.items[i]
 
 
 def _enumerate_next(tx, it):
     item = next_value(tx, it.inner)
-    out = TupleVal([ConstVal(it.count), item])
-    it.count += 1
-    return out
+    count = it.count
+    it.count = int_binary(tx, "+", count, ConstVal(1)) if count.dynamic else \
+        ConstVal(count.value + 1)
+    if it.source is not None:       # a resumed EnumerateCursor: it counts in place
+        tx.record("setattr", it, "count", (it.count,))
+    return TupleVal([count, item])
 
 
 def _zip_next(tx, it):
+    if not it.inners:
+        raise Exhausted
+    for inner in it.inners:      # break before any inner moves (the runner re-runs it)
+        if type(inner) not in _NEXT:
+            tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(inner).__name__}")
     items = []
     for k, inner in enumerate(it.inners):
         try:
             items.append(next_value(tx, inner))
         except Exhausted:
-            if it.strict and (k > 0 or _has_more(tx, it.inners[1:])):
-                tx.raise_type(ValueError, f"zip() argument {k + 1} is shorter than the others")
+            if not it.strict:
+                raise
+            _zip_strict_error(tx, it.inners, k)
             raise
     return TupleVal(items)
 
 
-def _has_more(tx, inners):
-    for inner in inners:
+def _zip_strict_error(tx, inners, k):
+    """zip(strict=True) at the end of argument ``k``: ValueError unless all are done
+    (the later arguments are advanced to find out, as zip does)."""
+    if k:
+        tx.raise_type(ValueError, zip_shorter(k))
+    for j in range(1, len(inners)):
         try:
-            next_value(tx, inner)
-            return True
+            next_value(tx, inners[j])
         except Exhausted:
             continue
-    return False
+        tx.raise_type(ValueError, zip_longer(j))
 
 
 _NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next,

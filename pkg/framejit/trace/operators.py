@@ -275,7 +275,7 @@ def length_value(tx, v) -> int:
 _TRUTHY = {
     ConstVal: lambda tx, v: bool(tx.pyval(v)),
     TupleVal: lambda tx, v: bool(v.items),
-    ListVal: lambda tx, v: bool(v.items),
+    ListVal: lambda tx, v: v.length() > 0,
     DictVal: lambda tx, v: bool(v.items),
     ClassInstanceVal: _instance_truthy,
 }

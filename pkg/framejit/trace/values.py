@@ -17,7 +17,7 @@ attributes, calls, iteration), not here.
   CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
   PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).
 - IteratorVal / EnumerateVal / ZipVal: iterators over sequences, ranges, and their combinators;
-  CursorVal: a resumed range loop at a run-time position.
+  CursorVal: a resumed loop over a sequence at a run-time position.
 - ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``),
   or a real one passed to a resume function (reloaded from its source).
 - ModeCtxVal / ModeExitVal: framejit mode context managers (``with error_on_graph_break``).
@@ -96,20 +96,27 @@ class TupleVal(Value):
 
 
 class ListVal(Value):
-    """A list. One reached through a source may be *lazy* (``load`` given): its items,
-    and so the LEN guard, are read only when the trace looks at them; appends before
-    that are kept in order (a log that a loop only appends to does not recompile as it
-    grows)."""
-    __slots__ = ("_items", "_load", "_tail", "ident", "mutated")
+    """A list. One reached through a source may be *lazy* (``load`` given): its items
+    are read only when the trace looks at them (its length, guarded by LEN, may be read
+    alone: ``length()``); appends before that are kept in order (a log that a loop only
+    appends to does not recompile as it grows)."""
+    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated")
     mutable = True
 
-    def __init__(self, items, source=None, load=None):
+    def __init__(self, items, source=None, load=None, entry_len=None):
         self.source = source
         self._items = list(items) if load is None else None
         self._load = load
+        self._entry_len = entry_len     # a lazy list's length: guards LEN, reads no item
         self._tail = []
         self.ident = next(_ids)
         self.mutated = False
+
+    def length(self) -> int:
+        """The list's length now, without reading a lazy list's items."""
+        if self._items is None and self._entry_len is not None:
+            return self._entry_len() + len(self._tail)
+        return len(self.items)
 
     @property
     def items(self):
@@ -261,47 +268,62 @@ class ClassInstanceVal(Value):
 
 
 class IteratorVal(Value):
-    """An iterator over ``seq`` (a ConstVal range/tuple/str, TupleVal or ListVal)."""
-    __slots__ = ("seq", "index")
+    """An iterator made while tracing over ``seq`` (a ConstVal range/tuple/str, TupleVal,
+    ListVal or ArrayVal); ``seq`` None once exhausted (it stays exhausted, as CPython's).
+    ``ident``: rebuilt once at a break however many slots hold it."""
+    __slots__ = ("seq", "index", "ident")
     mutable = True
 
     def __init__(self, seq, index=0):
         self.source = None
         self.seq = seq
         self.index = index
+        self.ident = next(_ids)
 
 
 class CursorVal(Value):
-    """A RangeCursor reached with a dynamic position (trace/dynamic.py): iterating it
-    guards the position by range, not value. ``advanced``: items taken while tracing."""
-    __slots__ = ("seq", "start", "advanced")
+    """A SeqCursor (trace/cursor.py) a resume function received: a loop resumed at a
+    run-time position (trace/resumed_iter.py). ``kind``: the row of the sequence's type;
+    ``seq``: what the kind keeps of the sequence (the range, the ListVal or ArrayVal, or
+    None when items are read through the cursor); ``obj``: the sequence at entry;
+    ``length``: its length at entry; ``start``: the entry position (dynamic: guarded by
+    range); ``advanced``: items taken while tracing; ``done``: exhausted while tracing."""
+    __slots__ = ("kind", "seq", "obj", "length", "start", "advanced", "done", "ident")
     mutable = True
 
-    def __init__(self, seq, start, source):
+    def __init__(self, kind, seq, obj, length, start, source):
         self.source = source
+        self.kind = kind
         self.seq = seq
+        self.obj = obj
+        self.length = length
         self.start = start
         self.advanced = 0
+        self.done = False
+        self.ident = next(_ids)
 
 
 class EnumerateVal(Value):
-    __slots__ = ("inner", "count")
+    """``count``: a ConstVal int, dynamic when it came from a resumed EnumerateCursor."""
+    __slots__ = ("inner", "count", "ident")
     mutable = True
 
-    def __init__(self, inner, start=0):
-        self.source = None
+    def __init__(self, inner, count, source=None):
+        self.source = source
         self.inner = inner
-        self.count = start
+        self.count = count
+        self.ident = next(_ids)
 
 
 class ZipVal(Value):
-    __slots__ = ("inners", "strict")
+    __slots__ = ("inners", "strict", "ident")
     mutable = True
 
-    def __init__(self, inners, strict=False):
-        self.source = None
+    def __init__(self, inners, strict=False, source=None):
+        self.source = source
         self.inners = tuple(inners)
         self.strict = strict
+        self.ident = next(_ids)
 
 
 class ExceptionVal(Value):

@@ -29,7 +29,8 @@ from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from . import dynamic
 from .sources import AttrSource, ConstSource, ItemSource
-from .cursor import RangeCursor
+from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from . import resumed_iter
 from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
                      ExceptionVal, FunctionVal,
                      ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
@@ -99,10 +100,14 @@ def _wrap_array(tx, obj, source):
 def _wrap_list(tx, obj, source):
     tx.add_guard(GuardKind.TYPE, source, list)
 
-    def load():   # on the first look at the items: then the length is guarded
+    def entry_len():
         tx.add_guard(GuardKind.LEN, source, len(obj))
+        return len(obj)
+
+    def load():   # on the first look at the items: then the length is guarded
+        entry_len()
         return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
-    val = ListVal((), source, load=load)
+    val = ListVal((), source, load=load, entry_len=entry_len)
     _remember(tx, obj, val)
     return val
 
@@ -233,8 +238,17 @@ _WRAPPERS = {
     types.CellType: _wrap_cell,
     types.BuiltinMethodType: _wrap_builtin,
     super: _wrap_super,
+    # a loop resumed after a break: its position is dynamic from the start (the loop
+    # comes back at the next position), trace/resumed_iter.py
+    SeqCursor: resumed_iter.wrap_seq_cursor,
+    EnumerateCursor: resumed_iter.wrap_enumerate_cursor,
+    ZipCursor: resumed_iter.wrap_zip_cursor,
     **{t: _wrap_numpy_scalar for t in _NUMPY_SCALAR_TYPES},
 }
+
+
+# wrapped once per trace by identity besides lists and dicts (their wrappers remember)
+_REMEMBERED = frozenset([np.ndarray, SeqCursor, EnumerateCursor, ZipCursor])
 
 
 def _remember(tx, obj, val):
@@ -321,17 +335,13 @@ def wrap(tx, obj, source=None):
     if tx.dynamic and source in tx.dynamic:
         if type(obj) is int or type(obj) is float:
             return dynamic.wrap_number(tx, obj, source)
-    if type(obj) is RangeCursor:
-        # dynamic from the start: a cursor exists only because a loop body broke, and
-        # that loop will come back at the next position
-        return dynamic.wrap_cursor(tx, obj, source)
     seen = tx.wrapped.get(id(obj))
     if seen is not None and seen[0] is obj:
         if seen[1].source != source:
             tx.add_guard(GuardKind.ALIAS, source, seen[1].source)
         return seen[1]
     val = _WRAPPERS.get(type(obj), _wrap_other)(tx, obj, source)
-    if type(obj) is np.ndarray:
+    if type(obj) in _REMEMBERED:
         _remember(tx, obj, val)
     return val
 

@@ -250,5 +250,9 @@ def test_break_inside_loop_records_iterators():
     r = trace(_loop_break, X, [1.0, 2.0], modes=LENIENT)
     (frame,) = r.break_at.frames
     iterator = frame.stack[0]
-    assert isinstance(iterator, RCall) and iterator.fn.value is enumerate
+    # rebuilt readable (trace/cursor.py), so the resumed trace iterates it on
+    from framejit.trace.cursor import EnumerateCursor, SeqCursor
+    assert isinstance(iterator, RCall) and iterator.fn.value is EnumerateCursor
+    inner, count = iterator.args
+    assert inner.fn.value is SeqCursor and inner.args[1].value == 1 and count.value == 1
     assert dict(frame.locals).keys() >= {"x"}
