@@ -37,7 +37,7 @@ from __future__ import annotations
 from ..bytecode.identity import IdentityWeakKeyDict, IdentityWeakSet
 
 from ..bytecode import compat
-from ..bytecode.analysis import live_locals, stack_effect
+from ..bytecode.analysis import implicit_reads, live_locals, stack_effect
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
 from . import excstate, modeops, trampoline
@@ -132,7 +132,7 @@ def targets_of(fs):
     b = decoded.by_offset[fs.offset]
     entry = _entry(insts, b)
     before = layout_of(fs.stack)
-    live = live_locals(insts)
+    live = live_locals(insts, implicit_reads(fs.code))
     bound = [n for n, _ in fs.locals]
     out = []
     succ = []
