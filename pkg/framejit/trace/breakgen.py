@@ -115,6 +115,24 @@ def _pushes_nothing(b, jump) -> bool:
     return name.startswith("JUMP_IF_") and not jump
 
 
+# LOAD_METHOD pushes (method, owner) or (NULL, attribute), as it finds at run time; a
+# layout is static, so the runner runs PUSH_NULL, SWAP 2, LOAD_ATTR instead (what
+# LOAD_METHOD optimises): (NULL, the bound attribute), which the CALL after it calls alike
+_LOAD_METHOD_PUSHES = (True, False)
+
+
+def _as_load_attr(body, b):
+    """Replace LOAD_METHOD ``b`` in the runner's ``body`` (b becomes the PUSH_NULL, so
+    jumps and ranges to it stay); returns the sequence's last instruction."""
+    name = b.argval
+    b.opname, b.opcode, b.argval, b.arg = "PUSH_NULL", compat.opcode_of("PUSH_NULL"), None, None
+    at = body.index(b)
+    rest = [Instruction("SWAP", 2, lineno=b.lineno)]
+    rest += [Instruction(op, arg, lineno=b.lineno) for op, arg in compat.emit_load_attr(name)]
+    body[at + 1:at + 1] = rest
+    return rest[-1]
+
+
 class Target:
     """One continuation of the breaking instruction: where, and the stack there."""
 
@@ -147,6 +165,8 @@ def targets_of(fs):
         # (at most one value: a call's result, the next item) is a value
         kept = min(len(before), depth if _pushes_nothing(b, jump) else depth - 1)
         layout = tuple(before[p] if p < kept else False for p in range(depth))
+        if b.opname == "LOAD_METHOD":
+            layout = before[:-1] + _LOAD_METHOD_PUSHES
         out.append(Target(inst, jump, layout,
                           tuple(n for n in bound if n in live[inst.index])))
     return b, entry, out
@@ -236,6 +256,7 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
     table = handlers + enter_range(pro, entry, table)
     stubs = []
     body = list(insts)
+    last = _as_load_attr(body, b) if b.opname == "LOAD_METHOD" else b
     for t, target in enumerate(targets):
         stub = Out(fs.lineno)
         for p in reversed(range(len(target.layout))):
@@ -262,8 +283,8 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
             b.opname = b.opname.replace("BACKWARD", "FORWARD")
             b.opcode = compat.opcode_of(b.opname)
         else:
-            body.insert(body.index(b) + 1, Instruction("JUMP_FORWARD", lineno=b.lineno,
-                                                       target=stub.insts[0]))
+            body.insert(body.index(last) + 1, Instruction("JUMP_FORWARD", lineno=b.lineno,
+                                                          target=stub.insts[0]))
     if nested:
         for inst in [i for i in body if i.opname == "RETURN_VALUE"]:
             stub = Out(inst.lineno)
