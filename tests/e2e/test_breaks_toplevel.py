@@ -367,3 +367,19 @@ def test_break_at_load_method_of_an_opaque_object(attr):
     be = compare(f, X)
     assert {"sin", "cos"} <= set(ops(be))
 
+
+def test_opaque_value_tested_against_none_across_breaks():
+    """``node is not None`` on an opaque value is decided under a TYPE guard: the same
+    resume function sees the last node's None on a later iteration."""
+    chain = _Slotted(_Slotted(_Slotted(None)))
+
+    def f(x, node):
+        n = 0
+        while node is not None:
+            x = x + 1
+            node = node.cb                 # an opaque attribute: a break
+            n += 1
+        LOG.append(n)
+        return x
+
+    compare(f, X, chain)
