@@ -27,11 +27,6 @@ KNOWN = {
     # strict; the rest of the body running as its own segment, ahead of a forbidden
     # break that follows)
     "break_in_seq_loop": "opaque loop iterator after a break",
-    # test_handler_of_an_exception_raised_by_a_break_construct_is_traced: an exception
-    # raised by the breaking instruction (a disabled call) reaches the breaking frame's
-    # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
-    # (a forbidden one does not raise, or raises only after the handler's effects)
-    "break_raised": "handler path of a raising break runs uncompiled",
 }
 
 

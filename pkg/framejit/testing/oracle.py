@@ -101,8 +101,7 @@ class Model:
         self.pending = None         # a ModelBreak not yet out of its compiled frame
         self.loops = 0              # open `for` loops over lists/enumerate/rows (not range)
         # situations tests/fuzz/known_bugs.py recognises: "break_in_seq_loop" (an allowed
-        # break inside such a loop), "break_raised" (a break construct raised into
-        # traced code)
+        # break inside such a loop)
         self.flags = set()
 
     def snapshot(self):
@@ -196,10 +195,6 @@ class Model:
         self.stack.append(("disable",))
         try:
             return fn(*args)
-        except BaseException:
-            if traced and self.pending is None:
-                self.flags.add("break_raised")
-            raise
         finally:
             self.stack.pop()
             if traced and self.pending is None:     # the call ran (returned or raised)
