@@ -241,7 +241,7 @@ class CM:
         return self
 
     def __exit__(self, typ, val, tb):
-        LOG.append(("exit", getattr(typ, "__name__", None), str(val)))
+        LOG.append(("exit", getattr(typ, "__name__", None), str(val), tb is not None))
         return self.suppress
 
 

@@ -343,9 +343,14 @@ def RERAISE(tx, f, inst):
 def WITH_EXCEPT_START(tx, f, inst):
     exc = f.stack[-1]
     exit_fn = f.stack[-4]
+    # a real exception (one a break raised) passes its own traceback; one raised by traced
+    # code is not built yet, so __exit__ sees None there (an approximation)
+    tb = ConstVal(None)
+    if exc.obj is not None:
+        from .attrs import get_attr
+        tb = get_attr(tx, exc, "__traceback__")
     # __exit__'s value is the instruction's (a resume chain may pause here, sites.py)
-    f.stack.append(sites.arm(tx, f, tx.call, exit_fn, [ConstVal(exc.cls), exc,
-                                                       ConstVal(None)]))
+    f.stack.append(sites.arm(tx, f, tx.call, exit_fn, [ConstVal(exc.cls), exc, tb]))
 
 
 @handler("BEFORE_WITH")
