@@ -589,6 +589,43 @@ def test_decorated_callee_handler_under_a_strict_caller():
     compare(f, X)
 
 
+@fj.error_on_graph_break(False)
+def _lenient_reraiser(x):
+    try:
+        fail("decorated, re-raised")
+    except Boom:
+        LOG.append(("lenient handler", type(sys.exc_info()[1]).__name__))
+        x = x + 1
+        raise
+    return x
+
+
+@pytest.mark.parametrize("strict_handler", [False, True])
+def test_decorated_callee_reraises_into_the_callers_handler(strict_handler):
+    """The callee's decorator entry is popped on the way out (the caller's handler runs
+    under the caller's mode: a break there raises under error_on_graph_break(True)). The
+    callee's handler and the caller's are one segment (the one after the raising call):
+    the forbidden break raises before the callee handler's effect too."""
+    def f(x):
+        with fj.error_on_graph_break(strict_handler):
+            try:
+                y = _lenient_reraiser(x)
+            except Boom:
+                LOG.append("root handler")
+                fj.graph_break()
+                y = np.tanh(x)
+        return y
+
+    if not strict_handler:
+        assert "tanh" in ops(compare(f, X))
+        return
+    LOG.clear()
+    with pytest.raises(fj.GraphBreakError):
+        fj.compile(f)(X)
+    assert LOG == [("fail", "decorated, re-raised", "NoneType")], LOG
+    assert _modes.depth() == 0
+
+
 def test_handler_in_a_strict_callee_raises_before_its_effects():
     @fj.error_on_graph_break(True)
     def strict(x):
