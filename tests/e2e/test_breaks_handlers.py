@@ -387,3 +387,46 @@ def test_the_exception_object_is_shared_by_name_and_state():
         return x
 
     compare(f, X)
+
+
+class _Coded(Exception):
+    def __init__(self, code):
+        super().__init__(f"code {code}")
+        self.code = code
+
+
+def test_resumed_handler_reads_data_attributes_of_the_real_exception():
+    """After the break the handled exception is a real object (passed to the resume
+    function): its data attributes are read through it. A trace that wrongly raised
+    AttributeError here would run the resumed code unoptimized (a "raises" entry)."""
+    from framejit.trace import resume
+
+    def f(x):
+        try:
+            raise _Coded(3)
+        except _Coded as e:
+            fj.graph_break()
+            LOG.append((e.code, e.args, e.__context__, e.__cause__, e.__suppress_context__,
+                        e.__traceback__ is not None))
+            return np.tanh(x * e.code)
+
+    be = compare(f, X)
+    assert "tanh" in ops(be)
+    kinds = {e["info"].kind for c in resume.resume_codes(f.__code__)
+             for e in ef.cache_entries(c) if e.get("info")}
+    assert "raises" not in kinds, kinds
+
+
+def test_resumed_handler_missing_attribute_and_method_of_the_real_exception():
+    def f(x, which):
+        try:
+            raise _Coded(4)
+        except _Coded as e:
+            fj.graph_break()
+            if which:
+                return e.missing                   # AttributeError, as in Python
+            return e.with_traceback(None).code     # a method: a break, then Python's
+        return x
+
+    compare(f, X, True)
+    compare(f, X, False)

@@ -402,3 +402,21 @@ def test_live_super_object_across_a_break_resumes():
     assert len(be.graphs) == 2
     from framejit._native import _evalframe as ef
     assert all(e["info"].kind != "unoptimized" for e in ef.cache_entries(f.__code__))
+
+
+class _Late(_Base):
+    def scale(self, x):
+        y = x + 1
+        fj.graph_break()          # `self` is read only by the zero-argument super() below
+        return super().scale(y) - 1
+
+
+@pytest.mark.parametrize("where", ["method", "top"])
+def test_zero_argument_super_after_a_break_gets_the_first_argument(where):
+    """A zero-argument super() reads the frame's first argument with no LOAD_FAST: the
+    resume function must still receive it (first), or super() binds another local."""
+    def f(x):
+        return _Late().scale(x) * 2
+
+    be = compare(f, X) if where == "method" else compare(_Late().scale, X)
+    assert len(be.graphs) == 2

@@ -338,3 +338,48 @@ def test_unresumable_break_runs_unoptimized_counted_and_logged(monkeypatch, capl
     rep = fj.explain(f)(X)
     assert rep.unoptimized_frames == [("f", "cannot rebuild a Strange")]
     assert rep.graph_break_count == 1
+
+
+class _Slotted:
+    """Not a plain class (``__slots__``): opaque to the tracer, so LOAD_METHOD on it
+    breaks and runs in the break runner."""
+    __slots__ = ("cb",)
+
+    def __init__(self, cb):
+        self.cb = cb
+
+    def scale(self, v):
+        LOG.append("scale")
+        return v * 3
+
+
+@pytest.mark.parametrize("attr", ["method", "instance_callable"])
+def test_break_at_load_method_of_an_opaque_object(attr):
+    """LOAD_METHOD pushes (method, owner) or (NULL, attribute) as it finds at run time;
+    the runner resumes both through one static stack layout."""
+    obj = _Slotted(lambda v: v - 1)
+
+    def f(x):
+        y = np.sin(x)
+        z = obj.scale(y) if attr == "method" else obj.cb(y)
+        return np.cos(z)
+
+    be = compare(f, X)
+    assert {"sin", "cos"} <= set(ops(be))
+
+
+def test_opaque_value_tested_against_none_across_breaks():
+    """``node is not None`` on an opaque value is decided under a TYPE guard: the same
+    resume function sees the last node's None on a later iteration."""
+    chain = _Slotted(_Slotted(_Slotted(None)))
+
+    def f(x, node):
+        n = 0
+        while node is not None:
+            x = x + 1
+            node = node.cb                 # an opaque attribute: a break
+            n += 1
+        LOG.append(n)
+        return x
+
+    compare(f, X, chain)

@@ -20,13 +20,7 @@ GENERATOR_OPTIONS = {}
 
 # Open bugs recognised from the oracle's model run (Outcome.flags, set by
 # framejit.testing.oracle.Model) -> the regression tests that pin them down.
-KNOWN = {
-    # test_handler_of_an_exception_raised_by_a_break_construct_is_traced: an exception
-    # raised by the breaking instruction (a disabled call) reaches the breaking frame's
-    # except/finally/with-exit in the break runner, uncompiled: breaks there are not seen
-    # (a forbidden one does not raise, or raises only after the handler's effects)
-    "break_raised": "handler path of a raising break runs uncompiled",
-}
+KNOWN = {}    # none open at the moment
 
 
 def known_bug(prog, problems, info):

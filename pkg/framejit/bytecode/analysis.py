@@ -7,7 +7,8 @@ terminator), its jump target, and the handler of the exception-table entry cover
 - ``jump_targets``: instructions reached by a jump or an exception edge.
 - ``live_locals``: for every instruction, the set of local variable names that may be read
   before being written on some path starting *at* it (backward dataflow to a fixed
-  point). Resume functions take exactly these as arguments.
+  point), plus ``implicit_reads(code)``, read without an instruction naming them. Resume
+  functions take exactly these as arguments.
 - ``stack_depths``: the value-stack depth *before* each instruction, from
   ``dis.stack_effect`` with small overrides; an instruction that is never reached has
   depth None. Inconsistent depths at a join raise ``ValueError``.
@@ -53,8 +54,17 @@ def _names(inst):
     return name[1] if isinstance(name, tuple) else name
 
 
-def live_locals(instructions) -> list:
-    """``result[i]`` is the frozenset of local names live before ``instructions[i]``."""
+def implicit_reads(code) -> tuple:
+    """Locals ``code`` reads with no LOAD_FAST: a zero-argument ``super()`` (a method
+    with a ``__class__`` cell) reads the frame's first argument, whatever its name."""
+    if "__class__" in code.co_freevars and code.co_argcount:
+        return (code.co_varnames[0],)
+    return ()
+
+
+def live_locals(instructions, always=()) -> list:
+    """``result[i]`` is the frozenset of local names live before ``instructions[i]``;
+    ``always``: names live everywhere (``implicit_reads``)."""
     n = len(instructions)
     names = {}
     uses = [0] * n
@@ -84,7 +94,7 @@ def live_locals(instructions) -> list:
     for mask in live_in:
         hit = cache.get(mask)
         if hit is None:
-            hit = frozenset(rev[b] for b in rev if mask >> b & 1)
+            hit = frozenset(rev[b] for b in rev if mask >> b & 1) | frozenset(always)
             cache[mask] = hit
         result.append(hit)
     return result

@@ -99,8 +99,6 @@ class Model:
         self.segment_start = None
         self.frames = []            # tokens of compiled frames entered from untraced code
         self.pending = None         # a ModelBreak not yet out of its compiled frame
-        # situations tests/fuzz/known_bugs.py recognises: "break_raised" (a break
-        # construct raised into traced code)
         self.flags = set()
 
     def snapshot(self):
@@ -182,10 +180,6 @@ class Model:
         self.stack.append(("disable",))
         try:
             return fn(*args)
-        except BaseException:
-            if traced and self.pending is None:
-                self.flags.add("break_raised")
-            raise
         finally:
             self.stack.pop()
             if traced and self.pending is None:     # the call ran (returned or raised)

@@ -16,6 +16,7 @@ trace.
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 
 import numpy as np
@@ -189,12 +190,34 @@ def _function_attr(tx, v, name):
                    AttrSource(v.source, name) if v.source is not None else None)
 
 
+_DATA_SLOTS = (types.GetSetDescriptorType, types.MemberDescriptorType)
+_METHOD_TYPES = (types.FunctionType, types.MethodDescriptorType, types.BuiltinFunctionType)
+_NO_ATTR = object()
+
+
 def _exception_attr(tx, v, name):
-    if name == "args" and v.obj is not None:
-        return tx.wrap(v.obj.args, AttrSource(v.source, "args"))
+    if v.obj is not None:
+        return _real_exception_attr(tx, v, name)
     if name == "args":
         return TupleVal(v.args)
     return _no_attr(tx, v, name)
+
+
+def _real_exception_attr(tx, v, name):
+    """An attribute of a real exception (one a break raised, a resumed handler's). Data
+    attributes are read through its source: ``__context__``, ``__cause__``,
+    ``__traceback__``, ``args``, a group's ``exceptions``, a user exception's own fields.
+    A method of its class is bound at run time (calling it is a break: it runs in
+    Python); computed attributes (properties, ``__getattr__``) are not modelled."""
+    found = inspect.getattr_static(v.obj, name, _NO_ATTR)
+    if found is _NO_ATTR and not hasattr(type(v.obj), "__getattr__"):
+        return _no_attr(tx, v, name)
+    if found is not _NO_ATTR and type(found) in _METHOD_TYPES and name not in vars(v.obj):
+        return BuiltinMethodVal(v, name)
+    if found is _NO_ATTR or (hasattr(type(found), "__get__")
+                             and type(found) not in _DATA_SLOTS):
+        tx.unsupported(f"attribute .{name} of a {v.cls.__qualname__} exception")
+    return tx.wrap(getattr(v.obj, name), AttrSource(v.source, name))
 
 
 def _opaque_attr(tx, v, name):

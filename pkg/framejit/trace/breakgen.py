@@ -13,31 +13,39 @@ generated:
   before the code they concern).
 - the *break runner* ``run_k``: a copy of Fk's original code (never traced: the runtime
   marks it SKIP) whose prologue pushes Fk's value stack and jumps to the breaking
-  instruction, so it runs in plain Python *inside Fk's own exception-table ranges*:
-  an exception it raises reaches Fk's ``except``/``finally``/``with`` handlers exactly
-  as in plain Python (the handler then runs in plain Python). A break inside a handler
-  body re-enters that handler in the prologue (trace/excstate.py), and the stubs leave
-  it again before continuing (the resume function re-enters it itself). Each
-  continuation of the instruction (fall-through, jump target) is redirected to a stub
-  placed outside every range, which returns a Continuation of the resume chain for
-  that target (trace/resume.py). For k >= 1, every RETURN_VALUE of the copy (Fk
-  returning through a handler path) becomes a stub that continues the outer frames with
-  the returned value.
+  instruction, so it runs in plain Python *inside Fk's own exception-table ranges*. A
+  break inside a handler body re-enters that handler in the prologue
+  (trace/excstate.py), and the stubs leave it again before continuing (the resume
+  function re-enters it itself). Each continuation of the instruction (fall-through,
+  jump target) is redirected to a stub placed outside every range, which returns a
+  Continuation of the resume chain for that target (trace/resume.py). Only the
+  breaking instruction (with its KW_NAMES/PRECALL prefix; a LOAD_METHOD runs as
+  PUSH_NULL, SWAP, LOAD_ATTR, for a static stack shape) ever runs in the copy.
+
+An exception the breaking instruction raises never runs Fk's handler path in the
+runner (it would run uncompiled, its breaks unseen: SEMANTICS.md §3). Its exception-table
+entry is replaced by one to the stub of the *raise target*: when a handler of Fk covers
+the instruction, the stub (entered with the stack cut to that handler's depth) returns
+a Continuation of a chain whose innermost level re-raises the exception at the
+instruction, inside a copy of its entry (resume.Level.throw with ``at_pending``): the
+``except``/``finally``/``with`` exit runs traced in the resume function, with the
+traceback, ``__context__`` and handled-exception state of plain Python (the exception
+was raised, and its traceback entry made, by the runner at the user's line). The outer
+frames resume around it as for any target.
 
 The resume chain is built in ``R`` (``MAKE_FUNCTION`` over F0's cells) and passed to
-``run_k`` with the outer frames' live values, which the stubs forward. When a
-``with``/``try`` handler covers some outer frame's pending call, an exception escaping Fk
-must reach it: a catch-all entry over the runner's handler-less instructions sends it to
-one more continuation, the *exception continuation* (resume.Level.throw: the outer
+``run_k`` with the outer frames' live values, which the stubs forward. When no handler of
+Fk covers the instruction but a ``with``/``try`` handler covers some outer frame's
+pending call, its exception goes to the *exception continuation* instead (the outer
 frames resume with the exception raised at their pending call). Otherwise an exception
-escaping Fk leaves ``R`` (which unwinds the mode entries), as in plain Python.
+of the instruction leaves ``R`` (which unwinds the mode entries), as in plain Python.
 """
 from __future__ import annotations
 
 from ..bytecode.identity import IdentityWeakKeyDict, IdentityWeakSet
 
 from ..bytecode import compat
-from ..bytecode.analysis import live_locals, stack_effect
+from ..bytecode.analysis import implicit_reads, live_locals, stack_effect
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
 from . import excstate, modeops, trampoline
@@ -115,14 +123,36 @@ def _pushes_nothing(b, jump) -> bool:
     return name.startswith("JUMP_IF_") and not jump
 
 
-class Target:
-    """One continuation of the breaking instruction: where, and the stack there."""
+# LOAD_METHOD pushes (method, owner) or (NULL, attribute), as it finds at run time; a
+# layout is static, so the runner runs PUSH_NULL, SWAP 2, LOAD_ATTR instead (what
+# LOAD_METHOD optimises): (NULL, the bound attribute), which the CALL after it calls alike
+_LOAD_METHOD_PUSHES = (True, False)
 
-    def __init__(self, inst, jump, layout, local_names):
+
+def _as_load_attr(body, b):
+    """Replace LOAD_METHOD ``b`` in the runner's ``body`` (b becomes the PUSH_NULL, so
+    jumps and ranges to it stay); returns the sequence's last instruction."""
+    name = b.argval
+    b.opname, b.opcode, b.argval, b.arg = "PUSH_NULL", compat.opcode_of("PUSH_NULL"), None, None
+    at = body.index(b)
+    rest = [Instruction("SWAP", 2, lineno=b.lineno)]
+    rest += [Instruction(op, arg, lineno=b.lineno) for op, arg in compat.emit_load_attr(name)]
+    body[at + 1:at + 1] = rest
+    return rest[-1]
+
+
+class Target:
+    """One continuation of the breaking instruction: where, and the stack there.
+    ``throw``: the instruction raised; the continuation re-raises the exception at the
+    instruction (``inst``), whose handler in the frame then runs in the resume function
+    (``layout``: the stack the handler's exception-table entry keeps)."""
+
+    def __init__(self, inst, jump, layout, local_names, throw=False):
         self.inst = inst
         self.jump = jump          # reached by the instruction's jump (else fall-through)
         self.layout = layout
         self.local_names = local_names
+        self.throw = throw
 
 
 def targets_of(fs):
@@ -132,7 +162,7 @@ def targets_of(fs):
     b = decoded.by_offset[fs.offset]
     entry = _entry(insts, b)
     before = layout_of(fs.stack)
-    live = live_locals(insts)
+    live = live_locals(insts, implicit_reads(fs.code))
     bound = [n for n, _ in fs.locals]
     out = []
     succ = []
@@ -147,9 +177,28 @@ def targets_of(fs):
         # (at most one value: a call's result, the next item) is a value
         kept = min(len(before), depth if _pushes_nothing(b, jump) else depth - 1)
         layout = tuple(before[p] if p < kept else False for p in range(depth))
+        if b.opname == "LOAD_METHOD":
+            layout = before[:-1] + _LOAD_METHOD_PUSHES
         out.append(Target(inst, jump, layout,
                           tuple(n for n in bound if n in live[inst.index])))
     return b, entry, out
+
+
+def raise_target(fs):
+    """The continuation of an exception raised by the innermost frame's breaking
+    instruction into a handler of that frame (``except``, ``finally``, a ``with`` block's
+    exit): the stack below the handler's entry depth and the locals live at the handler.
+    None when no handler of the frame covers the instruction (the exception leaves the
+    frame: outer frames' handlers, or out of the replacement)."""
+    decoded = decode(fs.code)
+    b = decoded.by_offset[fs.offset]
+    handler = b.handler
+    if handler is None:
+        return None
+    live = live_locals(decoded.instructions, implicit_reads(fs.code))
+    live = live[handler.target.index]
+    return Target(b, False, layout_of(fs.stack)[:handler.depth],
+                  tuple(n for n, _ in fs.locals if n in live), throw=True)
 
 
 def _chain(frames, innermost):
@@ -202,11 +251,17 @@ def runner_codes(code) -> list:
 
 
 def runner_code(fs, n_outer, nested, catch=False, foreign=False, n_oexc=0):
-    """``foreign``: the frame is of another module than its caller frame: the runner
-    takes its GlobalsRef (``__fj_g``) and passes it to the continuations. ``n_oexc``:
-    handlers the outer frames are inside (their pending calls in ``except`` bodies):
-    the runner enters them first (``__fj_oe<i>``) and leaves them before continuing."""
+    """``(runner, targets)``: the break runner and its continuations, in the order of its
+    ``__fj_k<t>`` arguments (the raise target, if any, last). ``catch``: an exception
+    the instruction raises with no handler of its frame goes to the exception
+    continuation (``__fj_kexc``). ``foreign``: the frame is of another module than its
+    caller frame: the runner takes its GlobalsRef (``__fj_g``) and passes it to the
+    continuations. ``n_oexc``: handlers the outer frames are inside (their pending calls
+    in ``except`` bodies): the runner enters them first (``__fj_oe<i>``) and leaves them
+    before continuing."""
     b, entry, targets = targets_of(fs)
+    raised = raise_target(fs)
+    targets = targets + ([raised] if raised is not None else [])
     key = (fs.offset, layout_of(fs.stack), tuple(n for n, _ in fs.locals), n_outer, nested,
            catch, foreign, n_oexc)
     per_code = _RUNNERS.setdefault(fs.code, {})
@@ -229,15 +284,20 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
     args += excstate.exc_arg_names(layout)
     ref = ["__fj_g"] if foreign else []
     args += outer + ref + [f"__fj_oe{i}" for i in range(n_oexc)]
-    args += conts + (["__fj_kret"] if nested else []) + (["__fj_kexc"] if catch else [])
+    args += conts + (["__fj_kexc"] if catch else [])
     pro = Out(fs.lineno)
     emit_entry(pro, code)
     handlers = excstate.emit_enter_outer(pro, n_oexc) + emit_layout(pro, layout)
-    table = handlers + enter_range(pro, entry, table)
+    prologue_table = handlers + enter_range(pro, entry, [])
     stubs = []
     body = list(insts)
+    last = _as_load_attr(body, b) if b.opname == "LOAD_METHOD" else b
+    raised = None      # (first instruction of the stub the instruction's exceptions reach,
+    #                    the stack depth the stub starts from)
     for t, target in enumerate(targets):
         stub = Out(fs.lineno)
+        if target.throw:
+            stub.op("STORE_FAST", "__fj_exc")
         for p in reversed(range(len(target.layout))):
             stub.op("STORE_FAST", f"__fj_r{p}")   # NULL-safe: only values are reloaded
         # leave the handlers the resume function re-enters (trace/excstate.py)
@@ -253,43 +313,35 @@ def _build_runner(fs, b, entry, targets, n_outer, nested, catch, foreign, n_oexc
         own = list(target.local_names)
         own += stack_arg_names(target.layout, "__fj_r")
         own += excstate.exc_arg_names(target.layout)
+        own += ["__fj_exc"] if target.throw else []
         for name in own:
             stub.op("LOAD_FAST", name)
         trampoline.end_continuation(stub, len(outer) + len(ref) + len(cells) + len(own))
         stubs.append(stub.insts)
-        if target.jump:
+        if target.throw:
+            raised = (stub.insts[0], len(target.layout))
+        elif target.jump:
             b.target = stub.insts[0]
             b.opname = b.opname.replace("BACKWARD", "FORWARD")
             b.opcode = compat.opcode_of(b.opname)
         else:
-            body.insert(body.index(b) + 1, Instruction("JUMP_FORWARD", lineno=b.lineno,
-                                                       target=stub.insts[0]))
-    if nested:
-        for inst in [i for i in body if i.opname == "RETURN_VALUE"]:
-            stub = Out(inst.lineno)
-            stub.op("STORE_FAST", "__fj_ret")
-            excstate.emit_leave_outer(stub, n_oexc)
-            trampoline.begin_continuation(stub)
-            stub.op("LOAD_FAST", "__fj_kret")
-            for name in outer + ["__fj_ret"]:
-                stub.op("LOAD_FAST", name)
-            trampoline.end_continuation(stub, len(outer) + 1)
-            stubs.append(stub.insts)
-            inst.opname, inst.opcode = "JUMP_FORWARD", compat.opcode_of("JUMP_FORWARD")
-            inst.target = stub.insts[0]
+            body.insert(body.index(last) + 1, Instruction("JUMP_FORWARD", lineno=b.lineno,
+                                                          target=stub.insts[0]))
     if catch:
-        table = table + _catch_escaping(body, stubs, outer, fs.lineno, n_oexc)
+        raised = (_exception_stub(stubs, outer, fs.lineno, n_oexc), 0)
+    if raised is not None:
+        table = _reroute(table, body, entry, last, *raised)
     flat = pro.insts + body + [i for s in stubs for i in s]
-    return assemble(flat, table, like=code, argcount=len(args), posonlyargcount=0,
-                    kwonlyargcount=0, argnames=args, cellvars=[],
+    return assemble(flat, prologue_table + table, like=code, argcount=len(args),
+                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
                     freevars=list(cell_names(code)), flags=code_flags(code),
                     keep_exception_depths=True)
 
 
-def _catch_escaping(body, stubs, outer, lineno, n_oexc) -> list:
-    """An exception leaving the innermost frame (no handler of its own left) continues
-    in the outer frames' handlers: a stub calls the exception continuation with it
-    (resume.Level.throw). Returns the entries covering every handler-less instruction."""
+def _exception_stub(stubs, outer, lineno, n_oexc):
+    """An exception the breaking instruction raises where its own frame has no handler
+    continues in the outer frames' handlers: a stub calls the exception continuation
+    with it (resume.Level.throw). Returns the stub's first instruction."""
     stub = Out(lineno)
     stub.op("STORE_FAST", "__fj_exc")
     excstate.emit_leave_outer(stub, n_oexc)
@@ -299,17 +351,27 @@ def _catch_escaping(body, stubs, outer, lineno, n_oexc) -> list:
         stub.op("LOAD_FAST", name)
     trampoline.end_continuation(stub, len(outer) + 1)
     stubs.append(stub.insts)
-    entries = []
-    run = []
-    for inst in body + [None]:
-        # (an inserted jump may sit inside a covered range: it cannot raise, leave it)
-        if inst is not None and inst.handler is None and inst.offset is not None:
-            run.append(inst)
+    return stub.insts[0]
+
+
+def _reroute(table, body, first, last, handler, depth) -> list:
+    """``table`` with ``first``..``last`` (the breaking instruction and its call prefix)
+    covered by one entry to ``handler`` at ``depth``, cut out of the entries that
+    covered them (exception ranges must not overlap)."""
+    pos = {id(inst): n for n, inst in enumerate(body)}
+    lo, hi = pos[id(first)], pos[id(last)]
+    out = []
+    for e in table:
+        start, end = pos[id(e.start)], pos[id(e.end)]
+        if end < lo or start > hi:
+            out.append(e)
             continue
-        if run:
-            entries.append(ExceptionEntry(run[0], run[-1], stub.insts[0], 0, False))
-            run = []
-    return entries
+        if start < lo:
+            out.append(ExceptionEntry(e.start, body[lo - 1], e.target, e.depth, e.lasti))
+        if end > hi:
+            out.append(ExceptionEntry(body[hi + 1], e.end, e.target, e.depth, e.lasti))
+    out.append(ExceptionEntry(first, last, handler, depth, False))
+    return out
 
 
 # ---------------------------------------------------------------- the replacement
@@ -324,9 +386,11 @@ def break_code(result, compiled_graph):
     nested = bool(outer_frames)
     refs = _globals_refs()
     outer_recons = _outer_args(outer_frames, refs)
-    # an outer frame's call under a with/try handler: exceptions escaping the breaking
-    # frame continue in the outer frames through an exception continuation
-    catch = any(_call_has_handler(fs) for fs in outer_frames)
+    # an exception of the breaking instruction that no handler of its frame covers, where
+    # an outer frame's call is under a with/try handler: it continues in the outer frames
+    # through an exception continuation (one the frame handles: the raise target)
+    catch = (raise_target(inner) is None
+             and any(_call_has_handler(fs) for fs in outer_frames))
     foreign = _foreign(frames, len(frames) - 1)
     outer_handled = [h for fs in outer_frames for h in fs.handled]
     runner, targets = runner_code(inner, len(outer_recons), nested, catch, foreign,
@@ -359,16 +423,9 @@ def break_code(result, compiled_graph):
     for r in args:
         e.load(r)
     level_k = [Level(inner.code, t.inst.offset, t.layout, t.local_names, 0, None,
-                     t.inst.lineno or 0, foreign=foreign) for t in targets]
+                     t.inst.lineno or 0, throw=t.throw, foreign=foreign, at_pending=t.throw)
+               for t in targets]
     chains = [_chain(outer_frames, lv) for lv in level_k]
-    if nested:
-        last = outer_frames[-1]
-        lforeign = _foreign(outer_frames, len(outer_frames) - 1)
-        ret = _outer_level(last, None, decode(last.code).by_offset[last.offset])
-        ret = Level(ret.code, ret.target, ret.layout + (False,), ret.local_names, ret.pops,
-                    None, ret.lineno, foreign=lforeign, post=ret.post,
-                    at_pending=ret.at_pending)
-        chains.append(_chain(outer_frames[:-1], ret))
     if catch:
         last = outer_frames[-1]
         chains.append(_chain(outer_frames[:-1], _outer_level(

@@ -19,6 +19,7 @@ from . import operators as ops
 from . import sites
 from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
+from .handlers import Lazy
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, IteratorVal,
@@ -322,7 +323,12 @@ def _super(tx, args, kwargs):
         tx.raise_type(RuntimeError, "super(): no arguments")
     cls = cell.contents if cell.contents is not None else tx.wrap(
         cell.source.fetch(tx.env), cell.source)
-    return SuperVal(tx.pyval(cls), f.locals[0])
+    first = f.locals[0]
+    if first is None:
+        tx.raise_type(RuntimeError, "super(): arg[0] deleted")
+    if type(first) is Lazy:          # an argument slot not read yet: wrap it as LOAD_FAST does
+        first = f.locals[0] = tx.wrap(first.obj, first.source)
+    return SuperVal(tx.pyval(cls), first)
 
 
 @rule(functools.partial)

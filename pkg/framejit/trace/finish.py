@@ -13,7 +13,7 @@ import functools
 import time
 import types
 
-from ..bytecode.analysis import live_locals
+from ..bytecode.analysis import implicit_reads, live_locals
 from ..bytecode.instructions import decode
 from .handlers import Lazy
 from .resume import origin
@@ -216,7 +216,7 @@ def _frame_state(fin, snap, innermost, handled=()):
     # live before the breaking instruction, or, for an outer frame, before its pending
     # call: after the call and on the call's exception path (a handler around it)
     at = inst.index - 1 if where.after and not where.at_pending else inst.index
-    live = live_locals(insts)[at]
+    live = live_locals(insts, implicit_reads(code))[at]
     names = snap.code.co_varnames
     local_recons = tuple((names[i], fin.recon(v)) for i, v in enumerate(snap.locals)
                          if v is not None and names[i] in live)

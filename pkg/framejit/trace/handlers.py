@@ -16,7 +16,7 @@ from ..bytecode import compat
 from . import sites
 from .breaks import BreakKind
 from .iteration import Exhausted, make_iter, next_value
-from .operators import truthy
+from .operators import is_same, truthy
 from .sources import GlobalSource, ItemSource
 from .tracer import UserRaise
 from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, ModeCtxVal,
@@ -218,7 +218,7 @@ def _pop_jump_if(expected):
 
 
 def _is_none(tx, v):
-    return type(v) is ConstVal and tx.pyval(v) is None
+    return is_same(tx, v, ConstVal(None))      # `is None`'s own rule (its guards too)
 
 
 def _pop_jump_if_none(expected):
@@ -343,9 +343,14 @@ def RERAISE(tx, f, inst):
 def WITH_EXCEPT_START(tx, f, inst):
     exc = f.stack[-1]
     exit_fn = f.stack[-4]
+    # a real exception (one a break raised) passes its own traceback; one raised by traced
+    # code is not built yet, so __exit__ sees None there (an approximation)
+    tb = ConstVal(None)
+    if exc.obj is not None:
+        from .attrs import get_attr
+        tb = get_attr(tx, exc, "__traceback__")
     # __exit__'s value is the instruction's (a resume chain may pause here, sites.py)
-    f.stack.append(sites.arm(tx, f, tx.call, exit_fn, [ConstVal(exc.cls), exc,
-                                                       ConstVal(None)]))
+    f.stack.append(sites.arm(tx, f, tx.call, exit_fn, [ConstVal(exc.cls), exc, tb]))
 
 
 @handler("BEFORE_WITH")

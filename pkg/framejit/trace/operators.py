@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from . import numpy_rules as npr
 from .breaks import BreakKind
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
-                     Value)
+from .guards import GuardKind
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal,
+                     TupleVal, Value)
 from .dynamic import int_binary, int_negate, lift_operands
 from .wrap import node_arg
 
@@ -218,8 +219,11 @@ def is_same(tx, a: Value, b: Value) -> bool:
         return tx.pyval(a) is tx.pyval(b)
     if type(a) is ConstVal or type(b) is ConstVal:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
-        # a traced object is never a trace-time constant unless it is one
+        # a traced object is never a trace-time constant unless it is one; an opaque one
+        # is guarded by type for that (``tb is not None``: a later call may pass None)
         tx.pyval(const)
+        if type(other) is OpaqueVal and other.source is not None:
+            tx.add_guard(GuardKind.TYPE, other.source, type(other.obj))
         return False
     return a is b
 

@@ -17,7 +17,8 @@ behave as in the user's function — preceded by a prologue that
    ``try`` around it), through a handler that first pops the callee's mode entries when
    there are some: an exception of the callee reaches the frame's handlers as in Python.
    An exception continuation (``Level.throw``) re-raises its ``__fj_x`` argument there
-   instead of calling a callee level;
+   instead of calling a callee level (at the breaking instruction itself, for the
+   innermost level of a break runner's raise target);
 3. jumps to the instruction to continue at.
 
 Arguments, in order: the live locals bound at the break (under their own names), the
@@ -69,14 +70,16 @@ class Level:
     ``local_names`` passed by name, after calling ``inner``
     (pushing its result) and popping ``pops`` decorator mode entries. ``throw``: an
     exception continuation — the pending call raised the ``__fj_x`` argument (the callee
-    frame ended with an exception): after the pops it is raised where the call was.
+    frame ended with an exception): after the pops it is raised where the call was; with
+    ``at_pending``, the breaking instruction at ``target`` raised it (breakgen's raise
+    target): it is raised there, inside the instruction's exception-table entry.
     ``foreign``: the frame's globals are not its caller level's (a callee of another
     module): the caller level makes it with ``make_level`` over a ``__fj_g`` argument.
     ``post``: what the pending instruction does with the callee's value (trace/sites.py):
     0 push it, -1 drop it, n > 0 call the helper below it (layout's top) with n - 1
     arguments and the value; also applied to the value on top of ``layout`` when
-    ``inner`` is None (a callee that returned in its break runner). ``at_pending``: the
-    target is the pending instruction itself (re-run on the helper's value)."""
+    ``inner`` is None. ``at_pending``: the target is the pending instruction itself
+    (re-run on the helper's value; a raise target's instruction)."""
     code: object
     target: int
     layout: tuple
