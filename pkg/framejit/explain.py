@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import _native
+from .bytecode.identity import IdentityWeakKeyDict
 
 _ef = _native._evalframe
 _modes = _native._modes
@@ -62,7 +63,7 @@ class Session:
     """One explain() call: the private cache and what was compiled into it."""
 
     def __init__(self):
-        self.cache = {}
+        self.cache = IdentityWeakKeyDict()    # equal code objects are distinct functions
         self.report = ExplainReport()
 
     def lookup(self, code, func, slots, key):

@@ -159,3 +159,37 @@ def test_config_disable_makes_everything_plain():
     assert ef.cache_entries(g.__code__) == []
     with pytest.raises(fj.GraphBreakError):
         strict(np.ones(2))
+
+
+_TWIN_SRC = '''
+def helper(a):
+    fj.graph_break()
+    return a * SCALE
+def root(x):
+    LOG.append(SCALE)
+    return helper(x + 1) - 1
+'''
+
+
+def _twin(scale):
+    """A function whose code objects equal those of every other twin (a notebook cell run
+    again): same source, same lines, other globals."""
+    ns = {"fj": fj, "LOG": [], "SCALE": scale}
+    exec(compile(_TWIN_SRC, "<cell>", "exec"), ns)
+    return ns
+
+
+def test_functions_with_equal_code_objects_stay_apart():
+    a, b = _twin(2.0), _twin(5.0)
+    assert a["root"].__code__ == b["root"].__code__          # equal, not identical
+    x = np.ones(3)
+    for _ in range(2):
+        np.testing.assert_array_equal(fj.compile(a["root"])(x), np.full(3, 3.0))
+        np.testing.assert_array_equal(fj.compile(b["root"])(x), np.full(3, 9.0))
+    with pytest.raises(fj.GraphBreakError):
+        fj.compile(b["root"], fullgraph=True)(x)
+    np.testing.assert_array_equal(fj.compile(a["root"])(x), np.full(3, 3.0))
+    assert a["LOG"] == [2.0, 2.0, 2.0] and b["LOG"] == [5.0, 5.0]
+    ra = fj.explain(a["root"])(x)
+    rb = fj.explain(b["root"])(x)
+    assert ra.graph_break_count == rb.graph_break_count == 1
