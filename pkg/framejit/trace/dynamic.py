@@ -9,7 +9,7 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 - beside an array in an arithmetic operator (``x + i``, ``i * x``, ``x //= i``) it becomes a
   NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there,
   guarded by the range in which that conversion is exact and NumPy would not raise
-  OverflowError (floats likewise, see ``NUMBER_OPS``);
+  OverflowError (floats likewise, see ``NUMBER_OPS``; trace/dyn_inputs.py);
 - as the position of a SeqCursor (trace/cursor.py, traced by trace/resumed_iter.py) it
   is iterated symbolically: each step guards ``index < len - k`` (or ``>=`` at the end);
   over a range the loop variable is the dynamic int ``start + step * (index + k)``, over
@@ -25,20 +25,13 @@ and the exit) instead of once per iteration.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
-                      GlobalSource, IntExprSource, ItemSource, LocalSource, ScalarSource)
-from .values import ArrayVal, ConstVal
+                      GlobalSource, IntExprSource, ItemSource, LocalSource)
+from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
-
-# the ints a dtype holds exactly, as NumPy's weak promotion converts them; other dtypes
-# (float16, complex) specialize
-_FLOAT_EXACT = {np.dtype(np.float32): 2 ** 24, np.dtype(np.float64): 2 ** 53}
-
 
 def dynamic_sources(code) -> frozenset:
     return _marked.get(code, frozenset())
@@ -94,7 +87,7 @@ def mark_failed(code, infos, env) -> list:
 # always on roots: RANGE (what comparisons and dtype conversions assumed) or, when a use
 # needs the exact value, VALUE (specialization).
 
-_BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
+BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
 
 
 def wrap_number(tx, obj, source):
@@ -108,7 +101,7 @@ def affine(root, mul, add):
     return root if (mul, add) == (1, 0) else AffineSource(root, mul, add)
 
 
-def _affine_parts(source):
+def affine_parts(source):
     """(root, mul, add) of an affine dynamic int, or None for an IntExprSource."""
     if type(source) is AffineSource:
         return source.base, source.mul, source.add
@@ -117,18 +110,18 @@ def _affine_parts(source):
     return source, 1, 0
 
 
-def _roots(source):
+def roots_of(source):
     t = type(source)
     if t is AffineSource:
         return [source.base]
     if t is IntExprSource:
-        return _roots(source.left) + _roots(source.right)
+        return roots_of(source.left) + roots_of(source.right)
     return [] if t is ConstSource else [source]
 
 
 def specialize(tx, v):
     """A use that needs the exact value: every root guarded by value."""
-    for root in _roots(v.source):
+    for root in roots_of(v.source):
         tx.add_guard(GuardKind.VALUE, root, tx.root_values[root])
 
 
@@ -142,7 +135,7 @@ def narrow(tx, source, lo, hi):
     tx.guards[key] = Guard(GuardKind.RANGE, source, (lo, hi))
 
 
-def _constrain(tx, parts, below, bound):
+def constrain(tx, parts, below, bound):
     """Guard ``add + mul * root < bound`` (``below``) or ``>= bound`` on the root."""
     root, mul, add = parts
     x = bound - add                       # mul * root < x, or >= x
@@ -159,7 +152,7 @@ def _constrain(tx, parts, below, bound):
 _ARITH = {sym: NUMBER_OPS[sym] for sym in "+-*"}
 _COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
 _EQUALITY = {"==": int.__eq__, "!=": int.__ne__}
-_DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
+DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
 
 
 def _is_int(v):
@@ -180,8 +173,8 @@ def int_binary(tx, sym, a, b):
             return _compare(tx, sym, a, b) or _predicate(tx, sym, a, b)
         if sym in _EQUALITY:
             return _predicate(tx, sym, a, b)
-        if sym in _DIVMOD and not b.dynamic and a.dynamic and tx.pyval(b) != 0:
-            value = _DIVMOD[sym](a.value, b.value)
+        if sym in DIVMOD and not b.dynamic and a.dynamic and tx.pyval(b) != 0:
+            value = DIVMOD[sym](a.value, b.value)
             return ConstVal(value, IntExprSource(sym, a.source, ConstSource(b.value)),
                             dynamic=True)
         return None
@@ -221,7 +214,7 @@ def _arith(tx, sym, a, b):
     if not (a.dynamic and b.dynamic):
         dyn, const = (a, b) if a.dynamic else (b, a)
         c = tx.pyval(const)
-        parts = _affine_parts(dyn.source)
+        parts = affine_parts(dyn.source)
         if parts is None:
             source = IntExprSource(sym, *((a.source, ConstSource(c)) if dyn is a
                                           else (ConstSource(c), b.source)))
@@ -239,7 +232,7 @@ def _arith(tx, sym, a, b):
                 return ConstVal(value)
             source = affine(root, mul, add)
         return ConstVal(value, source, dynamic=True)
-    pa, pb = _affine_parts(a.source), _affine_parts(b.source)
+    pa, pb = affine_parts(a.source), affine_parts(b.source)
     if sym in "+-" and pa is not None and pb is not None and pa[0] == pb[0]:
         sign = 1 if sym == "+" else -1
         mul, add = pa[1] + sign * pb[1], pa[2] + sign * pb[2]
@@ -249,7 +242,7 @@ def _arith(tx, sym, a, b):
 
 
 def int_negate(tx, v):
-    parts = _affine_parts(v.source)
+    parts = affine_parts(v.source)
     if not _is_int(v) or parts is None:
         return None
     root, mul, add = parts
@@ -262,9 +255,9 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 def _compare(tx, sym, a, b):
     """An order comparison decided at trace time, guarded by range on the root of the
     dynamic side (the other side, if also dynamic, is specialized)."""
-    if a.dynamic and _affine_parts(a.source) is not None:
+    if a.dynamic and affine_parts(a.source) is not None:
         e, n = a, tx.pyval(b)
-    elif b.dynamic and _affine_parts(b.source) is not None:
+    elif b.dynamic and affine_parts(b.source) is not None:
         e, n, sym = b, tx.pyval(a), _FLIP[sym]
     else:
         return None
@@ -274,7 +267,7 @@ def _compare(tx, sym, a, b):
         below, bound = (sym == "<") == truth, n
     else:
         below, bound = (sym == "<=") == truth, n + 1
-    _constrain(tx, _affine_parts(e.source), below, bound)
+    constrain(tx, affine_parts(e.source), below, bound)
     return ConstVal(truth)
 
 
@@ -322,7 +315,7 @@ def _predicate(tx, sym, a, b):
         e, n, sym = b, tx.pyval(a), _FLIP.get(sym, sym)
     else:
         return None
-    roots = _roots(e.source)
+    roots = roots_of(e.source)
     if len(set(roots)) != 1 or type(e.value) is not int:
         return None
     truth = _OPS_ALL[sym](e.value, n)
@@ -330,152 +323,3 @@ def _predicate(tx, sym, a, b):
     tx.guards[(GuardKind.PRED, root, len(tx.guards))] = Guard(
         GuardKind.PRED, root, Predicate(e.source, root, sym, n, truth))
     return ConstVal(truth)
-
-
-# ---------------------------------------------------------------- beside arrays
-
-
-_F32_MAX = float(np.finfo(np.float32).max)
-
-
-def _weak_dtype(other, value):
-    """The dtype a Python int or float takes beside an array of dtype ``other`` (NEP 50)
-    and the range in which that conversion is exact (ints) or does not overflow
-    (floats); None: specialize."""
-    dtype = np.result_type(other, type(value)(0))     # a Python literal is weak (NEP 50)
-    if type(value) is float:
-        if dtype == np.float64:
-            return dtype, None, None
-        return (dtype, -_F32_MAX, _F32_MAX) if dtype == np.float32 else None
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return dtype, int(info.min), int(info.max) + 1
-    bound = _FLOAT_EXACT.get(dtype)
-    return (dtype, -bound, bound + 1) if bound is not None else None
-
-
-def _interval(tx, source):
-    """[lo, hi] of a dynamic int expression from its roots' RANGE guards (closed)."""
-    t = type(source)
-    if t is ConstSource:
-        return source.value, source.value
-    if t is AffineSource:
-        lo, hi = _interval(tx, source.base)
-        ends = (source.add + source.mul * lo, source.add + source.mul * hi)
-        return min(ends), max(ends)
-    if t is IntExprSource:
-        (a, b), (c, d) = _interval(tx, source.left), _interval(tx, source.right)
-        if source.sym == "+":
-            return a + c, b + d
-        if source.sym == "-":
-            return a - d, b - c
-        if source.sym in _DIVMOD:        # a constant, nonzero divisor (int_binary)
-            k = source.right.value
-            if source.sym == "%":
-                return (0, k - 1) if k > 0 else (k + 1, 0)
-            ends = (a // k, b // k)
-            return min(ends), max(ends)
-        ends = (a * c, a * d, b * c, b * d)
-        return min(ends), max(ends)
-    lo, hi = tx.guards[(GuardKind.RANGE, source)].expected
-    return lo, hi - 1
-
-
-def _bounded(tx, source):
-    """Give every root of ``source`` a range no wider than the box around its value (an
-    expression of several roots must fit a dtype; the box keeps the bound checkable)."""
-    for root in _roots(source):
-        if not _BOX[0] <= tx.root_values[root] < _BOX[1]:
-            return False
-        narrow(tx, root, _BOX[0], _BOX[1])
-    return True
-
-
-def _as_input(tx, v, other):
-    """The graph input for dynamic number ``v`` beside array value ``other``, or None."""
-    conv = _weak_dtype(other.meta.dtype, v.value)
-    if conv is None:
-        return None                      # specialize: a float16 or complex array
-    dtype, lo, hi = conv
-    if not _fits(tx, v, lo, hi):
-        return None
-    return _input(tx, v, dtype)
-
-
-def _fits(tx, v, lo, hi):
-    """Guard ``lo <= v < hi`` (None: no bound) through v's roots; False: cannot (then
-    the caller specializes, and NumPy's own error or warning comes from the value)."""
-    if lo is not None and not lo <= v.value < hi:
-        return False
-    if lo is None:
-        return True
-    if type(v.value) is float:           # only a root can be bounded by a guard
-        if type(v.source) is IntExprSource:
-            return False
-        narrow(tx, v.source, lo, hi)
-        return True
-    parts = _affine_parts(v.source)
-    if parts is not None:
-        _constrain(tx, parts, False, lo)
-        _constrain(tx, parts, True, hi)
-        return True
-    if not _bounded(tx, v.source):
-        return False
-    ilo, ihi = _interval(tx, v.source)
-    return lo <= ilo and ihi < hi
-
-
-def _input(tx, v, dtype):
-    """The graph input carrying dynamic number ``v`` as a NumPy scalar of ``dtype``
-    (scalar ints index as views, and a scalar of the weak-promoted dtype promotes as the
-    Python number did)."""
-    key = (v.source, dtype)
-    hit = tx.dyn_inputs.get(key)
-    if hit is None:
-        from ..graph.ir import Meta
-        node = tx.builder.add_input(Meta((), dtype, True), name=_name(v.source))
-        tx.input_sources.append(ScalarSource(v.source, dtype))
-        tx.example_inputs.append(dtype.type(v.value))
-        hit = tx.dyn_inputs[key] = ArrayVal(node, None)
-    return hit
-
-
-def lift_index(tx, x, key):
-    """An array index with dynamic ints (``x[i]``, ``x[i, :]``, ``out[t] = v``): each
-    becomes an intp graph input guarded to its axis's bounds, so the item read or
-    written follows the run-time value; other keys are returned as they are."""
-    from .values import TupleVal
-    items = key.items if type(key) is TupleVal else [key]
-    if not any(type(k) is ConstVal and k.dynamic for k in items):
-        return key
-    if any(not (type(k) is ConstVal and (k.value is None or type(k.value) in (int, slice)))
-           for k in items):
-        return key                       # arrays, Ellipsis, masks: specialize
-    shape, axis, out = x.meta.shape, 0, []
-    for k in items:
-        if k.value is None:
-            out.append(k)
-            continue
-        if k.dynamic and type(k.value) is int and axis < len(shape) \
-                and type(shape[axis]) is int and _fits(tx, k, -shape[axis], shape[axis]):
-            k = _input(tx, k, np.dtype(np.intp))
-        out.append(k)
-        axis += 1
-    return TupleVal(out) if type(key) is TupleVal else out[0]
-
-
-def _name(source):
-    text = "".join(c if c.isalnum() or c == "_" else "_" for c in str(source)).strip("_")
-    return text or "dyn"
-
-
-def lift_operands(tx, a, b):
-    """``a``, ``b`` of an operator with an array on one side: a dynamic int on the other
-    side becomes a graph input (when its dtype allows)."""
-    for mine, other in ((a, b), (b, a)):
-        if type(mine) is ConstVal and mine.dynamic and type(other) is ArrayVal \
-                and type(mine.value) in (int, float):
-            lifted = _as_input(tx, mine, other)
-            if lifted is not None:
-                return (lifted, b) if mine is a else (a, lifted)
-    return a, b

@@ -15,7 +15,8 @@ from . import numpy_rules as npr
 from .breaks import BreakKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
-from .dynamic import int_binary, int_negate, lift_operands
+from .dynamic import int_binary, int_negate
+from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
 _DUNDERS = {

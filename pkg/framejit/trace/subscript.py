@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
-from .dynamic import lift_index, lift_operands
+from .dyn_inputs import lift_index, lift_operands
 from .wrap import node_arg
 
 
