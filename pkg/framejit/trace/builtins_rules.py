@@ -54,9 +54,9 @@ def _len(tx, args, kwargs):
     owner = sites.take(tx)
     (v,) = args
     t = type(v)
-    if t is ListVal:
-        return ConstVal(v.length())    # a lazy list's items stay unread
-    if t in (TupleVal, DictVal):
+    if t in (ListVal, TupleVal):
+        return ConstVal(v.length())    # a lazy list's or tuple's items stay unread
+    if t is DictVal:
         return ConstVal(len(v.items))
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:

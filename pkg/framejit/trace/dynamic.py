@@ -28,7 +28,8 @@ from __future__ import annotations
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
-                      GlobalSource, IntExprSource, ItemSource, LocalSource)
+                      DynItemSource, GlobalSource, IntExprSource, ItemSource, LocalSource,
+                      RootsSource)
 from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -46,8 +47,14 @@ def reset():
 
 def _plain_path(source) -> bool:
     """A path from the frame's own entry state (never a baked-in object: an entry must
-    not keep user objects alive through its report)."""
-    while type(source) in (AttrSource, ItemSource):
+    not keep user objects alive through its report; a constant tuple indexed at a
+    dynamic position is only constants)."""
+    while type(source) in (AttrSource, ItemSource, DynItemSource):
+        if type(source) is DynItemSource:
+            if not all(_plain_path(r) for r in roots_of(source.index)):
+                return False
+            if type(source.base) is ConstSource and type(source.base.value) is tuple:
+                return True
         source = source.base
     return type(source) in (LocalSource, GlobalSource, ClosureSource)
 
@@ -79,6 +86,13 @@ def mark_failed(code, infos, env) -> list:
     if new:
         _marked[code] = frozenset(marked)
     return new
+
+
+def specialized_on(infos, sources) -> list:
+    """The entry infos among ``infos`` with a VALUE guard on one of ``sources``."""
+    sources = set(sources)
+    return [info for info in infos
+            if any(source in sources for source, _ in getattr(info, "int_guards", ()))]
 
 
 # ---------------------------------------------------------------- tracing
@@ -166,6 +180,8 @@ def _is_number(v):
 def int_binary(tx, sym, a, b):
     """``a <sym> b`` with a dynamic int or float operand, without specializing it where
     the result can stay symbolic; None: specialize (the caller folds the values)."""
+    if sym in _EQUALITY and never_equal(tx, a, b):
+        return ConstVal(sym == "!=")
     if _is_int(a) and _is_int(b) and sym != "/":
         if sym in _ARITH:
             return _arith(tx, sym, a, b)
@@ -184,6 +200,23 @@ def int_binary(tx, sym, a, b):
     if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, b)):
         return _float_expr(tx, sym, a, b)
     return None
+
+
+# objects of these types never equal a number (``k == None``): both sides' ``__eq__``
+# return NotImplemented, and identity decides
+_NOT_NUMBERS = frozenset([type(None), str, bytes, tuple, range, slice, type(Ellipsis)])
+
+
+def never_equal(tx, a, b):
+    """``a`` or ``b`` is a dynamic number and the other a constant that no number equals
+    (or is): decided by the dynamic side's type alone (its roots are type-guarded), so
+    ``if k is None`` and ``k == None`` do not specialize ``k``."""
+    for dyn, other in ((a, b), (b, a)):
+        if _is_number(dyn) and dyn.dynamic and type(other) is ConstVal and not other.dynamic \
+                and type(other.value) in _NOT_NUMBERS:
+            tx.pyval(other)
+            return True
+    return False
 
 
 def _nonzero_divisor(tx, b):
@@ -241,6 +274,16 @@ def _arith(tx, sym, a, b):
     return ConstVal(value, IntExprSource(sym, a.source, b.source), dynamic=True)
 
 
+def int_truth(tx, v):
+    """``bool(v)`` of a dynamic int (``if i % 2:``) as ``v != 0`` under a guard on its
+    roots; None: specialize."""
+    out = _predicate(tx, "!=", v, _ZERO) if _is_int(v) else None
+    return None if out is None else out.value
+
+
+_ZERO = ConstVal(0)
+
+
 def int_negate(tx, v):
     parts = affine_parts(v.source)
     if not _is_int(v) or parts is None:
@@ -253,11 +296,11 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def _compare(tx, sym, a, b):
-    """An order comparison decided at trace time, guarded by range on the root of the
-    dynamic side (the other side, if also dynamic, is specialized)."""
-    if a.dynamic and affine_parts(a.source) is not None:
+    """An order comparison of an affine dynamic int with a static int, decided at trace
+    time under a RANGE guard on its root; None: another kind of comparison."""
+    if a.dynamic and not b.dynamic and affine_parts(a.source) is not None:
         e, n = a, tx.pyval(b)
-    elif b.dynamic and affine_parts(b.source) is not None:
+    elif b.dynamic and not a.dynamic and affine_parts(b.source) is not None:
         e, n, sym = b, tx.pyval(a), _FLIP[sym]
     else:
         return None
@@ -271,55 +314,79 @@ def _compare(tx, sym, a, b):
     return ConstVal(truth)
 
 
-class Predicate:
-    """A guard on one dynamic root: ``expr(root) <sym> n`` has the truth the trace saw
-    (``i % 10 == 0`` in a loop body: one entry for True, one for False, not one per i)."""
-    __slots__ = ("expr", "root", "sym", "n", "truth")
-
-    def __init__(self, expr, root, sym, n, truth):
-        self.expr, self.root, self.sym, self.n, self.truth = expr, root, sym, n, truth
-
-    def __call__(self, value):
-        try:
-            return _OPS_ALL[self.sym](_evaluate(self.expr, self.root, value), self.n) \
-                is self.truth
-        except Exception:
-            return False
-
-    def __repr__(self):
-        return f"({self.expr} {self.sym} {self.n}) is {self.truth}"
-
-
 _OPS_ALL = {**_COMPARE, **_EQUALITY}
 
 
-def _evaluate(source, root, value):
-    """The value of dynamic int expression ``source`` when its root is ``value``."""
-    if source == root:
-        return value
+class Predicate:
+    """A guard on dynamic int roots: each test ``left <sym> right`` (int expressions of
+    the roots, or constants) has the truth the trace saw — ``i % 10 == 0`` in a loop
+    body gives one entry for True and one for False, not one per ``i``; ``i < j`` over
+    two loop variables, ``i == n - 5`` with a dynamic ``n``, ``i < len(lst)`` likewise.
+    The tests over one set of roots share one guard (``add``). Called with the root's
+    value (one root) or with the tuple of the roots' values in ``roots`` order (a
+    RootsSource); never raises (a failed evaluation is a failed guard)."""
+    __slots__ = ("roots", "tests", "_checks")
+
+    def __init__(self, roots):
+        self.roots = roots
+        self.tests = []
+        self._checks = []
+
+    def add(self, left, sym, right, truth):
+        self.tests.append((left, sym, right, truth))
+        lf, rf, op = _compile(left, self.roots), _compile(right, self.roots), _OPS_ALL[sym]
+        self._checks.append(lambda values: op(lf(values), rf(values)) is truth)
+
+    def __call__(self, value):
+        values = (value,) if len(self.roots) == 1 else value
+        try:
+            for check in self._checks:
+                if not check(values):
+                    return False
+        except Exception:
+            return False
+        return True
+
+    def __repr__(self):
+        def show(side):
+            return repr(side.value) if type(side) is ConstSource else str(side)
+        return " and ".join(f"({show(left)} {sym} {show(right)}) is {truth}"
+                            for left, sym, right, truth in self.tests)
+
+
+def _compile(source, roots):
+    """A function of the roots' values (a tuple in ``roots`` order) that computes the
+    dynamic int expression ``source`` as Python would."""
+    if source in roots:
+        k = roots.index(source)
+        return lambda values: values[k]
     t = type(source)
     if t is ConstSource:
-        return source.value
+        c = source.value
+        return lambda values: c
     if t is AffineSource:
-        return source.add + source.mul * _evaluate(source.base, root, value)
-    return NUMBER_OPS[source.sym](_evaluate(source.left, root, value),
-                                _evaluate(source.right, root, value))
+        f, mul, add = _compile(source.base, roots), source.mul, source.add
+        return lambda values: add + mul * f(values)
+    op, lf, rf = NUMBER_OPS[source.sym], _compile(source.left, roots), _compile(
+        source.right, roots)
+    return lambda values: op(lf(values), rf(values))
 
 
 def _predicate(tx, sym, a, b):
-    """A comparison of an int expression of one root with a static int, decided at trace
-    time under a PRED guard on the root; None: specialize."""
-    if a.dynamic and not b.dynamic:
-        e, n = a, tx.pyval(b)
-    elif b.dynamic and not a.dynamic:
-        e, n, sym = b, tx.pyval(a), _FLIP.get(sym, sym)
-    else:
+    """A comparison of int expressions decided at trace time under a PRED guard on their
+    roots (a static side is guarded by value as any constant); None: specialize."""
+    if type(a.value) is not int or type(b.value) is not int:
         return None
-    roots = roots_of(e.source)
-    if len(set(roots)) != 1 or type(e.value) is not int:
+    left = a.source if a.dynamic else ConstSource(tx.pyval(a))
+    right = b.source if b.dynamic else ConstSource(tx.pyval(b))
+    roots = tuple(dict.fromkeys(roots_of(left) + roots_of(right)))
+    if not roots:
         return None
-    truth = _OPS_ALL[sym](e.value, n)
-    root = roots[0]
-    tx.guards[(GuardKind.PRED, root, len(tx.guards))] = Guard(
-        GuardKind.PRED, root, Predicate(e.source, root, sym, n, truth))
+    truth = _OPS_ALL[sym](a.value, b.value)
+    source = roots[0] if len(roots) == 1 else RootsSource(roots)
+    key = (GuardKind.PRED, source)
+    guard = tx.guards.get(key)
+    if guard is None:
+        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(roots))
+    guard.expected.add(left, sym, right, truth)
     return ConstVal(truth)

@@ -16,7 +16,7 @@ from ..bytecode import compat
 from . import sites
 from .breaks import BreakKind
 from .iteration import Exhausted, make_iter, next_value
-from .operators import truthy
+from .operators import is_same, truthy
 from .sources import GlobalSource, ItemSource
 from .tracer import UserRaise
 from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, ModeCtxVal,
@@ -218,7 +218,10 @@ def _pop_jump_if(expected):
 
 
 def _is_none(tx, v):
-    return type(v) is ConstVal and tx.pyval(v) is None
+    return is_same(tx, v, _NONE)       # a dynamic int is not None by its type alone
+
+
+_NONE = ConstVal(None)
 
 
 def _pop_jump_if_none(expected):

@@ -15,7 +15,7 @@ from . import numpy_rules as npr
 from .breaks import BreakKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
-from .dynamic import int_binary, int_negate
+from .dynamic import int_binary, int_negate, int_truth, never_equal
 from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
@@ -216,11 +216,15 @@ def unary(tx, sym: str, v: Value) -> Value:
 
 def is_same(tx, a: Value, b: Value) -> bool:
     if type(a) is ConstVal and type(b) is ConstVal:
+        if (a.dynamic or b.dynamic) and never_equal(tx, a, b):
+            return False                  # ``k is None`` on a dynamic int
         return tx.pyval(a) is tx.pyval(b)
     if type(a) is ConstVal or type(b) is ConstVal:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
-        # a traced object is never a trace-time constant unless it is one
-        tx.pyval(const)
+        # a traced object is never a trace-time constant unless it is one (a dynamic
+        # number is a number by its type guards: its value stays unread)
+        if not const.dynamic:
+            tx.pyval(const)
         return False
     return a is b
 
@@ -273,9 +277,14 @@ def length_value(tx, v) -> int:
     return int(n)
 
 
+def _const_truthy(tx, v):
+    truth = int_truth(tx, v) if v.dynamic else None
+    return bool(tx.pyval(v)) if truth is None else truth
+
+
 _TRUTHY = {
-    ConstVal: lambda tx, v: bool(tx.pyval(v)),
-    TupleVal: lambda tx, v: bool(v.items),
+    ConstVal: _const_truthy,
+    TupleVal: lambda tx, v: v.length() > 0,
     ListVal: lambda tx, v: v.length() > 0,
     DictVal: lambda tx, v: bool(v.items),
     ClassInstanceVal: _instance_truthy,

@@ -3,8 +3,9 @@
 Arrays: the index (ints, slices, None, ``...``, tuples of them, integer/boolean arrays,
 lists) becomes the ``getitem`` / ``setitem`` node's argument with Nodes in place of traced
 arrays; ``setitem`` writes into the array (the caller's array when it is an input), as
-NumPy would. Tuples/lists/dicts index their items (slices give new containers); constants
-fold; plain-class instances inline ``__getitem__`` / ``__setitem__``. Stores into
+NumPy would. Tuples/lists/dicts index their items (slices give new containers); an item
+of a list or tuple reached through a source is read alone, at a dynamic index where the
+run picks it (trace/dyn_items.py); constants fold; plain-class instances inline ``__getitem__`` / ``__setitem__``. Stores into
 pre-existing containers record side effects.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
 from .dyn_inputs import lift_index, lift_operands
+from .dyn_items import entry_item
 from .wrap import node_arg
 
 
@@ -74,6 +76,9 @@ _GET = {
 
 
 def get_item(tx, container, key):
+    item = entry_item(tx, container, key)      # a list or tuple item read alone
+    if item is not None:
+        return item
     rule = _GET.get(type(container))
     if rule is None:
         tx.unsupported(f"subscripting a {type(container).__name__}")

@@ -85,25 +85,43 @@ class ArrayVal(Value):
 
 
 class TupleVal(Value):
-    __slots__ = ("items",)
+    """A tuple. One reached through a source is *lazy* (``load`` given): its items are
+    wrapped (and guarded) only when the trace looks at them (its length, guarded when
+    it was wrapped, is read alone: ``length()``); ``entry`` is the tuple itself, so an
+    item at a dynamic position can be read where the run picks it (trace/dyn_items.py)."""
+    __slots__ = ("_items", "_load", "entry")
 
-    def __init__(self, items, source=None):
+    def __init__(self, items, source=None, load=None, entry=None):
         self.source = source
-        self.items = tuple(items)
+        self._items = tuple(items) if load is None else None
+        self._load = load
+        self.entry = entry
+
+    @property
+    def items(self):
+        if self._items is None:
+            self._items = tuple(self._load())
+            self._load = None
+        return self._items
+
+    def length(self) -> int:
+        return len(self.entry) if self._items is None else len(self._items)
 
     def _repr_body(self):
-        return f" {list(self.items)!r}"
+        return " <unread>" if self._items is None else f" {list(self._items)!r}"
 
 
 class ListVal(Value):
     """A list. One reached through a source may be *lazy* (``load`` given): its items
     are read only when the trace looks at them (its length, guarded by LEN, may be read
     alone: ``length()``); appends before that are kept in order (a log that a loop only
-    appends to does not recompile as it grows)."""
-    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated")
+    appends to does not recompile as it grows). ``entry``: a lazy list's object at frame
+    entry (``unread_entry``: an item at a dynamic position is read there at run time,
+    trace/dyn_items.py)."""
+    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated", "entry")
     mutable = True
 
-    def __init__(self, items, source=None, load=None, entry_len=None):
+    def __init__(self, items, source=None, load=None, entry_len=None, entry=None):
         self.source = source
         self._items = list(items) if load is None else None
         self._load = load
@@ -111,6 +129,15 @@ class ListVal(Value):
         self._tail = []
         self.ident = next(_ids)
         self.mutated = False
+        self.entry = entry
+
+    def unread_entry(self):
+        """``(list at entry, items appended since)`` while the trace has read none of
+        the entry items (nor replaced them), else None. Guards nothing: the caller
+        guards what it relies on (its length by LEN, or relations to it)."""
+        if self._items is not None or self.entry is None:
+            return None
+        return self.entry, tuple(self._tail)
 
     def length(self) -> int:
         """The list's length now, without reading a lazy list's items."""
@@ -138,7 +165,7 @@ class ListVal(Value):
         (self._items if self._items is not None else self._tail).append(item)
 
     def _repr_body(self):
-        return f" {self.items!r}"
+        return " <unread>" if self._items is None else f" {self._items!r}"
 
 
 class DictVal(Value):

@@ -107,17 +107,23 @@ def _wrap_list(tx, obj, source):
     def load():   # on the first look at the items: then the length is guarded
         entry_len()
         return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
-    val = ListVal((), source, load=load, entry_len=entry_len)
+    val = ListVal((), source, load=load, entry_len=entry_len, entry=obj)
     _remember(tx, obj, val)
     return val
 
 
 def _wrap_tuple(tx, obj, source):
+    """A tuple of constants is a constant; any other is lazy: its items are wrapped when
+    the trace first looks at them (an item at a dynamic position is then read alone,
+    trace/dyn_items.py)."""
     if is_constant(obj):
         return ConstVal(obj, source)
     tx.add_guard(GuardKind.TYPE, source, tuple)
     tx.add_guard(GuardKind.LEN, source, len(obj))
-    return TupleVal([wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)], source)
+
+    def load():
+        return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
+    return TupleVal((), source, load=load, entry=obj)
 
 
 def _wrap_dict(tx, obj, source):

@@ -1,0 +1,171 @@
+"""Items of lists and tuples read alone: at a dynamic position (``lst[i]``,
+``tup[i - 1]``, ``lst[-1 - i]`` with a dynamic int ``i``: a loop variable,
+trace/dynamic.py), or at a constant one without reading the other items.
+
+Taken from the trace's own copy of the container, the item would specialize ``i``: one
+cache entry per iteration of a loop whose body breaks. Instead, when the container is
+reached through a source and the trace has not replaced the items at the position, the
+item is wrapped through ``DynItemSource(container, index)`` and so is read at run time
+at whatever position the run picks. Invariants:
+
+- containers: a lazy ListVal whose entry items are unread (appends while tracing
+  aside), a sourced TupleVal (immutable: its items are always the entry's), a constant
+  tuple at a dynamic position (guarded by type and length, not by value); anything else
+  specializes;
+- the position is decided against the container's length at trace time, under guards
+  on the index's roots (trace/dynamic.int_binary: RANGE when the other side is a
+  constant, else a PRED over the roots): a tuple's length is a constant (LEN-guarded
+  when it was wrapped); for a dynamic position a list's is the dynamic root
+  ``len(lst)`` (``LenSource``), so a list that grows from iteration to iteration is
+  guarded by ``-len(lst) <= i < len(lst)``, not by its length (a constant position
+  guards the length, LEN, as reading the items does). Items appended while tracing follow the entry items
+  (``_locate``): a position among them is guarded to be that one (``i - len(lst) == 2``)
+  and gives the trace's own item;
+- out of range the trace raises IndexError in place, as Python would, under the guard
+  that the index is on the same side (``i >= len`` or ``i < -len``);
+- the item is guarded by what its kind needs (trace/wrap.py), *at the run's position*:
+  the guard program computes the index from the roots' registers (``value_path``).
+  An array becomes a graph input reloaded through the source; a number is guarded by
+  VALUE and becomes a dynamic root itself after one recompile (``mark_failed``);
+- generated code reads the item at the segment's entry (trace/codegen.py preloads every
+  non-local source, graph inputs load before side effects replay), which is where the
+  trace read it: appends recorded in the segment do not move the entry items.
+
+A constant index (``lst[-1]``, ``t[0]``) on the same containers reads that one item
+(``ItemSource``), so the container stays unread and a later ``lst[i]`` is still read at
+a dynamic position.
+"""
+from __future__ import annotations
+
+from .dynamic import int_binary, int_negate
+from .guards import GuardKind
+from .sources import ConstSource, DynItemSource, ItemSource, LenSource
+from .values import ConstVal, ListVal, TupleVal
+
+
+def _list_entry(tx, lst, dynamic):
+    """A dynamic position is guarded by its relation to the length (``LenSource``),
+    a constant one by the length itself (LEN, as when the items are read)."""
+    view = lst.unread_entry() if lst.source is not None else None
+    if view is None:
+        return None
+    obj, appended = view
+    if not dynamic:
+        tx.add_guard(GuardKind.LEN, lst.source, len(obj))
+        return lst.source, obj, ConstVal(len(obj)), appended
+    length = LenSource(lst.source)
+    tx.root_values[length] = len(obj)
+    return lst.source, obj, ConstVal(len(obj), length, dynamic=True), appended
+
+
+def _tuple_entry(tx, tup, dynamic):
+    if tup.source is None or tup.entry is None:
+        return None
+    return tup.source, tup.entry, ConstVal(len(tup.entry)), ()    # LEN-guarded (wrap)
+
+
+def _const_entry(tx, c, dynamic):
+    """A constant tuple: its type and length are what the trace relies on (the item's
+    own guard covers its value)."""
+    if type(c.value) is not tuple:
+        return None
+    if c.source is None:
+        return ConstSource(c.value), c.value, ConstVal(len(c.value)), ()
+    tx.add_guard(GuardKind.TYPE, c.source, tuple)
+    tx.add_guard(GuardKind.LEN, c.source, len(c.value))
+    return c.source, c.value, ConstVal(len(c.value)), ()
+
+
+# container value type -> (source, object at entry, its length as an int value, items
+# appended since) or None (the items are the trace's own: specialize)
+_ENTRY = {ListVal: _list_entry, TupleVal: _tuple_entry, ConstVal: _const_entry}
+
+
+def entry_item(tx, seq, key):
+    """``seq[key]`` for an int ``key``, read alone from the container's entry state (a
+    dynamic key: where the run picks it), or None: the caller takes the item from the
+    items the trace knows (a dynamic key then specializes)."""
+    if not (type(key) is ConstVal and type(key.value) is int):
+        return None
+    rule = _ENTRY.get(type(seq))
+    if rule is None or (rule is _const_entry and not key.dynamic):
+        return None                       # a constant tuple at a constant index folds
+    if not key.dynamic:
+        tx.pyval(key)
+        view = seq.unread_entry() if rule is _list_entry else None
+        if view is not None and -len(view[1]) <= key.value < 0:
+            return view[1][key.value]     # appended while tracing: no length needed
+    entry = rule(tx, seq, key.dynamic)
+    if entry is None:
+        return None
+    source, obj, length, appended = entry
+    try:
+        where, pos = _locate(tx, key, length, len(appended))
+    except _Undecided:
+        return None
+    if where is _ENTRY_ITEM:
+        if pos.dynamic:
+            return tx.wrap(obj[pos.value], DynItemSource(source, pos.source))
+        return tx.wrap(obj[pos.value], ItemSource(source, pos.value))
+    if where is _APPENDED_ITEM:
+        return appended[pos]
+    kind = "list" if type(seq) is ListVal else "tuple"
+    tx.raise_type(IndexError, f"{kind} index out of range")
+
+
+class _Undecided(Exception):
+    """No guard can decide a comparison: the caller specializes."""
+
+
+_ENTRY_ITEM, _APPENDED_ITEM, _OUT_OF_RANGE = "entry", "appended", "out of range"
+
+
+def _locate(tx, key, length, n_appended):
+    """Where ``key`` points in a container of ``length`` entry items followed by
+    ``n_appended`` items appended while tracing, decided under guards: (_ENTRY_ITEM,
+    position as an int value), (_APPENDED_ITEM, its index among the appended) or
+    (_OUT_OF_RANGE, None). Without appended items the sign of ``key`` is not decided
+    (``lst[i - 1]`` at ``i == 0`` is the same entry as at any other ``i``)."""
+    if not n_appended:
+        inside = _holds(tx, ">=", key, _negate(tx, length)) and _holds(tx, "<", key, length)
+        return (_ENTRY_ITEM, key) if inside else (_OUT_OF_RANGE, None)
+    if _holds(tx, ">=", key, _ZERO):
+        if _holds(tx, "<", key, length):
+            return _ENTRY_ITEM, key
+        offset = _add(tx, key, _negate(tx, length))     # among the appended items
+    else:
+        shifted = _add(tx, key, ConstVal(n_appended))    # counted from the entry's end
+        if _holds(tx, "<", shifted, _ZERO):
+            inside = _holds(tx, ">=", shifted, _negate(tx, length))
+            return (_ENTRY_ITEM, shifted) if inside else (_OUT_OF_RANGE, None)
+        offset = shifted
+    if not _holds(tx, "<", offset, ConstVal(n_appended)):
+        return _OUT_OF_RANGE, None
+    _holds(tx, "==", offset, ConstVal(offset.value))    # one appended item, by position
+    return _APPENDED_ITEM, offset.value
+
+
+_ZERO = ConstVal(0)
+
+
+def _negate(tx, v):
+    return int_negate(tx, v) if v.dynamic else ConstVal(-v.value)
+
+
+def _add(tx, a, b):
+    if a.dynamic or b.dynamic:
+        return int_binary(tx, "+", a, b)
+    return ConstVal(a.value + b.value)
+
+
+_OPS = {"<": int.__lt__, ">=": int.__ge__, "==": int.__eq__}
+
+
+def _holds(tx, sym, a, b):
+    """Whether ``a <sym> b`` holds, decided under guards on the dynamic sides' roots."""
+    if not (a.dynamic or b.dynamic):
+        return _OPS[sym](tx.pyval(a), tx.pyval(b))
+    out = int_binary(tx, sym, a, b)
+    if out is None or out.dynamic:
+        raise _Undecided
+    return out.value
