@@ -15,7 +15,8 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
   ("check_range", src, (lo, hi))  exactly an int or float, lo <= v < hi (None: unbounded)
   ("check_pred", src, fn)         exactly an int, or a tuple (load_pack), and fn(v) is True
-Computed loads (dynamic ints, trace/dynamic.py: an index or a predicate over roots):
+Computed loads (dynamic ints, trace/dynamic.py: an index or a predicate over roots;
+evaluated in _guards_computed.pxi):
   ("load_binop", dst, left, right, sym)   Python's ``left <sym> right`` (+ - * / % //)
   ("load_item_at", dst, seq, index)       ``seq[index]`` with the index in a register
   ("load_pack", dst, (src, ...))          the tuple of those registers' values
@@ -44,15 +45,6 @@ cdef extern from "Python.h":
     PyObject *PyErr_Occurred()
     PyObject *PyObject_GetAttr(PyObject *o, PyObject *name)
     PyObject *PyObject_GetItem(PyObject *o, PyObject *key)
-    PyObject *PyNumber_Add(PyObject *a, PyObject *b)
-    PyObject *PyNumber_Subtract(PyObject *a, PyObject *b)
-    PyObject *PyNumber_Multiply(PyObject *a, PyObject *b)
-    PyObject *PyNumber_TrueDivide(PyObject *a, PyObject *b)
-    PyObject *PyNumber_Remainder(PyObject *a, PyObject *b)
-    PyObject *PyNumber_FloorDivide(PyObject *a, PyObject *b)
-    PyObject *PyTuple_New(Py_ssize_t n)
-    PyObject *PyLong_FromSsize_t(Py_ssize_t n)
-    void PyTuple_SET_ITEM(PyObject *t, Py_ssize_t i, PyObject *o)
     int PyObject_RichCompareBool(PyObject *a, PyObject *b, int op)
     Py_ssize_t PyObject_Length(PyObject *o)
     PyObject *PyCell_GET(PyObject *cell)
@@ -387,61 +379,7 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
     return 1 if ok else 0
 
 
-cdef PyObject *_computed_load(GuardProgram p, ginstr *ins, PyObject **regs) noexcept:
-    """New reference to a computed value (an index expression, an item at it, a tuple of
-    roots), or NULL (no error set) when an operand is missing or the operation raises."""
-    cdef PyObject *v = NULL
-    cdef PyObject *a
-    cdef PyObject *b
-    cdef Py_ssize_t k, n
-    cdef tuple srcs
-    if ins.op == G_LOAD_PACK:
-        srcs = <tuple>p.consts[ins.arg]
-        n = len(srcs)
-        for k in range(n):
-            if regs[<int>srcs[k]] == NULL:
-                return NULL
-        v = PyTuple_New(n)
-        if v == NULL:
-            PyErr_Clear()
-            return NULL
-        for k in range(n):
-            a = regs[<int>srcs[k]]
-            Py_IncRef(a)
-            PyTuple_SET_ITEM(v, k, a)
-        return v
-    a = regs[ins.src]
-    if ins.op == G_LOAD_LEN:
-        if a == NULL:
-            return NULL
-        n = PyObject_Length(a)
-        if n < 0:
-            PyErr_Clear()
-            return NULL
-        v = PyLong_FromSsize_t(n)
-        if v == NULL:
-            PyErr_Clear()
-        return v
-    b = regs[ins.arg]
-    if a == NULL or b == NULL:
-        return NULL
-    if ins.op == G_LOAD_ITEM_AT:
-        v = PyObject_GetItem(a, b)
-    elif ins.arg2 == B_ADD:
-        v = PyNumber_Add(a, b)
-    elif ins.arg2 == B_SUB:
-        v = PyNumber_Subtract(a, b)
-    elif ins.arg2 == B_MUL:
-        v = PyNumber_Multiply(a, b)
-    elif ins.arg2 == B_TRUEDIV:
-        v = PyNumber_TrueDivide(a, b)
-    elif ins.arg2 == B_MOD:
-        v = PyNumber_Remainder(a, b)
-    else:
-        v = PyNumber_FloorDivide(a, b)
-    if v == NULL:
-        PyErr_Clear()
-    return v
+include "_guards_computed.pxi"
 
 
 cdef int _check_eq(PyObject *v, PyObject *expected) noexcept:
