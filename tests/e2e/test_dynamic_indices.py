@@ -219,6 +219,20 @@ def test_items_are_read_where_the_run_picks_them():
     check_loop(lambda n: (f, (np.zeros(3), _arrays(n))))
 
 
+def test_augmented_assignment_of_an_array_item():
+    """``arrs[i] += v`` updates the array in place and stores it back where it was:
+    nothing for the list to specialize on."""
+    def f(x, arrs, t):
+        for i in range(len(arrs)):
+            _h(x)
+            arrs[i] += x
+            t[-1 - i] *= 2.0
+            x = x + arrs[i - 1]
+        return x, arrs, t
+
+    check_loop(lambda n: (f, (np.ones(3), _arrays(n), _arrays(n))))
+
+
 def test_items_of_mixed_types():
     def f(x, items):
         log = []

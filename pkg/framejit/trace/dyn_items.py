@@ -33,7 +33,9 @@ at whatever position the run picks. Invariants:
 
 A constant index (``lst[-1]``, ``t[0]``) on the same containers reads that one item
 (``ItemSource``), so the container stays unread and a later ``lst[i]`` is still read at
-a dynamic position.
+a dynamic position. A store back of the item read at the same dynamic position
+(``arrs[i] += 1`` on an array) changes nothing and is not traced; any other store at a
+dynamic position specializes it (trace/subscript.py).
 """
 from __future__ import annotations
 
@@ -156,6 +158,15 @@ def _add(tx, a, b):
     if a.dynamic or b.dynamic:
         return int_binary(tx, "+", a, b)
     return ConstVal(a.value + b.value)
+
+
+def is_put_back(lst, key, value) -> bool:
+    """``lst[i] = v`` where ``v`` is the very item read at ``lst[i]`` (``lst[i] += 1`` on
+    an array updates it in place, then stores it back): the list does not change, so
+    the store is nothing to trace (a dynamic ``i`` is not specialized)."""
+    return (type(key) is ConstVal and key.dynamic and lst.source is not None
+            and lst.unread_entry() is not None
+            and value.source == DynItemSource(lst.source, key.source))
 
 
 _OPS = {"<": int.__lt__, ">=": int.__ge__, "==": int.__eq__}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
 from .dyn_inputs import lift_index, lift_operands
-from .dyn_items import entry_item
+from .dyn_items import entry_item, is_put_back
 from .wrap import node_arg
 
 
@@ -95,6 +95,8 @@ def _array_set(tx, x, key, value):
 
 
 def _list_set(tx, lst, key, value):
+    if is_put_back(lst, key, value):
+        return                                 # lst[i] += 1 on an array item: in place
     i = _index_of(tx, lst, key)
     items = list(lst.items)
     if isinstance(i, slice):
