@@ -433,6 +433,104 @@ def f(x, log):
     check(ns["f"], np.zeros(2), [])
 
 
+# ---------------------------------------------------------------- range(i), range(i, n)
+
+
+def triangle(x, n):
+    for i in range(n // 4):
+        for j in range(i):                 # the inner loop's bound changes per row
+            _h(x)
+            x = x + j
+    return x
+
+
+def upper_triangle_with_a_step(x, n):
+    m = n // 4
+    for i in range(m):
+        for j in range(i, m + 2, 2):
+            _h(x)
+            x = x * 0.5 + (j - i)
+    return x
+
+
+def counting_down(x, n):
+    for i in range(n // 4):
+        for j in range(2 * i, -1, -3):
+            _h(x)
+            x = x + j
+    return x
+
+
+def range_kept_across_a_break(x, n):
+    for i in range(n // 4):
+        r = range(i + 1)
+        fj.graph_break()
+        for j in r:
+            _h(x)
+            x = x - j * 0.5
+    return x
+
+
+def _triangle_iterations(n, row):
+    return sum(row(i) for i in range(n // 4))
+
+
+RANGES = {   # program, iterations of its breaking body for n
+    "triangle": (triangle, lambda n: _triangle_iterations(n, lambda i: i)),
+    "upper_triangle_with_a_step": (upper_triangle_with_a_step, lambda n: _triangle_iterations(
+        n, lambda i: len(range(i, n // 4 + 2, 2)))),
+    "counting_down": (counting_down, lambda n: _triangle_iterations(
+        n, lambda i: len(range(2 * i, -1, -3)))),
+    "range_kept_across_a_break": (range_kept_across_a_break, lambda n: n // 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_inner_loop_over_a_range_with_a_dynamic_bound(name):
+    fn, iterations = RANGES[name]
+    check_loop(lambda n: (fn, (np.zeros(2), n)), ns=(20, 40, 60), iterations=iterations)
+
+
+def test_inner_loop_unrolled_in_the_trace_specializes_on_its_trip_count():
+    """Without a break in the inner loop the trace unrolls it: one entry per bound (the
+    specialization unrolling needs), with the results of plain Python."""
+    def f(x, n):
+        for i in range(n):
+            _h(x)
+            for j in range(i % 5, 4):
+                x = x + j
+        return x
+
+    cb = CountingBackend()
+    cf = fj.compile(f, backend=cb)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(cf(np.zeros(2), 40), f(np.zeros(2), 40))
+    assert len(cb.graphs) <= 12, len(cb.graphs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 7), a=st.integers(-2, 2), b=st.integers(-3, 3),
+       c=st.integers(-2, 2), d=st.integers(-3, 6), step=st.sampled_from([-3, -1, 1, 2]),
+       use=st.sampled_from(["len(r)", "r[-1] if r else -1", "r.start", "5 in r", "0"]))
+def test_ranges_of_dynamic_bounds_match_python(n, a, b, c, d, step, use):
+    fj.reset()
+    src = f"""
+def f(x, log):
+    for i in range({n}):
+        r = range({a} * i + {b}, {c} * i + {d}, {step})
+        log.append({use})
+        for j in r:
+            _h(x)
+            log.append((i, j))
+            x = x + j
+    return x
+"""
+    ns = {"_h": _h}
+    exec(src, ns)
+    check(ns["f"], np.zeros(2), [])
+
+
 # ---------------------------------------------------------------- None
 
 

@@ -19,6 +19,7 @@ from . import operators as ops
 from . import sites
 from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
+from .dyn_ranges import make_range
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, IteratorVal,
@@ -224,8 +225,15 @@ for _fn in (int, float, complex, str, repr, format, round, divmod, pow, hash, as
             chr, ord, bin, hex, oct):
     rule(_fn)(_scalar(_fn))
 rule(bool)(lambda tx, args, kwargs: ConstVal(ops.truthy(tx, args[0]) if args else False))
-for _fn in (range, slice, issubclass):
+for _fn in (slice, issubclass):
     rule(_fn)(folding(_fn))
+
+
+@rule(range)
+def _range(tx, args, kwargs):
+    """A range with a dynamic bound stays symbolic (trace/dyn_ranges.py)."""
+    out = make_range(tx, args) if not kwargs else None
+    return out if out is not None else folding(range)(tx, args, kwargs)
 
 
 @rule(callable)

@@ -39,7 +39,7 @@ dynamic position specializes it (trace/subscript.py).
 """
 from __future__ import annotations
 
-from .dynamic import int_binary, int_negate
+from .dynamic import Undecided, decide, int_arith, int_negate
 from .guards import GuardKind
 from .sources import ConstSource, DynItemSource, ItemSource, LenSource
 from .values import ConstVal, ListVal, TupleVal
@@ -103,7 +103,7 @@ def entry_item(tx, seq, key):
     source, obj, length, appended = entry
     try:
         where, pos = _locate(tx, key, length, len(appended))
-    except _Undecided:
+    except Undecided:
         return None
     if where is _ENTRY_ITEM:
         if pos.dynamic:
@@ -113,10 +113,6 @@ def entry_item(tx, seq, key):
         return appended[pos]
     kind = "list" if type(seq) is ListVal else "tuple"
     tx.raise_type(IndexError, f"{kind} index out of range")
-
-
-class _Undecided(Exception):
-    """No guard can decide a comparison: the caller specializes."""
 
 
 _ENTRY_ITEM, _APPENDED_ITEM, _OUT_OF_RANGE = "entry", "appended", "out of range"
@@ -129,21 +125,21 @@ def _locate(tx, key, length, n_appended):
     (_OUT_OF_RANGE, None). Without appended items the sign of ``key`` is not decided
     (``lst[i - 1]`` at ``i == 0`` is the same entry as at any other ``i``)."""
     if not n_appended:
-        inside = _holds(tx, ">=", key, _negate(tx, length)) and _holds(tx, "<", key, length)
+        inside = decide(tx, ">=", key, _negate(tx, length)) and decide(tx, "<", key, length)
         return (_ENTRY_ITEM, key) if inside else (_OUT_OF_RANGE, None)
-    if _holds(tx, ">=", key, _ZERO):
-        if _holds(tx, "<", key, length):
+    if decide(tx, ">=", key, _ZERO):
+        if decide(tx, "<", key, length):
             return _ENTRY_ITEM, key
-        offset = _add(tx, key, _negate(tx, length))     # among the appended items
+        offset = int_arith(tx, "+", key, _negate(tx, length))  # among the appended
     else:
-        shifted = _add(tx, key, ConstVal(n_appended))    # counted from the entry's end
-        if _holds(tx, "<", shifted, _ZERO):
-            inside = _holds(tx, ">=", shifted, _negate(tx, length))
+        shifted = int_arith(tx, "+", key, ConstVal(n_appended))  # from the entry's end
+        if decide(tx, "<", shifted, _ZERO):
+            inside = decide(tx, ">=", shifted, _negate(tx, length))
             return (_ENTRY_ITEM, shifted) if inside else (_OUT_OF_RANGE, None)
         offset = shifted
-    if not _holds(tx, "<", offset, ConstVal(n_appended)):
+    if not decide(tx, "<", offset, ConstVal(n_appended)):
         return _OUT_OF_RANGE, None
-    _holds(tx, "==", offset, ConstVal(offset.value))    # one appended item, by position
+    decide(tx, "==", offset, ConstVal(offset.value))    # one appended item, by position
     return _APPENDED_ITEM, offset.value
 
 
@@ -154,12 +150,6 @@ def _negate(tx, v):
     return int_negate(tx, v) if v.dynamic else ConstVal(-v.value)
 
 
-def _add(tx, a, b):
-    if a.dynamic or b.dynamic:
-        return int_binary(tx, "+", a, b)
-    return ConstVal(a.value + b.value)
-
-
 def is_put_back(lst, key, value) -> bool:
     """``lst[i] = v`` where ``v`` is the very item read at ``lst[i]`` (``lst[i] += 1`` on
     an array updates it in place, then stores it back): the list does not change, so
@@ -167,16 +157,3 @@ def is_put_back(lst, key, value) -> bool:
     return (type(key) is ConstVal and key.dynamic and lst.source is not None
             and lst.unread_entry() is not None
             and value.source == DynItemSource(lst.source, key.source))
-
-
-_OPS = {"<": int.__lt__, ">=": int.__ge__, "==": int.__eq__}
-
-
-def _holds(tx, sym, a, b):
-    """Whether ``a <sym> b`` holds, decided under guards on the dynamic sides' roots."""
-    if not (a.dynamic or b.dynamic):
-        return _OPS[sym](tx.pyval(a), tx.pyval(b))
-    out = int_binary(tx, sym, a, b)
-    if out is None or out.dynamic:
-        raise _Undecided
-    return out.value

@@ -29,7 +29,7 @@ from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
                       DynItemSource, GlobalSource, IntExprSource, ItemSource, LocalSource,
-                      RootsSource)
+                      RangeSource, RootsSource)
 from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -130,6 +130,8 @@ def roots_of(source):
         return [source.base]
     if t is IntExprSource:
         return roots_of(source.left) + roots_of(source.right)
+    if t is RangeSource:                 # a range with dynamic bounds (dyn_ranges.py)
+        return roots_of(source.start) + roots_of(source.stop)
     return [] if t is ConstSource else [source]
 
 
@@ -272,6 +274,31 @@ def _arith(tx, sym, a, b):
         return ConstVal(value) if mul == 0 else ConstVal(
             value, affine(pa[0], mul, add), dynamic=True)
     return ConstVal(value, IntExprSource(sym, a.source, b.source), dynamic=True)
+
+
+class Undecided(Exception):
+    """No guard can decide a comparison of int values (``decide``): the caller
+    specializes them."""
+
+
+def decide(tx, sym, a, b) -> bool:
+    """Whether ``a <sym> b`` holds for int values, dynamic or not, decided now under
+    guards on the dynamic sides' roots (RANGE or PRED); raises Undecided."""
+    if not (a.dynamic or b.dynamic):
+        return _OPS_ALL[sym](tx.pyval(a), tx.pyval(b))
+    out = int_binary(tx, sym, a, b)
+    if out is None or out.dynamic:
+        raise Undecided
+    return out.value
+
+
+def int_arith(tx, sym, a, b):
+    """``a <sym> b`` (``+ - *``) of int values, symbolic when one is dynamic."""
+    if a.dynamic or b.dynamic:
+        out = int_binary(tx, sym, a, b)
+        if out is not None:
+            return out
+    return ConstVal(_ARITH[sym](tx.pyval(a), tx.pyval(b)))
 
 
 def int_truth(tx, v):

@@ -340,6 +340,35 @@ class DynItemSource(Source):
 
 
 @dataclass(frozen=True)
+class RangeSource(Source):
+    """``range(start, stop, step)`` over dynamic int sources (or ConstSource): a range
+    with a dynamic bound (trace/dyn_ranges.py), rebuilt at run time. Guarded through
+    the roots of its bounds."""
+    start: Source
+    stop: Source
+    step: Source
+
+    def guard_path(self):
+        raise TypeError("a range of dynamic ints is guarded through its roots")
+
+    def reload(self):
+        return _call_reload(range, self.start.reload(), self.stop.reload(),
+                            self.step.reload())
+
+    def fetch(self, env):
+        return range(self.start.fetch(env), self.stop.fetch(env), self.step.fetch(env))
+
+    @property
+    def root(self):
+        return self.stop.root
+
+    def __str__(self):
+        def show(side):
+            return repr(side.value) if type(side) is ConstSource else str(side)
+        return f"range({show(self.start)}, {show(self.stop)}, {show(self.step)})"
+
+
+@dataclass(frozen=True)
 class LenSource(Source):
     """``len(base)``: a list's length at entry as a dynamic int root, so bounds of an
     index into a list that grows from iteration to iteration are guarded as a relation

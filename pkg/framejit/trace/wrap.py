@@ -27,7 +27,7 @@ from ..graph.ir import Meta
 from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
-from . import dynamic
+from . import dyn_ranges, dynamic
 from .sources import AttrSource, ConstSource, ItemSource
 from .cursor import EnumerateCursor, SeqCursor, ZipCursor
 from . import resumed_iter
@@ -62,6 +62,8 @@ def guard_constant(tx, v: ConstVal):
         return
     if v.dynamic:
         return dynamic.specialize(tx, v)
+    if type(v.value) is range and type(v.source) is not ConstSource:
+        return dyn_ranges.guard_range(tx, v)
     kind = GuardKind.VALUE if _value_guardable(v.value) else GuardKind.ID
     tx.add_guard(kind, v.source, v.value)
 
@@ -246,6 +248,7 @@ _WRAPPERS = {
     super: _wrap_super,
     # a loop resumed after a break: its position is dynamic from the start (the loop
     # comes back at the next position), trace/resumed_iter.py
+    range: dyn_ranges.wrap_range,         # its bounds may become dynamic
     SeqCursor: resumed_iter.wrap_seq_cursor,
     EnumerateCursor: resumed_iter.wrap_enumerate_cursor,
     ZipCursor: resumed_iter.wrap_zip_cursor,
