@@ -2,8 +2,10 @@
 
 ``convert(code, func, slots, options)`` decides whether the frame is user code at all
 (framejit itself, NumPy, the standard library, site-packages, module and class bodies
-are marked SKIP once), enforces ``config.cache_size_limit`` (then RUN_ONLY, with one
-warning naming the guard that kept failing), and otherwise builds a new cache entry:
+are marked SKIP once), enforces ``config.cache_size_limit`` over the live entries (then
+RUN_ONLY, with one warning naming the guard that kept failing; entries demoted because
+an int they specialized on became dynamic do not count), and otherwise builds a new
+cache entry:
 a guard program plus a replacement code object that takes the frame's argument slots
 positionally. It always runs with the hook paused for its thread; its exceptions
 propagate out of the call of the compiled function.

@@ -108,7 +108,8 @@ def entry_item(tx, seq, key):
     if where is _ENTRY_ITEM:
         if pos.dynamic:
             return tx.wrap(obj[pos.value], DynItemSource(source, pos.source))
-        return tx.wrap(obj[pos.value], ItemSource(source, pos.value))
+        # a constant position: the length is a guarded constant, one path per item
+        return tx.wrap(obj[pos.value], ItemSource(source, pos.value % length.value))
     if where is _APPENDED_ITEM:
         return appended[pos]
     kind = "list" if type(seq) is ListVal else "tuple"

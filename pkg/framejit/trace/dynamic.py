@@ -17,11 +17,22 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 - ``+``, ``-``, ``*`` with ints stay symbolic (AffineSource, IntExprSource: rebuilt at run
   time where a break passes them on), and order comparisons with a static int are
   decided at trace time under a RANGE guard (``while i < n:`` does not specialize ``i``);
+- any other int comparison (``==``, ``!=``, of ``%``/``//`` expressions, of two dynamic
+  ints: ``i == j``, ``i + 1 < n``) and truthiness (``if i % 2:``) is decided under a
+  PRED guard (``Predicate``) on the root, or on the tuple of the roots (RootsSource);
+  ``decide`` is the same for callers that need a bool (trace/dyn_items.py,
+  trace/dyn_ranges.py);
+- against None (or a str, a tuple ...: ``k is None``, ``k == None``) it is decided by its
+  type (``never_equal``): its roots are type-guarded;
+- as a list or tuple index it reads the item where the run picks it (trace/dyn_items.py),
+  as a ``range()`` bound it keeps the range dynamic (trace/dyn_ranges.py);
 - every other use reads the value (``Tracer.pyval``) and specializes on it with VALUE
   guards on its roots, exactly as for a static int.
 
 So a ``for`` loop whose body breaks compiles its resume function twice (the iterations,
-and the exit) instead of once per iteration.
+and the exit) instead of once per iteration, plus one entry per outcome of each test of
+its variables. Entries compiled while a source was still static are demoted once it is
+marked (runtime.py, ``specialized_on``).
 """
 from __future__ import annotations
 

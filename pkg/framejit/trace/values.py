@@ -12,7 +12,8 @@ attributes, calls, iteration), not here.
   ``.value`` for a decision goes through ``Tracer.pyval`` so that the VALUE/ID guard is
   installed only when the trace really depended on it.
 - TupleVal / ListVal / DictVal: containers of values (lists/dicts are mutable; a
-  sourced one mutated while tracing records side effects).
+  sourced one mutated while tracing records side effects; sourced lists and tuples are
+  lazy: their items are wrapped when first looked at).
 - FunctionVal (a real Python function), ClosureVal (a function made while tracing),
   CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
   PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).

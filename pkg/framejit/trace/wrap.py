@@ -2,11 +2,13 @@
 
 ``wrap(tracer, obj, source)`` makes the Value for an object reached through ``source`` (an
 argument, a global, an attribute ...) and installs the guards that the value's *kind*
-needs at once: ARRAY for arrays (they become graph inputs), TYPE + LEN for containers,
-TYPE for plain-class instances, ID for functions, modules, classes and callables. Python
-constants (numbers, strings, None, tuples of them, NumPy scalars, dtypes) are guarded
-lazily: ``guard_constant`` runs the first time the trace reads the value
-(``Tracer.pyval``), so a constant that is only passed through costs no guard.
+needs at once: ARRAY for arrays (they become graph inputs), TYPE + LEN for containers
+(a list's or tuple's items are wrapped when first looked at), TYPE for plain-class
+instances, ID for functions, modules, classes and callables. Python constants (numbers,
+strings, None, tuples of them, NumPy scalars, dtypes) are guarded lazily:
+``guard_constant`` runs the first time the trace reads the value (``Tracer.pyval``), so
+a constant that is only passed through costs no guard; a range by its start, stop and
+step values (trace/dyn_ranges.py: a bound that changes becomes dynamic).
 
 Mutable objects are wrapped once per trace (by identity): a second path to the same
 object yields the same Value plus an ALIAS guard, so mutations are seen through both.
