@@ -543,7 +543,7 @@ def none_tests(x, n):
         if i is not None and i != None:    # noqa: E711
             x = x + 1
         k = i if i % 2 else None
-        log.append(k is None)
+        log.append((k is None, i is True, i == "1", i != ()))
     return x, log
 
 

@@ -15,7 +15,7 @@ from . import numpy_rules as npr
 from .breaks import BreakKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
-from .dynamic import int_binary, int_negate, int_truth, never_equal
+from .dynamic import int_binary, int_negate, int_truth
 from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
@@ -216,8 +216,11 @@ def unary(tx, sym: str, v: Value) -> Value:
 
 def is_same(tx, a: Value, b: Value) -> bool:
     if type(a) is ConstVal and type(b) is ConstVal:
-        if (a.dynamic or b.dynamic) and never_equal(tx, a, b):
-            return False                  # ``k is None`` on a dynamic int
+        if a.dynamic != b.dynamic:        # ``k is None`` on a dynamic int: by its type
+            dyn, other = (a, b) if a.dynamic else (b, a)
+            if type(other.value) is not type(dyn.value):
+                tx.pyval(other)
+                return False
         return tx.pyval(a) is tx.pyval(b)
     if type(a) is ConstVal or type(b) is ConstVal:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
