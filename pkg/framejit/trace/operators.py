@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import numpy_rules as npr
 from .breaks import BreakKind
+from .guards import GuardKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal,
                      Value)
 from .dynamic import int_binary, int_negate, int_truth
@@ -216,11 +217,13 @@ def unary(tx, sym: str, v: Value) -> Value:
 
 def is_same(tx, a: Value, b: Value) -> bool:
     if type(a) is ConstVal and type(b) is ConstVal:
-        if a.dynamic != b.dynamic:        # ``k is None`` on a dynamic int: by its type
-            dyn, other = (a, b) if a.dynamic else (b, a)
-            if type(other.value) is not type(dyn.value):
-                tx.pyval(other)
-                return False
+        if type(a.value) is not type(b.value):
+            # never one object: decided by the types (``k is None`` does not specialize
+            # an int; a dynamic value's roots are type-guarded already)
+            for v in (a, b):
+                if v.source is not None and not (v.dynamic or v.guarded):
+                    tx.add_guard(GuardKind.TYPE, v.source, type(v.value))
+            return False
         return tx.pyval(a) is tx.pyval(b)
     if type(a) is ConstVal or type(b) is ConstVal:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
