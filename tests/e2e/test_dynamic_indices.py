@@ -328,6 +328,64 @@ def test_item_changed_between_calls_is_read_afresh():
     assert len(cb.graphs) <= 8, len(cb.graphs)
 
 
+def results_by_position(x, n):
+    out = [0.0] * n
+    for i in range(n):
+        _h(x)
+        out[i] = float(i) * 2              # float() of a dynamic int stays dynamic
+        out[-1 - i] += 1.0
+        x = x + out[i] + out[i - 1]
+    return x, out
+
+
+def test_stores_at_a_dynamic_position_stay_dynamic():
+    check_loop(lambda n: (results_by_position, (np.zeros(2), n)))
+
+
+def test_store_out_of_range_raises_pythons_index_error():
+    def f(x, out):
+        try:
+            for i in range(len(out) + 2):
+                _h(x)
+                out[i - 2 * len(out) + 3] = x.sum()
+        except IndexError as exc:
+            return str(exc), out
+        return None, out
+
+    check(f, np.ones(2), [0.0] * 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 6), n=st.integers(0, 8),
+       ops=st.lists(st.tuples(st.sampled_from(["set", "get", "add"]),
+                              st.sampled_from([-1, 1]), st.integers(-7, 7)),
+                    min_size=1, max_size=4))
+def test_stores_and_reads_at_dynamic_positions_match_python(m, n, ops):
+    fj.reset()
+    lines = []
+    for k, (op, mul, add) in enumerate(ops):
+        pos = f"{mul} * i + {add}"
+        lines.append({"set": f"out[{pos}] = {k} + i * 0.5",
+                      "get": f"log.append(out[{pos}])",
+                      "add": f"out[{pos}] += 1.0"}[op])
+    body = "\n            ".join(lines)
+    src = f"""
+def f(x, log):
+    out = [0.25 * k for k in range({m})]
+    for i in range({n}):
+        _h(x)
+        try:
+            {body}
+        except IndexError as exc:
+            log.append(str(exc))
+        x = x + len(log)
+    return x, out
+"""
+    ns = {"_h": _h}
+    exec(src, ns)
+    check(ns["f"], np.zeros(2), [])
+
+
 # property test: index expressions, lengths, item kinds, positions out of range
 
 _ITEMS = {

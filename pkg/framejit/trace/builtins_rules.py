@@ -19,6 +19,7 @@ from . import operators as ops
 from . import sites
 from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
+from .dynamic import float_of_dynamic
 from .dyn_ranges import make_range
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
@@ -200,6 +201,10 @@ def _scalar(fn):
             text = _exception_text(tx, fn, args[0])
             if text is not None:
                 return ConstVal(text)
+        if fn is float and len(args) == 1 and not kwargs:
+            out = float_of_dynamic(tx, args[0])
+            if out is not None:
+                return out
         return folding(fn)(tx, args, kwargs)
     return scalar_rule
 

@@ -33,9 +33,15 @@ at whatever position the run picks. Invariants:
 
 A constant index (``lst[-1]``, ``t[0]``) on the same containers reads that one item
 (``ItemSource``), so the container stays unread and a later ``lst[i]`` is still read at
-a dynamic position. A store back of the item read at the same dynamic position
-(``arrs[i] += 1`` on an array) changes nothing and is not traced; any other store at a
-dynamic position specializes it (trace/subscript.py).
+a dynamic position.
+
+Stores at a dynamic position (``out[i] = v``) into a lazy list without appended items
+are recorded as side effects (replayed at the run's position) and kept in
+``ListVal.stores``: a later read at a dynamic position takes the latest store whose
+position is equal (decided under guards, positions made non-negative) or else the entry
+item; anything that reads the items after all specializes the stored positions
+(``resolve``). A store back of the very item read at the same position (``arrs[i] += 1``
+on an array) changes nothing and is not traced.
 """
 from __future__ import annotations
 
@@ -55,9 +61,14 @@ def _list_entry(tx, lst, dynamic):
     if not dynamic:
         tx.add_guard(GuardKind.LEN, lst.source, len(obj))
         return lst.source, obj, ConstVal(len(obj)), appended
+    return lst.source, obj, _list_length(tx, lst), appended
+
+
+def _list_length(tx, lst):
+    """A lazy list's length at entry as the dynamic root ``len(lst)``."""
     length = LenSource(lst.source)
-    tx.root_values[length] = len(obj)
-    return lst.source, obj, ConstVal(len(obj), length, dynamic=True), appended
+    tx.root_values[length] = len(lst.entry)
+    return ConstVal(len(lst.entry), length, dynamic=True)
 
 
 def _tuple_entry(tx, tup, dynamic):
@@ -89,6 +100,8 @@ def entry_item(tx, seq, key):
     items the trace knows (a dynamic key then specializes)."""
     if not (type(key) is ConstVal and type(key.value) is int):
         return None
+    if type(seq) is ListVal and seq.stores:
+        return _stored_or_entry(tx, seq, key) if key.dynamic else None
     rule = _ENTRY.get(type(seq))
     if rule is None or (rule is _const_entry and not key.dynamic):
         return None                       # a constant tuple at a constant index folds
@@ -107,7 +120,7 @@ def entry_item(tx, seq, key):
         return None
     if where is _ENTRY_ITEM:
         if pos.dynamic:
-            return tx.wrap(obj[pos.value], DynItemSource(source, pos.source))
+            return _at(tx, source, obj, pos)
         # a constant position: the length is a guarded constant, one path per item
         return tx.wrap(obj[pos.value], ItemSource(source, pos.value % length.value))
     if where is _APPENDED_ITEM:
@@ -147,8 +160,55 @@ def _locate(tx, key, length, n_appended):
 _ZERO = ConstVal(0)
 
 
+def _at(tx, source, obj, pos):
+    """The entry item at dynamic position ``pos``, read where the run picks it."""
+    return tx.wrap(obj[pos.value], DynItemSource(source, pos.source))
+
+
 def _negate(tx, v):
     return int_negate(tx, v) if v.dynamic else ConstVal(-v.value)
+
+
+# ---------------------------------------------------------------- stores
+
+
+def store_item(tx, lst, key, value) -> bool:
+    """``lst[key] = value`` at a dynamic position of a lazy list, kept symbolic: the
+    store is recorded (replayed at run time at the run's position) and kept in
+    ``lst.stores`` for the reads after it; False: the caller specializes."""
+    if not (type(key) is ConstVal and key.dynamic and type(key.value) is int):
+        return False
+    if lst.source is None or not lst.holds_entry():
+        return False
+    try:
+        pos = _position(tx, lst, key, "list assignment index out of range")
+    except Undecided:
+        return False
+    lst.stores.append((pos, value, lambda: tx.pyval(pos)))
+    tx.record("setitem", lst, None, (key, value))
+    return True
+
+
+def _stored_or_entry(tx, lst, key):
+    """``lst[key]`` after stores at dynamic positions: the latest store at the same
+    position (decided under guards), else the entry item there; None: specialize."""
+    try:
+        pos = _position(tx, lst, key, "list index out of range")
+        for stored, value, _ in reversed(lst.stores):
+            if decide(tx, "==", pos, stored):
+                return value
+    except Undecided:
+        return None
+    return _at(tx, lst.source, lst.entry, pos)
+
+
+def _position(tx, lst, key, message):
+    """The position ``key`` points at in a lazy list without appended items, made
+    non-negative (``key + len(lst)``), or IndexError(message) in place."""
+    length = _list_length(tx, lst)
+    if not (decide(tx, ">=", key, _negate(tx, length)) and decide(tx, "<", key, length)):
+        tx.raise_type(IndexError, message)
+    return key if decide(tx, ">=", key, _ZERO) else int_arith(tx, "+", key, length)
 
 
 def is_put_back(lst, key, value) -> bool:

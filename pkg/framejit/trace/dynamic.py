@@ -39,8 +39,8 @@ from __future__ import annotations
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
-                      DynItemSource, GlobalSource, IntExprSource, ItemSource, LocalSource,
-                      RangeSource, RootsSource)
+                      DynItemSource, GlobalSource, IntExprSource, ItemSource, LenSource,
+                      LocalSource, RangeSource, RootsSource)
 from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -60,7 +60,7 @@ def _plain_path(source) -> bool:
     """A path from the frame's own entry state (never a baked-in object: an entry must
     not keep user objects alive through its report; a constant tuple indexed at a
     dynamic position is only constants)."""
-    while type(source) in (AttrSource, ItemSource, DynItemSource):
+    while type(source) in (AttrSource, ItemSource, DynItemSource, LenSource):
         if type(source) is DynItemSource:
             if not all(_plain_path(r) for r in roots_of(source.index)):
                 return False
@@ -232,6 +232,17 @@ def never_equal(tx, a, b):
     return False
 
 
+def float_of_dynamic(tx, v):
+    """``float(v)`` of a dynamic number without specializing it, or None: a float is
+    itself; an int is ``v * 1.0``, which Python computes by the same conversion
+    (rounding, and OverflowError "int too large to convert to float")."""
+    if not (type(v) is ConstVal and v.dynamic and type(v.value) in (int, float)):
+        return None
+    if type(v.value) is float:
+        return v
+    return _float_expr(tx, "*", v, ConstVal(1.0))
+
+
 def _nonzero_divisor(tx, b):
     """A ZeroDivisionError must happen in place, so the run-time divisor is guarded to
     have the sign it has now (a root), or the constant must not be zero."""
@@ -371,6 +382,8 @@ class Predicate:
         self._checks = []
 
     def add(self, left, sym, right, truth):
+        if (left, sym, right, truth) in self.tests:
+            return
         self.tests.append((left, sym, right, truth))
         lf, rf, op = _compile(left, self.roots), _compile(right, self.roots), _OPS_ALL[sym]
         self._checks.append(lambda values: op(lf(values), rf(values)) is truth)

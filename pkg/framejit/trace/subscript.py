@@ -13,18 +13,21 @@ from __future__ import annotations
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
 from .dyn_inputs import lift_index, lift_operands
-from .dyn_items import entry_item, is_put_back
+from .dyn_items import entry_item, is_put_back, store_item
 from .wrap import node_arg
 
 
-def _index_of(tx, seq, key):
+def _index_of(tx, seq, key, assignment=False):
+    """The position ``key`` names in ``seq``; IndexError with CPython's message (a store
+    or a ``del`` says "assignment")."""
     k = tx.pyval(key)
     if isinstance(k, slice):
         return k
     try:
         return range(len(seq.items))[k]
     except IndexError:
-        tx.raise_type(IndexError, f"{value_type(seq).__name__} index out of range")
+        what = " assignment" if assignment else ""
+        tx.raise_type(IndexError, f"{value_type(seq).__name__}{what} index out of range")
     except TypeError:
         tx.raise_type(TypeError, f"{value_type(seq).__name__} indices must be integers or "
                                  f"slices, not {type(k).__name__}")
@@ -97,7 +100,9 @@ def _array_set(tx, x, key, value):
 def _list_set(tx, lst, key, value):
     if is_put_back(lst, key, value):
         return                                 # lst[i] += 1 on an array item: in place
-    i = _index_of(tx, lst, key)
+    if store_item(tx, lst, key, value):        # at a dynamic position (trace/dyn_items.py)
+        return
+    i = _index_of(tx, lst, key, assignment=True)
     items = list(lst.items)
     if isinstance(i, slice):
         from .iteration import unpack
@@ -139,7 +144,7 @@ def set_item(tx, container, key, value):
 
 
 def _list_del(tx, lst, key):
-    i = _index_of(tx, lst, key)
+    i = _index_of(tx, lst, key, assignment=True)
     items = list(lst.items)
     del items[i]
     list_mutate(tx, lst, None, (), items)

@@ -118,8 +118,11 @@ class ListVal(Value):
     alone: ``length()``); appends before that are kept in order (a log that a loop only
     appends to does not recompile as it grows). ``entry``: a lazy list's object at frame
     entry (``unread_entry``: an item at a dynamic position is read there at run time,
-    trace/dyn_items.py)."""
-    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated", "entry")
+    trace/dyn_items.py). ``stores``: items a lazy list received at dynamic positions
+    (``(position, value, resolve)``, in order; ``resolve()`` specializes the position
+    when the items are read after all)."""
+    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated", "entry",
+                 "stores")
     mutable = True
 
     def __init__(self, items, source=None, load=None, entry_len=None, entry=None):
@@ -131,14 +134,19 @@ class ListVal(Value):
         self.ident = next(_ids)
         self.mutated = False
         self.entry = entry
+        self.stores = []
 
     def unread_entry(self):
         """``(list at entry, items appended since)`` while the trace has read none of
         the entry items (nor replaced them), else None. Guards nothing: the caller
         guards what it relies on (its length by LEN, or relations to it)."""
-        if self._items is not None or self.entry is None:
+        if self._items is not None or self.entry is None or self.stores:
             return None
         return self.entry, tuple(self._tail)
+
+    def holds_entry(self) -> bool:
+        """Lazy and nothing appended: its items are the entry's, apart from ``stores``."""
+        return self._items is None and self.entry is not None and not self._tail
 
     def length(self) -> int:
         """The list's length now, without reading a lazy list's items."""
@@ -151,16 +159,20 @@ class ListVal(Value):
         if self._items is None:
             self._items = list(self._load()) + self._tail
             self._load, self._tail = None, []
+            for _, value, resolve in self.stores:
+                self._items[resolve()] = value
+            self.stores = []
         return self._items
 
     @items.setter
     def items(self, items):
         self._items = list(items)
-        self._load, self._tail = None, []
+        self._load, self._tail, self.stores = None, [], []
 
     @property
     def loaded(self) -> bool:
-        return self._items is not None
+        """The trace holds the items itself (not only entry items read in place)."""
+        return self._items is not None or bool(self.stores)
 
     def append(self, item):
         (self._items if self._items is not None else self._tail).append(item)
