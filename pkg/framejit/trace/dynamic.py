@@ -23,7 +23,7 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
   ``decide`` is the same for callers that need a bool (trace/dyn_items.py,
   trace/dyn_ranges.py);
 - against None (or a str, a tuple ...: ``k is None``, ``k == None``) it is decided by its
-  type (``never_equal``): its roots are type-guarded;
+  type (``_never_equal``, operators.is_same): its roots are type-guarded;
 - as a list or tuple index it reads the item where the run picks it (trace/dyn_items.py),
   as a ``range()`` bound it keeps the range dynamic (trace/dyn_ranges.py);
 - every other use reads the value (``Tracer.pyval``) and specializes on it with VALUE
@@ -44,6 +44,7 @@ from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, Const
 from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
+
 
 def dynamic_sources(code) -> frozenset:
     return _marked.get(code, frozenset())
@@ -193,7 +194,7 @@ def _is_number(v):
 def int_binary(tx, sym, a, b):
     """``a <sym> b`` with a dynamic int or float operand, without specializing it where
     the result can stay symbolic; None: specialize (the caller folds the values)."""
-    if sym in _EQUALITY and never_equal(tx, a, b):
+    if sym in _EQUALITY and _never_equal(tx, a, b):
         return ConstVal(sym == "!=")
     if _is_int(a) and _is_int(b) and sym != "/":
         if sym in _ARITH:
@@ -220,10 +221,10 @@ def int_binary(tx, sym, a, b):
 _NOT_NUMBERS = frozenset([type(None), str, bytes, tuple, range, slice, type(Ellipsis)])
 
 
-def never_equal(tx, a, b):
-    """``a`` or ``b`` is a dynamic number and the other a constant that no number equals
-    (or is): decided by the dynamic side's type alone (its roots are type-guarded), so
-    ``if k is None`` and ``k == None`` do not specialize ``k``."""
+def _never_equal(tx, a, b):
+    """``a`` or ``b`` is a dynamic number and the other a constant that no number
+    equals: decided by the dynamic side's type alone (its roots are type-guarded), so
+    ``k == None`` does not specialize ``k`` (``k is None``: operators.is_same)."""
     for dyn, other in ((a, b), (b, a)):
         if _is_number(dyn) and dyn.dynamic and type(other) is ConstVal and not other.dynamic \
                 and type(other.value) in _NOT_NUMBERS:

@@ -248,9 +248,9 @@ _WRAPPERS = {
     types.CellType: _wrap_cell,
     types.BuiltinMethodType: _wrap_builtin,
     super: _wrap_super,
+    range: dyn_ranges.wrap_range,         # its bounds may become dynamic
     # a loop resumed after a break: its position is dynamic from the start (the loop
     # comes back at the next position), trace/resumed_iter.py
-    range: dyn_ranges.wrap_range,         # its bounds may become dynamic
     SeqCursor: resumed_iter.wrap_seq_cursor,
     EnumerateCursor: resumed_iter.wrap_enumerate_cursor,
     ZipCursor: resumed_iter.wrap_zip_cursor,
