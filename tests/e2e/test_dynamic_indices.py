@@ -342,6 +342,20 @@ def test_stores_at_a_dynamic_position_stay_dynamic():
     check_loop(lambda n: (results_by_position, (np.zeros(2), n)))
 
 
+def updating_the_list_being_iterated(x, ws):
+    for i, w in enumerate(ws):
+        _h(x)
+        ws[i] = w * 2
+        if i + 1 < len(ws):
+            ws[i + 1] += 1.0               # the loop takes this item next: it sees it
+        x = x + w
+    return x, ws
+
+
+def test_a_loop_sees_the_stores_into_its_own_list():
+    check_loop(lambda n: (updating_the_list_being_iterated, (np.zeros(2), _numbers(n))))
+
+
 def test_store_out_of_range_raises_pythons_index_error():
     def f(x, out):
         try:

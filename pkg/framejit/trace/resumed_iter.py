@@ -24,9 +24,11 @@ Invariants (what keeps one entry serving every iteration, and never a stale valu
   ``start + step * (index + k)``, an array's row a ``getitem`` with a dynamic index,
   and any other item is wrapped through the cursor itself (``cursor[k]``), so its guards
   (ARRAY, or VALUE that becomes a dynamic number after one recompile, trace/dynamic.py)
-  hold for whatever item the run-time position picks. A list the trace has read or
-  changed other than by appending (its items are then the trace's own values) takes its
-  item by a position specialized by value: correct, recompiled per position.
+  hold for whatever item the run-time position picks; after stores at dynamic
+  positions (``out[i] = v``) the item is the latest store at an equal position or the
+  entry item (trace/dyn_items.py). A list the trace has read or changed otherwise (its
+  items are then the trace's own values) takes its item by a position specialized by
+  value: correct, recompiled per position.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ import numpy as np
 
 from . import dyn_ranges
 from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from .dyn_items import entry_item
 from .dynamic import affine, narrow, wrap_number
 from .guards import GuardKind
 from .sources import AttrSource, ItemSource
@@ -86,6 +89,10 @@ def _list_item(tx, it, k):
     if not lst.loaded and pos < it.length:    # an entry item, in place: read it there
         narrow(tx, _index(it), None, it.length - k)
         return _through_cursor(tx, it, k)
+    if lst.stores:                            # stored at dynamic positions: see them
+        item = entry_item(tx, lst, ConstVal(pos, affine(_index(it), 1, k), dynamic=True))
+        if item is not None:
+            return item
     tx.add_guard(GuardKind.VALUE, _index(it), it.start)
     return lst.items[pos]
 
