@@ -27,6 +27,7 @@ cdef extern from "framejit/evalframe.h":
         PyObject *info
         PyObject *backend_key
         int mode_key
+        int demoted
         Py_ssize_t hits
 
     ctypedef struct fj_cache:
@@ -113,7 +114,8 @@ def is_installed():
 
 
 def cache_entries(code):
-    """The cache of ``code``: a list of dicts (guard, code, info, mode_key, hits, backend)."""
+    """The cache of ``code``: a list of dicts (guard, code, info, mode_key, hits, backend,
+    demoted), in order; demoted entries are checked after the others."""
     cdef fj_cache *c = fj_cache_get(<PyObject *>code)
     cdef fj_entry *e
     out = []
@@ -123,11 +125,29 @@ def cache_entries(code):
     while e != NULL:
         out.append({
             "guard": <object>e.guard, "code": <object>e.code, "info": <object>e.info,
-            "mode_key": e.mode_key, "hits": e.hits,
+            "mode_key": e.mode_key, "hits": e.hits, "demoted": bool(e.demoted),
             "backend": <object>e.backend_key if e.backend_key != NULL else None,
         })
         e = e.next
     return out
+
+
+def demote(code, infos):
+    """Demote the entries of ``code`` whose info is one of ``infos`` (by identity): they
+    are checked after the other entries and not counted as live; returns how many."""
+    cdef fj_cache *c = fj_cache_get(<PyObject *>code)
+    cdef fj_entry *e
+    ids = {id(i) for i in infos}
+    n = 0
+    if c == NULL:
+        return n
+    e = c.head
+    while e != NULL:
+        if not e.demoted and id(<object>e.info) in ids:
+            e.demoted = 1
+            n += 1
+        e = e.next
+    return n
 
 
 def cache_action(code):

@@ -14,7 +14,13 @@ Instruction tuple formats (op names are the keys of ``OPS``):
   ("check_len", src, n)           ("check_array", src, dtype, shape, flags)
   ("load_const", dst, obj)        ("check_keys", src, keys_tuple) ("check_alias", src, other)
   ("check_range", src, (lo, hi))  exactly an int or float, lo <= v < hi (None: unbounded)
-  ("check_pred", src, fn)         exactly an int and fn(v) is True
+  ("check_pred", src, fn)         exactly an int, or a tuple (load_pack), and fn(v) is True
+Computed loads (dynamic ints, trace/dynamic.py: an index or a predicate over roots;
+evaluated in _guards_computed.pxi):
+  ("load_binop", dst, left, right, sym)   Python's ``left <sym> right`` (+ - * / % //)
+  ("load_item_at", dst, seq, index)       ``seq[index]`` with the index in a register
+  ("load_pack", dst, (src, ...))          the tuple of those registers' values
+  ("load_len", dst, src)                  ``len(src)``
 Lookups that raise (a missing attribute, say) count as a failed check, never an error.
 The exported C entry point is ``fj_guard_check`` (capsule ``fj_guards_api``).
 """
@@ -61,6 +67,10 @@ cdef enum GuardOp:
     G_CHECK_ALIAS
     G_CHECK_RANGE
     G_CHECK_PRED
+    G_LOAD_BINOP
+    G_LOAD_ITEM_AT
+    G_LOAD_PACK
+    G_LOAD_LEN
 
 OPS = {
     "load_slot": G_LOAD_SLOT, "load_global": G_LOAD_GLOBAL, "load_cell": G_LOAD_CELL,
@@ -68,9 +78,22 @@ OPS = {
     "check_id": G_CHECK_ID, "check_eq": G_CHECK_EQ, "check_len": G_CHECK_LEN,
     "check_array": G_CHECK_ARRAY, "load_const": G_LOAD_CONST, "check_keys": G_CHECK_KEYS,
     "check_alias": G_CHECK_ALIAS, "check_range": G_CHECK_RANGE,
-    "check_pred": G_CHECK_PRED,
+    "check_pred": G_CHECK_PRED, "load_binop": G_LOAD_BINOP, "load_item_at": G_LOAD_ITEM_AT,
+    "load_pack": G_LOAD_PACK, "load_len": G_LOAD_LEN,
 }
-_LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM, G_LOAD_CONST}
+_LOADS = {G_LOAD_SLOT, G_LOAD_GLOBAL, G_LOAD_CELL, G_LOAD_ATTR, G_LOAD_ITEM, G_LOAD_CONST,
+          G_LOAD_BINOP, G_LOAD_ITEM_AT, G_LOAD_PACK, G_LOAD_LEN}
+
+# load_binop's operators, as Python applies them to numbers (trace/sources.NUMBER_OPS)
+cdef enum BinOp:
+    B_ADD = 0
+    B_SUB
+    B_MUL
+    B_TRUEDIV
+    B_MOD
+    B_FLOORDIV
+
+_BINOPS = {"+": B_ADD, "-": B_SUB, "*": B_MUL, "/": B_TRUEDIV, "%": B_MOD, "//": B_FLOORDIV}
 MAX_REGISTERS = 64
 
 # check_array flags: which layout facts the compiled code relies on.
@@ -83,8 +106,9 @@ ctypedef struct ginstr:
     int op
     int dst          # load: destination register; check: source register
     int src          # load_attr/load_item: source register
-    Py_ssize_t arg   # slot/closure index, length, or index into consts
-    Py_ssize_t arg2  # check_array: index of the shape tuple in consts; flags in `src`
+    Py_ssize_t arg   # slot/closure index, length, index into consts, or a register
+    Py_ssize_t arg2  # check_array: index of the shape tuple in consts (flags in `src`);
+                     # load_binop: the BinOp
 
 
 cdef class GuardProgram:
@@ -147,6 +171,20 @@ cdef class GuardProgram:
                 self.code[i].src = ins[2]
                 self.code[i].arg = len(consts)
                 consts.append(ins[3])
+            elif op == G_LOAD_BINOP or op == G_LOAD_ITEM_AT:
+                self.code[i].src = _register(ins[2])
+                self.code[i].arg = _register(ins[3])
+                if op == G_LOAD_BINOP:
+                    self.code[i].arg2 = _BINOPS[ins[4]]
+                nregs = max(nregs, self.code[i].src + 1, self.code[i].arg + 1)
+            elif op == G_LOAD_LEN:
+                self.code[i].src = _register(ins[2])
+                nregs = max(nregs, self.code[i].src + 1)
+            elif op == G_LOAD_PACK:
+                self.code[i].arg = len(consts)
+                packed = tuple(_register(r) for r in ins[2])
+                consts.append(packed)
+                nregs = max([nregs] + [r + 1 for r in packed])
             elif op == G_CHECK_ARRAY:
                 self.code[i].arg = len(consts)
                 consts.append(np.dtype(ins[2]))
@@ -197,6 +235,13 @@ cdef class GuardProgram:
         if self.last_failed < 0:
             return None
         return self.descriptions[self.last_failed]
+
+
+def _register(r):
+    r = int(r)
+    if not 0 <= r < MAX_REGISTERS:
+        raise ValueError(f"guard program uses register {r}; at most {MAX_REGISTERS}")
+    return r
 
 
 cdef inline PyObject *_lookup_global(PyObject *name, PyObject *globals_, PyObject *builtins) noexcept:
@@ -287,6 +332,9 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                     v = PyObject_GetItem(regs[ins.src], <PyObject *>p.consts[ins.arg])
                 if v == NULL:
                     PyErr_Clear()
+        elif (ins.op == G_LOAD_BINOP or ins.op == G_LOAD_ITEM_AT or ins.op == G_LOAD_PACK
+              or ins.op == G_LOAD_LEN):
+            v = _computed_load(p, ins, regs)
         else:
             v = regs[ins.dst]
             if v == NULL:
@@ -331,6 +379,9 @@ cdef int fj_guard_check(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
     return 1 if ok else 0
 
 
+include "_guards_computed.pxi"
+
+
 cdef int _check_eq(PyObject *v, PyObject *expected) noexcept:
     """Same exact type and equal value, element-wise for tuples (so (1, 2.0) does not
     pass for (1, 2): an int and a float trace differently). NaN equals NaN, so a NaN
@@ -373,8 +424,9 @@ cdef int _check_range(PyObject *v, PyObject *bounds) noexcept:
 
 
 cdef int _check_pred(PyObject *v, PyObject *pred) noexcept:
-    """v is exactly an int and pred(v) is True (trace/dynamic.Predicate never raises)."""
-    if Py_TYPE(<object>v) != <PyTypeObject *>int:
+    """v is exactly an int (one root) or a tuple (several roots, load_pack) and pred(v)
+    is True (trace/dynamic.Predicate checks the roots' types, and never raises)."""
+    if Py_TYPE(<object>v) != <PyTypeObject *>int and Py_TYPE(<object>v) != <PyTypeObject *>tuple:
         return 0
     try:
         return (<object>pred)(<object>v) is True

@@ -10,6 +10,10 @@
  * closure; the frame itself is never evaluated. On a miss the Python converter is
  * called with the hook paused for this thread; its answer is an entry to add, or a
  * marker (SKIP: never look at this code again; RUN_ONLY: serve entries, compile nothing).
+ * An entry may be *demoted* (it specialized on an int that has since become dynamic,
+ * runtime.py): it is checked only after every live entry missed, and not counted toward
+ * cache_size_limit; it still serves the values it was made for (say, the first
+ * iteration of a loop, on every later call).
  * Inside framejit.explain() (the thread's `explaining` flag) the code's own cache is
  * neither read nor written: every frame goes to the converter, which keeps a private
  * cache and answers RUN_ONCE (run this code now, store nothing).
@@ -52,6 +56,7 @@ typedef struct fj_entry {
     PyObject *info;         /* owned: what the converter wants to remember (reports) */
     PyObject *backend_key;  /* owned: the backend the entry was built for */
     int mode_key;           /* strict | eogb << 1 at frame entry */
+    int demoted;            /* checked after the live entries (second pass) */
     Py_ssize_t hits;
 } fj_entry;
 
@@ -213,7 +218,7 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     fj_entry *e;
     Py_ssize_t nslots;
     PyObject *res, *answer, *payload, *backend;
-    int mode_key, a;
+    int mode_key, a, pass;
     PyFunctionObject *func;
 
     top = fj_modes_top();
@@ -236,17 +241,21 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
               ? PyTuple_GET_ITEM(payload, 0) : payload;
     mode_key = top->strict | (top->eogb << 1);
     if (c) {
-        for (e = c->head; e; e = e->next) {
-            if (e->mode_key != mode_key || e->backend_key != backend) continue;
-            a = fj_guard_check(e->guard, fj_frame_localsplus(f), nslots, func->func_globals,
-                               func->func_builtins, func->func_closure);
-            if (a < 0) return NULL;
-            if (a) {
-                fj_stat_hits++;
-                e->hits++;
-                res = fj_run_entry(e, f, nslots);
-                fj_frame_after_replace(ts, f);
-                return res;
+        /* two passes: live entries first, then demoted ones */
+        for (pass = 0; pass < 2; pass++) {
+            for (e = c->head; e; e = e->next) {
+                if (e->demoted != pass || e->mode_key != mode_key || e->backend_key != backend)
+                    continue;
+                a = fj_guard_check(e->guard, fj_frame_localsplus(f), nslots,
+                                   func->func_globals, func->func_builtins, func->func_closure);
+                if (a < 0) return NULL;
+                if (a) {
+                    fj_stat_hits++;
+                    e->hits++;
+                    res = fj_run_entry(e, f, nslots);
+                    fj_frame_after_replace(ts, f);
+                    return res;
+                }
             }
         }
         /* past cache_size_limit: run unoptimized, except where a break would raise:

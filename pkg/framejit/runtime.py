@@ -2,8 +2,10 @@
 
 ``convert(code, func, slots, options)`` decides whether the frame is user code at all
 (framejit itself, NumPy, the standard library, site-packages, module and class bodies
-are marked SKIP once), enforces ``config.cache_size_limit`` (then RUN_ONLY, with one
-warning naming the guard that kept failing), and otherwise builds a new cache entry:
+are marked SKIP once), enforces ``config.cache_size_limit`` over the live entries (then
+RUN_ONLY, with one warning naming the guard that kept failing; entries demoted because
+an int they specialized on became dynamic do not count), and otherwise builds a new
+cache entry:
 a guard program plus a replacement code object that takes the frame's argument slots
 positionally. It always runs with the hook paused for its thread; its exceptions
 propagate out of the call of the compiled function.
@@ -117,7 +119,7 @@ def _pushes_modes(code, func):
 
 
 def _cache_limit_reached(code):
-    entries = _ef.cache_entries(code)
+    entries = [e for e in _ef.cache_entries(code) if not e["demoted"]]
     if len(entries) < config.cache_size_limit:
         return False
     if _ef.cache_action(code) == "run_only" or _limit_warned.get(id(code)) is code:
@@ -159,7 +161,7 @@ def convert(code, func, slots, options):
             _, _, replacement, _ = convert_traced(code, func, slots, options)
             return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
         return (_ef.ANSWER_RUN_ONLY, None, None, None)
-    recompile = _ef.cache_entries(code)
+    recompile = [e for e in _ef.cache_entries(code) if not e["demoted"]]
     if recompile:
         debug.log_recompile(code, recompile)
         _mark_dynamic(code, func, slots, recompile)
@@ -209,14 +211,21 @@ def convert_traced(code, func, slots, options, session=None):
     return (_ef.ANSWER_ENTRY, guard, fn.__code__, info)
 
 
-def _mark_dynamic(code, func, slots, entries):
+def _mark_dynamic(code, func, slots, entries, demote=True):
     """Automatic dynamic: ints whose value guard failed are traced as dynamic from now on
-    (trace/dynamic.py), so a loop counter or position does not recompile per value."""
+    (trace/dynamic.py), so a loop counter or position does not recompile per value. The
+    entries that specialized on them are demoted: checked after the others and not
+    counted toward cache_size_limit (an outer loop's variable seen by an inner loop's
+    resume function specializes every entry of the first outer iteration before it is
+    known to vary); they still serve their own values on later calls."""
     globals_ = func.__globals__
     env = FrameEnv(tuple(slots), globals_, builtins_dict(globals_), tuple(func.__closure__ or ()))
-    new = dynamic.mark_failed(code, [e["info"] for e in entries], env)
+    infos = [e["info"] for e in entries]
+    new = dynamic.mark_failed(code, infos, env)
     if new:
         debug.log_dynamic(code, new)
+        if demote:
+            _ef.demote(code, dynamic.specialized_on(infos, new))
 
 
 def _log_unresumable(code, why):
@@ -235,7 +244,8 @@ def _convert_explained(session, code, func, slots, options):
         start = time.perf_counter()
         info = None
         if session.infos(code):
-            _mark_dynamic(code, func, slots, [{"info": i} for i in session.infos(code)])
+            _mark_dynamic(code, func, slots, [{"info": i} for i in session.infos(code)],
+                          demote=False)
         try:
             _, guard, replacement, info = convert_traced(code, func, slots, options,
                                                          session=session)

@@ -121,3 +121,96 @@ def test_programs_larger_than_the_register_file():
 def test_register_limit_is_checked_by_the_program():
     with pytest.raises(ValueError, match="registers"):
         _g.GuardProgram([("load_slot", 70, 0)])
+
+
+# ---------------------------------------------------------------- computed paths
+# (dynamic ints: an item at an index computed from roots, a tuple of roots for a
+# predicate, a list's length; trace/sources.py value_path)
+
+def _index(root, mul, add):
+    from framejit.trace.dynamic import affine
+    return affine(root, mul, add)
+
+
+@settings(max_examples=200, deadline=None)
+@given(items=st.lists(st.integers(-3, 3) | st.floats(-2, 2) | st.none(), max_size=6),
+       i=st.integers(-9, 9), mul=st.sampled_from([-2, -1, 1, 3]), add=st.integers(-4, 4),
+       expected=st.integers(-3, 3) | st.floats(-2, 2), as_tuple=st.booleans())
+def test_item_at_a_computed_index_matches_reference(items, i, mul, add, expected, as_tuple):
+    from framejit.trace.sources import DynItemSource
+    seq = tuple(items) if as_tuple else list(items)
+    src = DynItemSource(LocalSource(0, "seq"), _index(LocalSource(1, "i"), mul, add))
+    env = FrameEnv((seq, i), {}, {})
+    for kind, exp in ((GuardKind.VALUE, expected), (GuardKind.TYPE, type(expected)),
+                      (GuardKind.RANGE, (-1, 2))):
+        both([Guard(kind, src, exp)], env)
+
+
+def test_item_at_a_computed_index_reads_the_runs_position():
+    from framejit.trace.sources import DynItemSource, IntExprSource
+    i, j = LocalSource(1, "i"), LocalSource(2, "j")
+    src = DynItemSource(LocalSource(0, "seq"), IntExprSource("//", IntExprSource("+", i, j),
+                                                             ConstSource(2)))
+    gs = [Guard(GuardKind.VALUE, src, 30)]
+    seq = [10, 20, 30, 40]
+    assert both(gs, FrameEnv((seq, 3, 1), {}, {}))     # (3 + 1) // 2 == 2
+    assert not both(gs, FrameEnv((seq, 1, 1), {}, {}))
+    assert not both(gs, FrameEnv((seq, 9, 1), {}, {})), "out of range fails, never raises"
+    assert not both(gs, FrameEnv((seq, "a", 1), {}, {}))
+    nested = DynItemSource(src, _index(i, 1, -3))        # seq[(i + j) // 2][i - 3]
+    assert both([Guard(GuardKind.VALUE, nested, 5)], FrameEnv(([0, 0, [4, 5]], 4, 1), {}, {}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.integers(-5, 5), min_size=1, max_size=3),
+       actual=st.lists(st.integers(-5, 5) | st.floats(-5, 5), min_size=1, max_size=3),
+       c=st.integers(-5, 5), sym=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]))
+def test_predicate_over_several_roots_matches_reference(values, actual, c, sym):
+    from framejit.trace.dynamic import Predicate
+    from framejit.trace.sources import IntExprSource, RootsSource
+    roots = tuple(LocalSource(k, f"r{k}") for k in range(len(values)))
+    left = roots[0]
+    for r in roots[1:]:
+        left = IntExprSource("-", left, r)
+    right = _index(roots[-1], 2, c)
+    import operator
+    ops = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+           "==": operator.eq, "!=": operator.ne}
+
+    def value(vs):
+        out = vs[0]
+        for v in vs[1:]:
+            out = out - v
+        return ops[sym](out, c + 2 * vs[-1])
+    pred = Predicate(roots)
+    pred.add(left, sym, right, value(values))
+    source = roots[0] if len(roots) == 1 else RootsSource(roots)
+    gs = [Guard(GuardKind.PRED, source, pred)]
+    assert both(gs, FrameEnv(tuple(values), {}, {}))
+    slots = tuple(actual[:len(values)]) + tuple(values[len(actual):])
+    assert both(gs, FrameEnv(slots, {}, {})) == (
+        all(type(v) is int for v in slots) and value(slots) == value(values))
+
+
+def test_length_of_a_list_as_a_root():
+    from framejit.trace.sources import LenSource
+    gs = [Guard(GuardKind.RANGE, LenSource(LocalSource(0, "lst")), (2, 5))]
+    assert both(gs, FrameEnv(([1, 2, 3],), {}, {}))
+    assert not both(gs, FrameEnv(([1],), {}, {}))
+    assert not both(gs, FrameEnv((7,), {}, {})), "no length: a failed guard"
+
+
+def test_computed_paths_larger_than_the_register_file():
+    from framejit.trace.sources import DynItemSource
+    seq = list(range(200))
+    gs = [Guard(GuardKind.VALUE, DynItemSource(LocalSource(0, "s"), _index(
+        LocalSource(1, "i"), 1, k)), k + 3) for k in range(120)]
+    assert both(gs, FrameEnv((seq, 3), {}, {}))
+    assert not both(gs, FrameEnv((seq, 4), {}, {}))
+
+
+def test_computed_loads_check_their_registers():
+    with pytest.raises(ValueError, match="register"):
+        _g.GuardProgram([("load_slot", 0, 0), ("load_binop", 1, 0, 70, "+")])
+    with pytest.raises(ValueError, match="register"):
+        _g.GuardProgram([("load_pack", 1, (0, 99))])

@@ -4,8 +4,9 @@ A mixin of ``Builder``: ``try``/``except``/``finally`` with raised user exceptio
 context managers (``Ctx``, logging to ``LOG``, some suppressing ``UserError``), ``while``
 loops with int counters, ``for`` loops over lists, ``enumerate`` and array rows, loop
 ``break``/``continue``, Python ints and floats (loop counters, accumulators, the root's
-``n``/``s`` parameters, ``float(array)``) used in array arithmetic, as indices, in
-comparisons; closures defined in a frame and called later (across breaks), early
+``n``/``s`` parameters, ``float(array)``) used in array arithmetic, as indices of arrays
+and of the global list ``WS`` / tuple ``WT``, in comparisons (with constants, with each
+other, with None); closures defined in a frame and called later (across breaks), early
 ``return``. Every choice shrinks towards the plainer option (Chooser).
 """
 from .programs import ARRAYS, CLASSES, COLS, MIN_ROWS, Stmt, _Scope, constructible
@@ -64,6 +65,10 @@ class FlowMixin:
         pool = floats + ints
         if not pool or ch.chance(25):
             return ch.pick(FLOAT_CONSTS)
+        if ints and ch.chance(30):            # a global list or tuple at a loop index
+            seq, n = ch.pick([("WS", 6), ("WT", 4)])
+            i = self.index(scope, n)
+            return f"{seq}[{i if i is not None else f'{ch.pick(ints)} % {n}'}]"
         a = ch.pick(pool)
         if a in floats:
             forms = ["{0}", "({0} * 0.5)", "({0} + 1.0)", "({0} - {1})"]
@@ -76,8 +81,10 @@ class FlowMixin:
         out = []
         ints = self.ints(scope)
         if ints:
-            a = ch.pick(ints)
-            out += [f"{a} > {'3' if rare else '1'}", f"{a} >= {ch.pick(ints)}"]
+            a, b = ch.pick(ints), ch.pick(ints)
+            out += [f"{a} > {'3' if rare else '1'}", f"{a} >= {b}", f"{a} == {b} + 1"]
+            if not rare:
+                out.append(f"{a} is not None")
         floats = scope.of("F")
         if floats:
             f = ch.pick(floats)

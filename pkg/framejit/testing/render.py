@@ -14,6 +14,8 @@ STATE = {{"n": 0}}
 COUNT = 0
 BUF = io.StringIO()
 FLAG = {flag!r}
+WS = [0.5, -1.0, 2.0, 1.5, -0.25, 3.0]   # read at loop indices (WS[i], WS[-1 - i])
+WT = (2.0, -0.5, 1.0, 0.25)
 
 
 class UserError(Exception):

@@ -20,6 +20,8 @@ from . import sites
 from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
 from .handlers import Lazy
+from .dynamic import float_of_dynamic
+from .dyn_ranges import make_range
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, IteratorVal,
@@ -55,9 +57,9 @@ def _len(tx, args, kwargs):
     owner = sites.take(tx)
     (v,) = args
     t = type(v)
-    if t is ListVal:
-        return ConstVal(v.length())    # a lazy list's items stay unread
-    if t in (TupleVal, DictVal):
+    if t in (ListVal, TupleVal):
+        return ConstVal(v.length())    # a lazy list's or tuple's items stay unread
+    if t is DictVal:
         return ConstVal(len(v.items))
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:
@@ -200,6 +202,10 @@ def _scalar(fn):
             text = _exception_text(tx, fn, args[0])
             if text is not None:
                 return ConstVal(text)
+        if fn is float and len(args) == 1 and not kwargs:
+            out = float_of_dynamic(tx, args[0])
+            if out is not None:
+                return out
         return folding(fn)(tx, args, kwargs)
     return scalar_rule
 
@@ -225,8 +231,15 @@ for _fn in (int, float, complex, str, repr, format, round, divmod, pow, hash, as
             chr, ord, bin, hex, oct):
     rule(_fn)(_scalar(_fn))
 rule(bool)(lambda tx, args, kwargs: ConstVal(ops.truthy(tx, args[0]) if args else False))
-for _fn in (range, slice, issubclass):
+for _fn in (slice, issubclass):
     rule(_fn)(folding(_fn))
+
+
+@rule(range)
+def _range(tx, args, kwargs):
+    """A range with a dynamic bound stays symbolic (trace/dyn_ranges.py)."""
+    out = make_range(tx, args) if not kwargs else None
+    return out if out is not None else folding(range)(tx, args, kwargs)
 
 
 @rule(callable)

@@ -9,7 +9,7 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 - beside an array in an arithmetic operator (``x + i``, ``i * x``, ``x //= i``) it becomes a
   NumPy-scalar graph input of the dtype NumPy's weak-scalar promotion gives it there,
   guarded by the range in which that conversion is exact and NumPy would not raise
-  OverflowError (floats likewise, see ``NUMBER_OPS``);
+  OverflowError (floats likewise, see ``NUMBER_OPS``; trace/dyn_inputs.py);
 - as the position of a SeqCursor (trace/cursor.py, traced by trace/resumed_iter.py) it
   is iterated symbolically: each step guards ``index < len - k`` (or ``>=`` at the end);
   over a range the loop variable is the dynamic int ``start + step * (index + k)``, over
@@ -17,27 +17,33 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
 - ``+``, ``-``, ``*`` with ints stay symbolic (AffineSource, IntExprSource: rebuilt at run
   time where a break passes them on), and order comparisons with a static int are
   decided at trace time under a RANGE guard (``while i < n:`` does not specialize ``i``);
+- any other int comparison (``==``, ``!=``, of ``%``/``//`` expressions, of two dynamic
+  ints: ``i == j``, ``i + 1 < n``) and truthiness (``if i % 2:``) is decided under a
+  PRED guard (``Predicate``) on the root, or on the tuple of the roots (RootsSource);
+  ``decide`` is the same for callers that need a bool (trace/dyn_items.py,
+  trace/dyn_ranges.py);
+- against None (or a str, a tuple ...: ``k is None``, ``k == None``) it is decided by its
+  type (``_never_equal``, operators.is_same): its roots are type-guarded;
+- as a list or tuple index it reads the item where the run picks it (trace/dyn_items.py),
+  as a ``range()`` bound it keeps the range dynamic (trace/dyn_ranges.py);
 - every other use reads the value (``Tracer.pyval``) and specializes on it with VALUE
   guards on its roots, exactly as for a static int.
 
 So a ``for`` loop whose body breaks compiles its resume function twice (the iterations,
-and the exit) instead of once per iteration.
+and the exit) instead of once per iteration, plus one entry per outcome of each test of
+its variables. Entries compiled while a source was still static are demoted once it is
+marked (runtime.py, ``specialized_on``).
 """
 from __future__ import annotations
-
-import numpy as np
 
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
-                      GlobalSource, IntExprSource, ItemSource, LocalSource, ScalarSource)
-from .values import ArrayVal, ConstVal
+                      DynItemSource, GlobalSource, IntExprSource, ItemSource, LenSource,
+                      LocalSource, RangeSource, RootsSource)
+from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
-
-# the ints a dtype holds exactly, as NumPy's weak promotion converts them; other dtypes
-# (float16, complex) specialize
-_FLOAT_EXACT = {np.dtype(np.float32): 2 ** 24, np.dtype(np.float64): 2 ** 53}
 
 
 def dynamic_sources(code) -> frozenset:
@@ -53,8 +59,14 @@ def reset():
 
 def _plain_path(source) -> bool:
     """A path from the frame's own entry state (never a baked-in object: an entry must
-    not keep user objects alive through its report)."""
-    while type(source) in (AttrSource, ItemSource):
+    not keep user objects alive through its report; a constant tuple indexed at a
+    dynamic position is only constants)."""
+    while type(source) in (AttrSource, ItemSource, DynItemSource, LenSource):
+        if type(source) is DynItemSource:
+            if not all(_plain_path(r) for r in roots_of(source.index)):
+                return False
+            if type(source.base) is ConstSource and type(source.base.value) is tuple:
+                return True
         source = source.base
     return type(source) in (LocalSource, GlobalSource, ClosureSource)
 
@@ -88,13 +100,20 @@ def mark_failed(code, infos, env) -> list:
     return new
 
 
+def specialized_on(infos, sources) -> list:
+    """The entry infos among ``infos`` with a VALUE guard on one of ``sources``."""
+    sources = set(sources)
+    return [info for info in infos
+            if any(source in sources for source, _ in getattr(info, "int_guards", ()))]
+
+
 # ---------------------------------------------------------------- tracing
 # A dynamic int's source is a *root* (a guardable path: an argument, a cursor's index),
 # an AffineSource ``add + mul * root`` or an IntExprSource over two of them. Guards are
 # always on roots: RANGE (what comparisons and dtype conversions assumed) or, when a use
 # needs the exact value, VALUE (specialization).
 
-_BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
+BOX = (-2 ** 31, 2 ** 31)   # imposed on an unbounded root when an expression must fit
 
 
 def wrap_number(tx, obj, source):
@@ -108,7 +127,7 @@ def affine(root, mul, add):
     return root if (mul, add) == (1, 0) else AffineSource(root, mul, add)
 
 
-def _affine_parts(source):
+def affine_parts(source):
     """(root, mul, add) of an affine dynamic int, or None for an IntExprSource."""
     if type(source) is AffineSource:
         return source.base, source.mul, source.add
@@ -117,18 +136,20 @@ def _affine_parts(source):
     return source, 1, 0
 
 
-def _roots(source):
+def roots_of(source):
     t = type(source)
     if t is AffineSource:
         return [source.base]
     if t is IntExprSource:
-        return _roots(source.left) + _roots(source.right)
+        return roots_of(source.left) + roots_of(source.right)
+    if t is RangeSource:                 # a range with dynamic bounds (dyn_ranges.py)
+        return roots_of(source.start) + roots_of(source.stop)
     return [] if t is ConstSource else [source]
 
 
 def specialize(tx, v):
     """A use that needs the exact value: every root guarded by value."""
-    for root in _roots(v.source):
+    for root in roots_of(v.source):
         tx.add_guard(GuardKind.VALUE, root, tx.root_values[root])
 
 
@@ -142,7 +163,7 @@ def narrow(tx, source, lo, hi):
     tx.guards[key] = Guard(GuardKind.RANGE, source, (lo, hi))
 
 
-def _constrain(tx, parts, below, bound):
+def constrain(tx, parts, below, bound):
     """Guard ``add + mul * root < bound`` (``below``) or ``>= bound`` on the root."""
     root, mul, add = parts
     x = bound - add                       # mul * root < x, or >= x
@@ -159,7 +180,7 @@ def _constrain(tx, parts, below, bound):
 _ARITH = {sym: NUMBER_OPS[sym] for sym in "+-*"}
 _COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
 _EQUALITY = {"==": int.__eq__, "!=": int.__ne__}
-_DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
+DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
 
 
 def _is_int(v):
@@ -173,6 +194,8 @@ def _is_number(v):
 def int_binary(tx, sym, a, b):
     """``a <sym> b`` with a dynamic int or float operand, without specializing it where
     the result can stay symbolic; None: specialize (the caller folds the values)."""
+    if sym in _EQUALITY and _never_equal(tx, a, b):
+        return ConstVal(sym == "!=")
     if _is_int(a) and _is_int(b) and sym != "/":
         if sym in _ARITH:
             return _arith(tx, sym, a, b)
@@ -180,8 +203,8 @@ def int_binary(tx, sym, a, b):
             return _compare(tx, sym, a, b) or _predicate(tx, sym, a, b)
         if sym in _EQUALITY:
             return _predicate(tx, sym, a, b)
-        if sym in _DIVMOD and not b.dynamic and a.dynamic and tx.pyval(b) != 0:
-            value = _DIVMOD[sym](a.value, b.value)
+        if sym in DIVMOD and not b.dynamic and a.dynamic and tx.pyval(b) != 0:
+            value = DIVMOD[sym](a.value, b.value)
             return ConstVal(value, IntExprSource(sym, a.source, ConstSource(b.value)),
                             dynamic=True)
         return None
@@ -191,6 +214,34 @@ def int_binary(tx, sym, a, b):
     if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, b)):
         return _float_expr(tx, sym, a, b)
     return None
+
+
+# objects of these types never equal a number (``k == None``): both sides' ``__eq__``
+# return NotImplemented, and identity decides
+_NOT_NUMBERS = frozenset([type(None), str, bytes, tuple, range, slice, type(Ellipsis)])
+
+
+def _never_equal(tx, a, b):
+    """``a`` or ``b`` is a dynamic number and the other a constant that no number
+    equals: decided by the dynamic side's type alone (its roots are type-guarded), so
+    ``k == None`` does not specialize ``k`` (``k is None``: operators.is_same)."""
+    for dyn, other in ((a, b), (b, a)):
+        if _is_number(dyn) and dyn.dynamic and type(other) is ConstVal and not other.dynamic \
+                and type(other.value) in _NOT_NUMBERS:
+            tx.pyval(other)
+            return True
+    return False
+
+
+def float_of_dynamic(tx, v):
+    """``float(v)`` of a dynamic number without specializing it, or None: a float is
+    itself; an int is ``v * 1.0``, which Python computes by the same conversion
+    (rounding, and OverflowError "int too large to convert to float")."""
+    if not (type(v) is ConstVal and v.dynamic and type(v.value) in (int, float)):
+        return None
+    if type(v.value) is float:
+        return v
+    return _float_expr(tx, "*", v, ConstVal(1.0))
 
 
 def _nonzero_divisor(tx, b):
@@ -221,7 +272,7 @@ def _arith(tx, sym, a, b):
     if not (a.dynamic and b.dynamic):
         dyn, const = (a, b) if a.dynamic else (b, a)
         c = tx.pyval(const)
-        parts = _affine_parts(dyn.source)
+        parts = affine_parts(dyn.source)
         if parts is None:
             source = IntExprSource(sym, *((a.source, ConstSource(c)) if dyn is a
                                           else (ConstSource(c), b.source)))
@@ -239,7 +290,7 @@ def _arith(tx, sym, a, b):
                 return ConstVal(value)
             source = affine(root, mul, add)
         return ConstVal(value, source, dynamic=True)
-    pa, pb = _affine_parts(a.source), _affine_parts(b.source)
+    pa, pb = affine_parts(a.source), affine_parts(b.source)
     if sym in "+-" and pa is not None and pb is not None and pa[0] == pb[0]:
         sign = 1 if sym == "+" else -1
         mul, add = pa[1] + sign * pb[1], pa[2] + sign * pb[2]
@@ -248,8 +299,43 @@ def _arith(tx, sym, a, b):
     return ConstVal(value, IntExprSource(sym, a.source, b.source), dynamic=True)
 
 
+class Undecided(Exception):
+    """No guard can decide a comparison of int values (``decide``): the caller
+    specializes them."""
+
+
+def decide(tx, sym, a, b) -> bool:
+    """Whether ``a <sym> b`` holds for int values, dynamic or not, decided now under
+    guards on the dynamic sides' roots (RANGE or PRED); raises Undecided."""
+    if not (a.dynamic or b.dynamic):
+        return _OPS_ALL[sym](tx.pyval(a), tx.pyval(b))
+    out = int_binary(tx, sym, a, b)
+    if out is None or out.dynamic:
+        raise Undecided
+    return out.value
+
+
+def int_arith(tx, sym, a, b):
+    """``a <sym> b`` (``+ - *``) of int values, symbolic when one is dynamic."""
+    if a.dynamic or b.dynamic:
+        out = int_binary(tx, sym, a, b)
+        if out is not None:
+            return out
+    return ConstVal(_ARITH[sym](tx.pyval(a), tx.pyval(b)))
+
+
+def int_truth(tx, v):
+    """``bool(v)`` of a dynamic int (``if i % 2:``) as ``v != 0`` under a guard on its
+    roots; None: specialize."""
+    out = _predicate(tx, "!=", v, _ZERO) if _is_int(v) else None
+    return None if out is None else out.value
+
+
+_ZERO = ConstVal(0)
+
+
 def int_negate(tx, v):
-    parts = _affine_parts(v.source)
+    parts = affine_parts(v.source)
     if not _is_int(v) or parts is None:
         return None
     root, mul, add = parts
@@ -260,11 +346,11 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def _compare(tx, sym, a, b):
-    """An order comparison decided at trace time, guarded by range on the root of the
-    dynamic side (the other side, if also dynamic, is specialized)."""
-    if a.dynamic and _affine_parts(a.source) is not None:
+    """An order comparison of an affine dynamic int with a static int, decided at trace
+    time under a RANGE guard on its root; None: another kind of comparison."""
+    if a.dynamic and not b.dynamic and affine_parts(a.source) is not None:
         e, n = a, tx.pyval(b)
-    elif b.dynamic and _affine_parts(b.source) is not None:
+    elif b.dynamic and not a.dynamic and affine_parts(b.source) is not None:
         e, n, sym = b, tx.pyval(a), _FLIP[sym]
     else:
         return None
@@ -274,208 +360,85 @@ def _compare(tx, sym, a, b):
         below, bound = (sym == "<") == truth, n
     else:
         below, bound = (sym == "<=") == truth, n + 1
-    _constrain(tx, _affine_parts(e.source), below, bound)
+    constrain(tx, affine_parts(e.source), below, bound)
     return ConstVal(truth)
-
-
-class Predicate:
-    """A guard on one dynamic root: ``expr(root) <sym> n`` has the truth the trace saw
-    (``i % 10 == 0`` in a loop body: one entry for True, one for False, not one per i)."""
-    __slots__ = ("expr", "root", "sym", "n", "truth")
-
-    def __init__(self, expr, root, sym, n, truth):
-        self.expr, self.root, self.sym, self.n, self.truth = expr, root, sym, n, truth
-
-    def __call__(self, value):
-        try:
-            return _OPS_ALL[self.sym](_evaluate(self.expr, self.root, value), self.n) \
-                is self.truth
-        except Exception:
-            return False
-
-    def __repr__(self):
-        return f"({self.expr} {self.sym} {self.n}) is {self.truth}"
 
 
 _OPS_ALL = {**_COMPARE, **_EQUALITY}
 
 
-def _evaluate(source, root, value):
-    """The value of dynamic int expression ``source`` when its root is ``value``."""
-    if source == root:
-        return value
+class Predicate:
+    """A guard on dynamic int roots: each test ``left <sym> right`` (int expressions of
+    the roots, or constants) has the truth the trace saw — ``i % 10 == 0`` in a loop
+    body gives one entry for True and one for False, not one per ``i``; ``i < j`` over
+    two loop variables, ``i == n - 5`` with a dynamic ``n``, ``i < len(lst)`` likewise.
+    The tests over one set of roots share one guard (``add``). Called with the root's
+    value (one root) or with the tuple of the roots' values in ``roots`` order (a
+    RootsSource); never raises (a failed evaluation is a failed guard)."""
+    __slots__ = ("roots", "tests", "_checks")
+
+    def __init__(self, roots):
+        self.roots = roots
+        self.tests = []
+        self._checks = []
+
+    def add(self, left, sym, right, truth):
+        if (left, sym, right, truth) in self.tests:
+            return
+        self.tests.append((left, sym, right, truth))
+        lf, rf, op = _compile(left, self.roots), _compile(right, self.roots), _OPS_ALL[sym]
+        self._checks.append(lambda values: op(lf(values), rf(values)) is truth)
+
+    def __call__(self, value):
+        values = (value,) if len(self.roots) == 1 else value
+        try:
+            for check in self._checks:
+                if not check(values):
+                    return False
+        except Exception:
+            return False
+        return True
+
+    def __repr__(self):
+        def show(side):
+            return repr(side.value) if type(side) is ConstSource else str(side)
+        return " and ".join(f"({show(left)} {sym} {show(right)}) is {truth}"
+                            for left, sym, right, truth in self.tests)
+
+
+def _compile(source, roots):
+    """A function of the roots' values (a tuple in ``roots`` order) that computes the
+    dynamic int expression ``source`` as Python would."""
+    if source in roots:
+        k = roots.index(source)
+        return lambda values: values[k]
     t = type(source)
     if t is ConstSource:
-        return source.value
+        c = source.value
+        return lambda values: c
     if t is AffineSource:
-        return source.add + source.mul * _evaluate(source.base, root, value)
-    return NUMBER_OPS[source.sym](_evaluate(source.left, root, value),
-                                _evaluate(source.right, root, value))
+        f, mul, add = _compile(source.base, roots), source.mul, source.add
+        return lambda values: add + mul * f(values)
+    op, lf, rf = NUMBER_OPS[source.sym], _compile(source.left, roots), _compile(
+        source.right, roots)
+    return lambda values: op(lf(values), rf(values))
 
 
 def _predicate(tx, sym, a, b):
-    """A comparison of an int expression of one root with a static int, decided at trace
-    time under a PRED guard on the root; None: specialize."""
-    if a.dynamic and not b.dynamic:
-        e, n = a, tx.pyval(b)
-    elif b.dynamic and not a.dynamic:
-        e, n, sym = b, tx.pyval(a), _FLIP.get(sym, sym)
-    else:
+    """A comparison of int expressions decided at trace time under a PRED guard on their
+    roots (a static side is guarded by value as any constant); None: specialize."""
+    if type(a.value) is not int or type(b.value) is not int:
         return None
-    roots = _roots(e.source)
-    if len(set(roots)) != 1 or type(e.value) is not int:
+    left = a.source if a.dynamic else ConstSource(tx.pyval(a))
+    right = b.source if b.dynamic else ConstSource(tx.pyval(b))
+    roots = tuple(dict.fromkeys(roots_of(left) + roots_of(right)))
+    if not roots:
         return None
-    truth = _OPS_ALL[sym](e.value, n)
-    root = roots[0]
-    tx.guards[(GuardKind.PRED, root, len(tx.guards))] = Guard(
-        GuardKind.PRED, root, Predicate(e.source, root, sym, n, truth))
+    truth = _OPS_ALL[sym](a.value, b.value)
+    source = roots[0] if len(roots) == 1 else RootsSource(roots)
+    key = (GuardKind.PRED, source)
+    guard = tx.guards.get(key)
+    if guard is None:
+        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(roots))
+    guard.expected.add(left, sym, right, truth)
     return ConstVal(truth)
-
-
-# ---------------------------------------------------------------- beside arrays
-
-
-_F32_MAX = float(np.finfo(np.float32).max)
-
-
-def _weak_dtype(other, value):
-    """The dtype a Python int or float takes beside an array of dtype ``other`` (NEP 50)
-    and the range in which that conversion is exact (ints) or does not overflow
-    (floats); None: specialize."""
-    dtype = np.result_type(other, type(value)(0))     # a Python literal is weak (NEP 50)
-    if type(value) is float:
-        if dtype == np.float64:
-            return dtype, None, None
-        return (dtype, -_F32_MAX, _F32_MAX) if dtype == np.float32 else None
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return dtype, int(info.min), int(info.max) + 1
-    bound = _FLOAT_EXACT.get(dtype)
-    return (dtype, -bound, bound + 1) if bound is not None else None
-
-
-def _interval(tx, source):
-    """[lo, hi] of a dynamic int expression from its roots' RANGE guards (closed)."""
-    t = type(source)
-    if t is ConstSource:
-        return source.value, source.value
-    if t is AffineSource:
-        lo, hi = _interval(tx, source.base)
-        ends = (source.add + source.mul * lo, source.add + source.mul * hi)
-        return min(ends), max(ends)
-    if t is IntExprSource:
-        (a, b), (c, d) = _interval(tx, source.left), _interval(tx, source.right)
-        if source.sym == "+":
-            return a + c, b + d
-        if source.sym == "-":
-            return a - d, b - c
-        if source.sym in _DIVMOD:        # a constant, nonzero divisor (int_binary)
-            k = source.right.value
-            if source.sym == "%":
-                return (0, k - 1) if k > 0 else (k + 1, 0)
-            ends = (a // k, b // k)
-            return min(ends), max(ends)
-        ends = (a * c, a * d, b * c, b * d)
-        return min(ends), max(ends)
-    lo, hi = tx.guards[(GuardKind.RANGE, source)].expected
-    return lo, hi - 1
-
-
-def _bounded(tx, source):
-    """Give every root of ``source`` a range no wider than the box around its value (an
-    expression of several roots must fit a dtype; the box keeps the bound checkable)."""
-    for root in _roots(source):
-        if not _BOX[0] <= tx.root_values[root] < _BOX[1]:
-            return False
-        narrow(tx, root, _BOX[0], _BOX[1])
-    return True
-
-
-def _as_input(tx, v, other):
-    """The graph input for dynamic number ``v`` beside array value ``other``, or None."""
-    conv = _weak_dtype(other.meta.dtype, v.value)
-    if conv is None:
-        return None                      # specialize: a float16 or complex array
-    dtype, lo, hi = conv
-    if not _fits(tx, v, lo, hi):
-        return None
-    return _input(tx, v, dtype)
-
-
-def _fits(tx, v, lo, hi):
-    """Guard ``lo <= v < hi`` (None: no bound) through v's roots; False: cannot (then
-    the caller specializes, and NumPy's own error or warning comes from the value)."""
-    if lo is not None and not lo <= v.value < hi:
-        return False
-    if lo is None:
-        return True
-    if type(v.value) is float:           # only a root can be bounded by a guard
-        if type(v.source) is IntExprSource:
-            return False
-        narrow(tx, v.source, lo, hi)
-        return True
-    parts = _affine_parts(v.source)
-    if parts is not None:
-        _constrain(tx, parts, False, lo)
-        _constrain(tx, parts, True, hi)
-        return True
-    if not _bounded(tx, v.source):
-        return False
-    ilo, ihi = _interval(tx, v.source)
-    return lo <= ilo and ihi < hi
-
-
-def _input(tx, v, dtype):
-    """The graph input carrying dynamic number ``v`` as a NumPy scalar of ``dtype``
-    (scalar ints index as views, and a scalar of the weak-promoted dtype promotes as the
-    Python number did)."""
-    key = (v.source, dtype)
-    hit = tx.dyn_inputs.get(key)
-    if hit is None:
-        from ..graph.ir import Meta
-        node = tx.builder.add_input(Meta((), dtype, True), name=_name(v.source))
-        tx.input_sources.append(ScalarSource(v.source, dtype))
-        tx.example_inputs.append(dtype.type(v.value))
-        hit = tx.dyn_inputs[key] = ArrayVal(node, None)
-    return hit
-
-
-def lift_index(tx, x, key):
-    """An array index with dynamic ints (``x[i]``, ``x[i, :]``, ``out[t] = v``): each
-    becomes an intp graph input guarded to its axis's bounds, so the item read or
-    written follows the run-time value; other keys are returned as they are."""
-    from .values import TupleVal
-    items = key.items if type(key) is TupleVal else [key]
-    if not any(type(k) is ConstVal and k.dynamic for k in items):
-        return key
-    if any(not (type(k) is ConstVal and (k.value is None or type(k.value) in (int, slice)))
-           for k in items):
-        return key                       # arrays, Ellipsis, masks: specialize
-    shape, axis, out = x.meta.shape, 0, []
-    for k in items:
-        if k.value is None:
-            out.append(k)
-            continue
-        if k.dynamic and type(k.value) is int and axis < len(shape) \
-                and type(shape[axis]) is int and _fits(tx, k, -shape[axis], shape[axis]):
-            k = _input(tx, k, np.dtype(np.intp))
-        out.append(k)
-        axis += 1
-    return TupleVal(out) if type(key) is TupleVal else out[0]
-
-
-def _name(source):
-    text = "".join(c if c.isalnum() or c == "_" else "_" for c in str(source)).strip("_")
-    return text or "dyn"
-
-
-def lift_operands(tx, a, b):
-    """``a``, ``b`` of an operator with an array on one side: a dynamic int on the other
-    side becomes a graph input (when its dtype allows)."""
-    for mine, other in ((a, b), (b, a)):
-        if type(mine) is ConstVal and mine.dynamic and type(other) is ArrayVal \
-                and type(mine.value) in (int, float):
-            lifted = _as_input(tx, mine, other)
-            if lifted is not None:
-                return (lifted, b) if mine is a else (a, lifted)
-    return a, b

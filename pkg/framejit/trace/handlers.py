@@ -218,7 +218,10 @@ def _pop_jump_if(expected):
 
 
 def _is_none(tx, v):
-    return is_same(tx, v, ConstVal(None))      # `is None`'s own rule (its guards too)
+    return is_same(tx, v, _NONE)       # a dynamic int is not None by its type alone
+
+
+_NONE = ConstVal(None)
 
 
 def _pop_jump_if_none(expected):

@@ -5,11 +5,13 @@ known while tracing, tuple/list values, dict keys, arrays along their first axis
 user classes with ``__iter__``); ``next_value`` advances one (raising ``Exhausted`` at the
 end) and ``unpack`` drains an iterable into a list of values. Lists are iterated live (an
 append during the loop is seen, as in Python); an exhausted iterator stays exhausted.
-Loops are unrolled by the tracer. The iterators a resume function receives (a loop
-resumed after a break) are traced by trace/resumed_iter.py.
+Loops are unrolled by the tracer (over a range with a dynamic bound, each step is
+decided under guards, trace/dyn_ranges.py). The iterators a resume function receives (a
+loop resumed after a break) are traced by trace/resumed_iter.py.
 """
 from __future__ import annotations
 
+from . import dyn_ranges
 from .breaks import BreakKind
 from .cursor import zip_longer, zip_shorter
 from .dynamic import int_binary
@@ -26,6 +28,8 @@ _SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal)
 
 
 def _const_iter(tx, v):
+    if v.dynamic and type(v.value) is range:     # bounds decided step by step
+        return IteratorVal(v)
     value = tx.pyval(v)
     try:
         iter(value)
@@ -74,6 +78,8 @@ def _seq_next(tx, it):
     if seq is None:
         raise Exhausted
     t = type(seq)
+    if t is ConstVal and seq.dynamic:
+        return _dynamic_range_next(tx, it)
     n = len(seq.value) if t is ConstVal else seq.meta.shape[0] if t is ArrayVal else \
         len(seq.items)
     if i >= n:
@@ -85,6 +91,18 @@ def _seq_next(tx, it):
     if t is ArrayVal:
         return tx.add_node("getitem", (seq.node, i))
     return seq.items[i]
+
+
+def _dynamic_range_next(tx, it):
+    """The next item of a range with a dynamic bound: whether there is one is decided
+    under guards on the bounds' roots (trace/dyn_ranges.py)."""
+    parts = dyn_ranges.parts_of(tx, it.seq)
+    value = dyn_ranges.item(tx, parts, ConstVal(it.index))
+    if not dyn_ranges.has_item(tx, parts, value):
+        it.seq = None
+        raise Exhausted
+    it.index += 1
+    return value
 
 
 def _enumerate_next(tx, it):

@@ -16,7 +16,8 @@ from .breaks import BreakKind
 from .guards import GuardKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal,
                      TupleVal, Value)
-from .dynamic import int_binary, int_negate, lift_operands
+from .dynamic import int_binary, int_negate, int_truth
+from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
 _DUNDERS = {
@@ -216,12 +217,21 @@ def unary(tx, sym: str, v: Value) -> Value:
 
 def is_same(tx, a: Value, b: Value) -> bool:
     if type(a) is ConstVal and type(b) is ConstVal:
+        if type(a.value) is not type(b.value):
+            # never one object: decided by the types (``k is None`` does not specialize
+            # an int; a dynamic value's roots are type-guarded already)
+            for v in (a, b):
+                if v.source is not None and not (v.dynamic or v.guarded):
+                    tx.add_guard(GuardKind.TYPE, v.source, type(v.value))
+            return False
         return tx.pyval(a) is tx.pyval(b)
     if type(a) is ConstVal or type(b) is ConstVal:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
-        # a traced object is never a trace-time constant unless it is one; an opaque one
+        # a traced object is never a trace-time constant unless it is one (a dynamic
+        # number is a number by its type guards: its value stays unread); an opaque one
         # is guarded by type for that (``tb is not None``: a later call may pass None)
-        tx.pyval(const)
+        if not const.dynamic:
+            tx.pyval(const)
         if type(other) is OpaqueVal and other.source is not None:
             tx.add_guard(GuardKind.TYPE, other.source, type(other.obj))
         return False
@@ -276,9 +286,14 @@ def length_value(tx, v) -> int:
     return int(n)
 
 
+def _const_truthy(tx, v):
+    truth = int_truth(tx, v) if v.dynamic else None
+    return bool(tx.pyval(v)) if truth is None else truth
+
+
 _TRUTHY = {
-    ConstVal: lambda tx, v: bool(tx.pyval(v)),
-    TupleVal: lambda tx, v: bool(v.items),
+    ConstVal: _const_truthy,
+    TupleVal: lambda tx, v: v.length() > 0,
     ListVal: lambda tx, v: v.length() > 0,
     DictVal: lambda tx, v: bool(v.items),
     ClassInstanceVal: _instance_truthy,

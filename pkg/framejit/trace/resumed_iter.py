@@ -14,7 +14,9 @@ Invariants (what keeps one entry serving every iteration, and never a stale valu
   trace never read, an alias) stays the one iterator, as in CPython; generated code
   reads the entry position (guards, items, loop variables) before replaying effects
   (trace/codegen.py preloads every non-local source);
-- the sequence is guarded by what the kind reads of it (``_KINDS``): a range by value;
+- the sequence is guarded by what the kind reads of it (``_KINDS``): a range by its
+  start, stop and step (by value; a bound that changes between entries becomes a
+  dynamic int, and whether an item is left is then a relation, trace/dyn_ranges.py);
   a tuple, str or bytes by type and length, a list by type and length at entry (the
   trace then knows its length at every step: appends while tracing are counted, as
   CPython's list iterator reads the length each step); an array by dtype and shape;
@@ -22,15 +24,19 @@ Invariants (what keeps one entry serving every iteration, and never a stale valu
   ``start + step * (index + k)``, an array's row a ``getitem`` with a dynamic index,
   and any other item is wrapped through the cursor itself (``cursor[k]``), so its guards
   (ARRAY, or VALUE that becomes a dynamic number after one recompile, trace/dynamic.py)
-  hold for whatever item the run-time position picks. A list the trace has read or
-  changed other than by appending (its items are then the trace's own values) takes its
-  item by a position specialized by value: correct, recompiled per position.
+  hold for whatever item the run-time position picks; after stores at dynamic
+  positions (``out[i] = v``) the item is the latest store at an equal position or the
+  entry item (trace/dyn_items.py). A list the trace has read or changed otherwise (its
+  items are then the trace's own values) takes its item by a position specialized by
+  value: correct, recompiled per position.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import dyn_ranges
 from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from .dyn_items import entry_item
 from .dynamic import affine, narrow, wrap_number
 from .guards import GuardKind
 from .sources import AttrSource, ItemSource
@@ -38,20 +44,24 @@ from .values import ConstVal, CursorVal, EnumerateVal, OpaqueVal, ZipVal
 
 
 # ---------------------------------------------------------------- kinds of sequences
-# Each kind: wrap(tx, obj, seq_source) -> what CursorVal.seq keeps; length(it) -> the
-# sequence's length now (in the trace's program order); item(tx, it, k) -> item at
-# position start + k (k < length(it) - start already guarded).
+# Each kind: wrap(tx, obj, seq_source) -> what CursorVal.seq keeps; more(tx, it, k) ->
+# whether the item k steps ahead exists, decided under guards (by default from
+# length(it), the sequence's length now in the trace's program order); item(tx, it, k)
+# -> item at position start + k (its existence already guarded).
 
 
-def _wrap_range(tx, obj, source):
-    tx.add_guard(GuardKind.VALUE, source, obj)
-    return obj
+def _range_position(it, k):
+    return ConstVal(it.start + k, affine(_index(it), 1, k), dynamic=True)
 
 
 def _range_item(tx, it, k):
-    seq = it.seq
-    return ConstVal(seq[it.start + k], affine(_index(it), seq.step, seq.start + seq.step * k),
-                    dynamic=True)
+    return dyn_ranges.item(tx, it.seq, _range_position(it, k))
+
+
+def _range_more(tx, it, k):
+    """``start + step * (index + k)`` still before ``stop``: a RANGE guard on the index
+    against a static stop, a PRED over the index and a dynamic stop."""
+    return dyn_ranges.has_item(tx, it.seq, _range_item(tx, it, k))
 
 
 def _wrap_fixed(tx, obj, source):
@@ -79,6 +89,10 @@ def _list_item(tx, it, k):
     if not lst.loaded and pos < it.length:    # an entry item, in place: read it there
         narrow(tx, _index(it), None, it.length - k)
         return _through_cursor(tx, it, k)
+    if lst.stores:                            # stored at dynamic positions: see them
+        item = entry_item(tx, lst, ConstVal(pos, affine(_index(it), 1, k), dynamic=True))
+        if item is not None:
+            return item
     tx.add_guard(GuardKind.VALUE, _index(it), it.start)
     return lst.items[pos]
 
@@ -94,16 +108,26 @@ def _wrap_exhausted(tx, obj, source):
     return None
 
 
-class _Kind:
-    __slots__ = ("wrap", "length", "item")
+def _by_length(tx, it, k):
+    """Whether the item ``k`` steps ahead exists: ``index < length - k`` by RANGE."""
+    length = it.kind.length(it)
+    if it.start + k >= length:
+        narrow(tx, _index(it), length - k, None)
+        return False
+    narrow(tx, _index(it), None, length - k)
+    return True
 
-    def __init__(self, wrap, item, length=lambda it: it.length):
-        self.wrap, self.item, self.length = wrap, item, length
+
+class _Kind:
+    __slots__ = ("wrap", "length", "item", "more")
+
+    def __init__(self, wrap, item, length=lambda it: it.length, more=_by_length):
+        self.wrap, self.item, self.length, self.more = wrap, item, length, more
 
 
 _FIXED = _Kind(_wrap_fixed, _through_cursor)
 _KINDS = {
-    range: _Kind(_wrap_range, _range_item),
+    range: _Kind(dyn_ranges.wrap_parts, _range_item, more=_range_more),
     tuple: _FIXED, str: _FIXED, bytes: _FIXED,
     list: _Kind(_wrap_list, _list_item, _list_length),
     np.ndarray: _Kind(lambda tx, obj, source: tx.wrap(obj, source), _row),
@@ -163,13 +187,10 @@ def cursor_next(tx, it):
     if it.done:
         raise Exhausted
     k = it.advanced
-    length = it.kind.length(it)
-    if it.start + k >= length:
-        narrow(tx, _index(it), length - k, None)
+    if not it.kind.more(tx, it, k):
         it.done = True
         tx.record("setattr", it, "seq", (ConstVal(None),))
         raise Exhausted
-    narrow(tx, _index(it), None, length - k)
     it.advanced += 1
     tx.record("setattr", it, "index", (ConstVal(it.start + k + 1, affine(_index(it), 1, k + 1),
                                                 dynamic=True),))

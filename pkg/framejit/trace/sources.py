@@ -5,7 +5,9 @@ a value: an argument slot, a global, a closure cell, an attribute or an item of 
 source, or a constant object baked into the generated code. Each source can
 
 - ``guard_path()``: a nested tuple naming the path for guard lowering, e.g.
-  ``("attr", ("local", 0), "w")``;
+  ``("attr", ("local", 0), "w")``; ``value_path()`` is the same for a value the guard
+  program may compute but never guards itself (a dynamic int expression used as an
+  index: ``("binop", "+", ("local", 0), ("const", 1))``);
 - ``reload()``: the instructions (``(opname, argval)`` pairs through ``compat``) that load
   the value in generated code whose argument slots are the frame's slots (for resume
   functions: whose arguments are the live values);
@@ -39,6 +41,9 @@ class Source:
 
     def guard_path(self) -> tuple:
         raise NotImplementedError
+
+    def value_path(self) -> tuple:
+        return self.guard_path()
 
     def reload(self) -> list:
         raise NotImplementedError
@@ -227,6 +232,12 @@ class AffineSource(Source):
     def guard_path(self):
         raise TypeError("a derived int is guarded through its root")
 
+    def value_path(self):
+        path = self.base.value_path()
+        if self.mul != 1:
+            path = ("binop", "*", path, ("const", self.mul))
+        return ("binop", "+", path, ("const", self.add)) if self.add else path
+
     def reload(self):
         out = self.base.reload()
         if self.mul != 1:
@@ -257,6 +268,9 @@ class IntExprSource(Source):
 
     def guard_path(self):
         raise TypeError("a derived int is guarded through its roots")
+
+    def value_path(self):
+        return ("binop", self.sym, self.left.value_path(), self.right.value_path())
 
     def reload(self):
         return self.left.reload() + self.right.reload() + [("BINARY_OP", self.sym)]
@@ -297,3 +311,101 @@ class ScalarSource(Source):
 
     def __str__(self):
         return f"{self.dtype}({self.base})"
+
+
+@dataclass(frozen=True)
+class DynItemSource(Source):
+    """``base[index]`` where ``index`` is a dynamic int expression (``lst[i]``,
+    ``lst[i - 1]``, ``tup[-1 - i]`` with a loop variable ``i``): the item at whatever
+    position the run picks, read where the trace read it (trace/dyn_items.py). Its guard
+    path computes the index from the roots' registers (``value_path``)."""
+    base: Source
+    index: Source
+
+    def guard_path(self):
+        return ("item_at", self.base.guard_path(), self.index.value_path())
+
+    def reload(self):
+        return self.base.reload() + self.index.reload() + compat.emit_binary_subscr()
+
+    def fetch(self, env):
+        return self.base.fetch(env)[self.index.fetch(env)]
+
+    @property
+    def root(self):
+        return self.base.root
+
+    def __str__(self):
+        return f"{self.base}[{self.index}]"
+
+
+@dataclass(frozen=True)
+class RangeSource(Source):
+    """``range(start, stop, step)`` over dynamic int sources (or ConstSource): a range
+    with a dynamic bound (trace/dyn_ranges.py), rebuilt at run time. Guarded through
+    the roots of its bounds."""
+    start: Source
+    stop: Source
+    step: Source
+
+    def guard_path(self):
+        raise TypeError("a range of dynamic ints is guarded through its roots")
+
+    def reload(self):
+        return _call_reload(range, self.start.reload(), self.stop.reload(),
+                            self.step.reload())
+
+    def fetch(self, env):
+        return range(self.start.fetch(env), self.stop.fetch(env), self.step.fetch(env))
+
+    @property
+    def root(self):
+        return self.stop.root
+
+    def __str__(self):
+        def show(side):
+            return repr(side.value) if type(side) is ConstSource else str(side)
+        return f"range({show(self.start)}, {show(self.stop)}, {show(self.step)})"
+
+
+@dataclass(frozen=True)
+class LenSource(Source):
+    """``len(base)``: a list's length at entry as a dynamic int root, so bounds of an
+    index into a list that grows from iteration to iteration are guarded as a relation
+    (``i < len(lst)``, trace/dyn_items.py) instead of by the length's value."""
+    base: Source
+
+    def guard_path(self):
+        return ("len", self.base.guard_path())
+
+    def reload(self):
+        return _call_reload(len, self.base.reload())
+
+    def fetch(self, env):
+        return len(self.base.fetch(env))
+
+    @property
+    def root(self):
+        return self.base.root
+
+    def __str__(self):
+        return f"len({self.base})"
+
+
+@dataclass(frozen=True)
+class RootsSource(Source):
+    """The tuple of the values of several dynamic int roots: what a predicate over them
+    (``i < j``, ``i == n - 5``; trace/dynamic.Predicate) is guarded on. Guards only."""
+    roots: tuple
+
+    def guard_path(self):
+        return ("pack", tuple(r.guard_path() for r in self.roots))
+
+    def reload(self):
+        raise TypeError("a tuple of roots exists only in guards")
+
+    def fetch(self, env):
+        return tuple(r.fetch(env) for r in self.roots)
+
+    def __str__(self):
+        return "(" + ", ".join(map(str, self.roots)) + ")"

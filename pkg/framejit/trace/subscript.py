@@ -3,26 +3,31 @@
 Arrays: the index (ints, slices, None, ``...``, tuples of them, integer/boolean arrays,
 lists) becomes the ``getitem`` / ``setitem`` node's argument with Nodes in place of traced
 arrays; ``setitem`` writes into the array (the caller's array when it is an input), as
-NumPy would. Tuples/lists/dicts index their items (slices give new containers); constants
-fold; plain-class instances inline ``__getitem__`` / ``__setitem__``. Stores into
+NumPy would. Tuples/lists/dicts index their items (slices give new containers); an item
+of a list or tuple reached through a source is read alone, at a dynamic index where the
+run picks it (trace/dyn_items.py); constants fold; plain-class instances inline ``__getitem__`` / ``__setitem__``. Stores into
 pre-existing containers record side effects.
 """
 from __future__ import annotations
 
 from .attrs import dict_mutate, list_mutate, lookup_special, value_type
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, TupleVal)
-from .dynamic import lift_index, lift_operands
+from .dyn_inputs import lift_index, lift_operands
+from .dyn_items import entry_item, is_put_back, store_item
 from .wrap import node_arg
 
 
-def _index_of(tx, seq, key):
+def _index_of(tx, seq, key, assignment=False):
+    """The position ``key`` names in ``seq``; IndexError with CPython's message (a store
+    or a ``del`` says "assignment")."""
     k = tx.pyval(key)
     if isinstance(k, slice):
         return k
     try:
         return range(len(seq.items))[k]
     except IndexError:
-        tx.raise_type(IndexError, f"{value_type(seq).__name__} index out of range")
+        what = " assignment" if assignment else ""
+        tx.raise_type(IndexError, f"{value_type(seq).__name__}{what} index out of range")
     except TypeError:
         tx.raise_type(TypeError, f"{value_type(seq).__name__} indices must be integers or "
                                  f"slices, not {type(k).__name__}")
@@ -74,6 +79,9 @@ _GET = {
 
 
 def get_item(tx, container, key):
+    item = entry_item(tx, container, key)      # a list or tuple item read alone
+    if item is not None:
+        return item
     rule = _GET.get(type(container))
     if rule is None:
         tx.unsupported(f"subscripting a {type(container).__name__}")
@@ -90,7 +98,11 @@ def _array_set(tx, x, key, value):
 
 
 def _list_set(tx, lst, key, value):
-    i = _index_of(tx, lst, key)
+    if is_put_back(lst, key, value):
+        return                                 # lst[i] += 1 on an array item: in place
+    if store_item(tx, lst, key, value):        # at a dynamic position (trace/dyn_items.py)
+        return
+    i = _index_of(tx, lst, key, assignment=True)
     items = list(lst.items)
     if isinstance(i, slice):
         from .iteration import unpack
@@ -132,7 +144,7 @@ def set_item(tx, container, key, value):
 
 
 def _list_del(tx, lst, key):
-    i = _index_of(tx, lst, key)
+    i = _index_of(tx, lst, key, assignment=True)
     items = list(lst.items)
     del items[i]
     list_mutate(tx, lst, None, (), items)

@@ -12,7 +12,8 @@ attributes, calls, iteration), not here.
   ``.value`` for a decision goes through ``Tracer.pyval`` so that the VALUE/ID guard is
   installed only when the trace really depended on it.
 - TupleVal / ListVal / DictVal: containers of values (lists/dicts are mutable; a
-  sourced one mutated while tracing records side effects).
+  sourced one mutated while tracing records side effects; sourced lists and tuples are
+  lazy: their items are wrapped when first looked at).
 - FunctionVal (a real Python function), ClosureVal (a function made while tracing),
   CellVal, MethodVal (bound method), BuiltinMethodVal (``lst.append``, ``x.sum``),
   PartialVal (functools.partial), ModuleVal, ClassInstanceVal (plain user classes).
@@ -85,25 +86,46 @@ class ArrayVal(Value):
 
 
 class TupleVal(Value):
-    __slots__ = ("items",)
+    """A tuple. One reached through a source is *lazy* (``load`` given): its items are
+    wrapped (and guarded) only when the trace looks at them (its length, guarded when
+    it was wrapped, is read alone: ``length()``); ``entry`` is the tuple itself, so an
+    item at a dynamic position can be read where the run picks it (trace/dyn_items.py)."""
+    __slots__ = ("_items", "_load", "entry")
 
-    def __init__(self, items, source=None):
+    def __init__(self, items, source=None, load=None, entry=None):
         self.source = source
-        self.items = tuple(items)
+        self._items = tuple(items) if load is None else None
+        self._load = load
+        self.entry = entry
+
+    @property
+    def items(self):
+        if self._items is None:
+            self._items = tuple(self._load())
+            self._load = None
+        return self._items
+
+    def length(self) -> int:
+        return len(self.entry) if self._items is None else len(self._items)
 
     def _repr_body(self):
-        return f" {list(self.items)!r}"
+        return " <unread>" if self._items is None else f" {list(self._items)!r}"
 
 
 class ListVal(Value):
     """A list. One reached through a source may be *lazy* (``load`` given): its items
     are read only when the trace looks at them (its length, guarded by LEN, may be read
     alone: ``length()``); appends before that are kept in order (a log that a loop only
-    appends to does not recompile as it grows)."""
-    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated")
+    appends to does not recompile as it grows). ``entry``: a lazy list's object at frame
+    entry (``unread_entry``: an item at a dynamic position is read there at run time,
+    trace/dyn_items.py). ``stores``: items a lazy list received at dynamic positions
+    (``(position, value, resolve)``, in order; ``resolve()`` specializes the position
+    when the items are read after all)."""
+    __slots__ = ("_items", "_load", "_entry_len", "_tail", "ident", "mutated", "entry",
+                 "stores")
     mutable = True
 
-    def __init__(self, items, source=None, load=None, entry_len=None):
+    def __init__(self, items, source=None, load=None, entry_len=None, entry=None):
         self.source = source
         self._items = list(items) if load is None else None
         self._load = load
@@ -111,6 +133,20 @@ class ListVal(Value):
         self._tail = []
         self.ident = next(_ids)
         self.mutated = False
+        self.entry = entry
+        self.stores = []
+
+    def unread_entry(self):
+        """``(list at entry, items appended since)`` while the trace has read none of
+        the entry items (nor replaced them), else None. Guards nothing: the caller
+        guards what it relies on (its length by LEN, or relations to it)."""
+        if self._items is not None or self.entry is None or self.stores:
+            return None
+        return self.entry, tuple(self._tail)
+
+    def holds_entry(self) -> bool:
+        """Lazy and nothing appended: its items are the entry's, apart from ``stores``."""
+        return self._items is None and self.entry is not None and not self._tail
 
     def length(self) -> int:
         """The list's length now, without reading a lazy list's items."""
@@ -123,22 +159,26 @@ class ListVal(Value):
         if self._items is None:
             self._items = list(self._load()) + self._tail
             self._load, self._tail = None, []
+            for _, value, resolve in self.stores:
+                self._items[resolve()] = value
+            self.stores = []
         return self._items
 
     @items.setter
     def items(self, items):
         self._items = list(items)
-        self._load, self._tail = None, []
+        self._load, self._tail, self.stores = None, [], []
 
     @property
     def loaded(self) -> bool:
-        return self._items is not None
+        """The trace holds the items itself (not only entry items read in place)."""
+        return self._items is not None or bool(self.stores)
 
     def append(self, item):
         (self._items if self._items is not None else self._tail).append(item)
 
     def _repr_body(self):
-        return f" {self.items!r}"
+        return " <unread>" if self._items is None else f" {self._items!r}"
 
 
 class DictVal(Value):

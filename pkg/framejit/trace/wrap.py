@@ -2,11 +2,13 @@
 
 ``wrap(tracer, obj, source)`` makes the Value for an object reached through ``source`` (an
 argument, a global, an attribute ...) and installs the guards that the value's *kind*
-needs at once: ARRAY for arrays (they become graph inputs), TYPE + LEN for containers,
-TYPE for plain-class instances, ID for functions, modules, classes and callables. Python
-constants (numbers, strings, None, tuples of them, NumPy scalars, dtypes) are guarded
-lazily: ``guard_constant`` runs the first time the trace reads the value
-(``Tracer.pyval``), so a constant that is only passed through costs no guard.
+needs at once: ARRAY for arrays (they become graph inputs), TYPE + LEN for containers
+(a list's or tuple's items are wrapped when first looked at), TYPE for plain-class
+instances, ID for functions, modules, classes and callables. Python constants (numbers,
+strings, None, tuples of them, NumPy scalars, dtypes) are guarded lazily:
+``guard_constant`` runs the first time the trace reads the value (``Tracer.pyval``), so
+a constant that is only passed through costs no guard; a range by its start, stop and
+step values (trace/dyn_ranges.py: a bound that changes becomes dynamic).
 
 Mutable objects are wrapped once per trace (by identity): a second path to the same
 object yields the same Value plus an ALIAS guard, so mutations are seen through both.
@@ -27,7 +29,7 @@ from ..graph.ir import Meta
 from . import markers
 from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
-from . import dynamic
+from . import dyn_ranges, dynamic
 from .sources import AttrSource, ConstSource, ItemSource
 from .cursor import EnumerateCursor, SeqCursor, ZipCursor
 from . import resumed_iter
@@ -62,6 +64,8 @@ def guard_constant(tx, v: ConstVal):
         return
     if v.dynamic:
         return dynamic.specialize(tx, v)
+    if type(v.value) is range and type(v.source) is not ConstSource:
+        return dyn_ranges.guard_range(tx, v)
     kind = GuardKind.VALUE if _value_guardable(v.value) else GuardKind.ID
     tx.add_guard(kind, v.source, v.value)
 
@@ -107,17 +111,23 @@ def _wrap_list(tx, obj, source):
     def load():   # on the first look at the items: then the length is guarded
         entry_len()
         return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
-    val = ListVal((), source, load=load, entry_len=entry_len)
+    val = ListVal((), source, load=load, entry_len=entry_len, entry=obj)
     _remember(tx, obj, val)
     return val
 
 
 def _wrap_tuple(tx, obj, source):
+    """A tuple of constants is a constant; any other is lazy: its items are wrapped when
+    the trace first looks at them (an item at a dynamic position is then read alone,
+    trace/dyn_items.py)."""
     if is_constant(obj):
         return ConstVal(obj, source)
     tx.add_guard(GuardKind.TYPE, source, tuple)
     tx.add_guard(GuardKind.LEN, source, len(obj))
-    return TupleVal([wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)], source)
+
+    def load():
+        return [wrap(tx, o, ItemSource(source, i)) for i, o in enumerate(obj)]
+    return TupleVal((), source, load=load, entry=obj)
 
 
 def _wrap_dict(tx, obj, source):
@@ -238,6 +248,7 @@ _WRAPPERS = {
     types.CellType: _wrap_cell,
     types.BuiltinMethodType: _wrap_builtin,
     super: _wrap_super,
+    range: dyn_ranges.wrap_range,         # its bounds may become dynamic
     # a loop resumed after a break: its position is dynamic from the start (the loop
     # comes back at the next position), trace/resumed_iter.py
     SeqCursor: resumed_iter.wrap_seq_cursor,
