@@ -31,7 +31,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     C->npasses = 1;
     for (int i = 0; i < P->ninstr; i++) C->npasses += P->code[i].op == FJ_OP_PASS;
     int ni = P->ninstr;
-    size_t need = sizeof(fj_regplan) * nr + 2 * sizeof(void *) * (size_t)ni +
+    size_t need = sizeof(fj_regplan) * nr + 3 * sizeof(void *) * (size_t)ni +
                   sizeof(int) * (3 * C->npasses + 2 * nr + ni + (size_t)C->npasses * nr) +
                   (size_t)C->npasses * nr + 3 * (size_t)ni;
     char *m;
@@ -46,7 +46,8 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
     C->rp = (fj_regplan *)m;
     C->efn = (fj_ew_fn *)(m + sizeof(fj_regplan) * nr);
     C->rfn = (fj_red_fn *)(C->efn + ni);
-    C->pass_lo = (int *)(C->rfn + ni);
+    C->cfn = (fj_chain_fn *)(C->rfn + ni);
+    C->pass_lo = (int *)(C->cfn + ni);
     C->pass_hi = C->pass_lo + C->npasses;
     C->slot = C->pass_hi + C->npasses;
     C->prod = C->slot + nr;
@@ -63,6 +64,20 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
         const fj_instr *in = &P->code[i];
         C->ins_pass[i] = p;
         if (in->op == FJ_OP_PASS) { C->pass_hi[p] = i; C->pass_lo[++p] = i + 1; continue; }
+        if (in->op == FJ_OP_CHAIN) {
+            /* reads: bit 1 (a vector operand) or bit 4 (a scalar one, whose buffer
+             * fj_fill_acc_reads fills to one element); stores: bit 2 */
+            C->cfn[i] = C->T->chain[P->regs[in->dst].dtype];
+            C->hwkeep[i] = FJ_FE_ALL;
+            for (int k = 0; k < in->nsteps; k++) {
+                const fj_step *st = &in->steps[k];
+                int shape = fj_steps[st->code >> 1].shape;
+                if (shape == FJ_STEP_SHAPE_STORE) C->pass_use[p * nr + st->reg] |= 2;
+                else if (shape != FJ_STEP_SHAPE_UN)
+                    C->pass_use[p * nr + st->reg] |= (st->code & 1) ? 4 : 1;
+            }
+            continue;
+        }
         if (P->regs[in->dst].kind == FJ_REG_ACC) C->prod[in->dst] = i;
         C->scalar[i] = fj_ops[in->op].kind == FJ_KIND_ELEMENTWISE &&
                        P->regs[in->dst].kind == FJ_REG_ACC;
@@ -143,7 +158,10 @@ static int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
     C.B = B;
     C.nblk = (L->seg_len + B - 1) / B;
     long cost = 0;
-    for (int i = 0; i < P->ninstr; i++) cost += fj_ops[P->code[i].op].cost;
+    for (int i = 0; i < P->ninstr; i++) {
+        cost += fj_ops[P->code[i].op].cost;
+        for (int k = 0; k < P->code[i].nsteps; k++) cost += fj_steps[P->code[i].steps[k].code >> 1].cost;
+    }
     double work = (double)L->nseg * (double)L->seg_len * (double)cost;
     int nt = L->nthreads > 0 ? L->nthreads : 1;
     if (!FJ_HAVE_OPENMP || work < fj_par_min_work) nt = 1;

@@ -81,10 +81,14 @@ typedef void (*fj_ew_fn)(fj_index n, void *dst, const void *a, const void *b, co
                          int64_t imm, int *err);
 typedef void (*fj_red_fn)(fj_index n, const void *src, fj_index base, fj_partial *out);
 
+#include "kernel_vec.h"
+typedef void (*fj_chain_fn)(fj_index n, const fj_step *steps, int nsteps, void *const *ptr);
+
 typedef struct {
     fj_ew_fn ew[FJ_NOPS][FJ_NDTYPES];        /* keyed by the op's SIG dtype */
     fj_ew_fn cast[FJ_NDTYPES][FJ_NDTYPES];   /* [dst][src] */
     fj_red_fn red[FJ_NOPS][FJ_NDTYPES];      /* keyed by the source dtype */
+    fj_chain_fn chain[FJ_NDTYPES];           /* float dtypes only */
 } fj_table;
 
 /* ---- the kernels, once per instruction set ---------------------------------------- */
@@ -104,6 +108,7 @@ typedef struct {
 #endif
 #define FJ_ISA_SUFFIX _base
 #include "vecmath.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #ifdef FJ_GCC_REGIONS
@@ -117,6 +122,7 @@ typedef struct {
 #pragma GCC optimize("no-trapping-math")
 #define FJ_ISA_SUFFIX _avx2
 #include "vecmath.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #pragma GCC pop_options
@@ -126,6 +132,7 @@ typedef struct {
 #pragma GCC optimize("no-trapping-math")
 #define FJ_ISA_SUFFIX _avx512
 #include "vecmath.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #pragma GCC pop_options
@@ -169,6 +176,7 @@ static int fj_set_isa(int level)
 static fj_ew_fn fj_lookup_ew(int op, int dtype) { return fj_tables[fj_isa_current].ew[op][dtype]; }
 static fj_ew_fn fj_lookup_cast(int dst, int src) { return fj_tables[fj_isa_current].cast[dst][src]; }
 static fj_red_fn fj_lookup_red(int op, int dtype) { return fj_tables[fj_isa_current].red[op][dtype]; }
+static fj_chain_fn fj_lookup_chain(int dtype) { return fj_tables[fj_isa_current].chain[dtype]; }
 
 /* ---- programs ----------------------------------------------------------------------- */
 
@@ -200,7 +208,14 @@ typedef struct {
     fj_scalar value;    /* CONST */
 } fj_reg;
 
-typedef struct { int op, dst, a, b, c; int64_t imm; } fj_instr;
+/* chains (op CHAIN): `steps` (nsteps of them, kernel_vec.h) read and store registers
+ * themselves; dst is the register of the last step, a STORE, and a, b, c are -1 */
+typedef struct {
+    int op, dst, a, b, c;
+    int64_t imm;
+    const fj_step *steps;
+    int nsteps;
+} fj_instr;
 
 typedef struct {
     int nregs;
@@ -251,6 +266,7 @@ typedef struct {
     unsigned char *hwkeep;         /* per instruction: fj_hw_keep, the FE_* flags it reports */
     fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
     fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
+    fj_chain_fn *cfn;              /* per instruction: resolved chain kernel */
     int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
     int nacc;
     fj_index B, nblk;
@@ -544,11 +560,27 @@ static int fj_hw_keep(int op)
     }
 }
 
+/* The flags of `mask` this thread has raised, and dropping some of them: once or twice
+ * per instruction of every block, so on x86-64 they read and write the SSE control and
+ * status register directly (a few cycles) instead of fetestexcept/feclearexcept, which
+ * also save the x87 status word (~10x the cost). Every kernel computes with SSE/AVX:
+ * x87 flags, which only fj_fpe_clear/fj_fpe_test see, are never the ones dropped here.
+ * glibc's FE_* values are the MXCSR status bits on x86. */
+#if defined(__x86_64__) && defined(__GLIBC__)
+_Static_assert(FE_INVALID == 1 && FE_DIVBYZERO == 4 && FE_OVERFLOW == 8 && FE_UNDERFLOW == 16,
+               "FE_* are the MXCSR status bits");
+static inline int fj_fe_get(int mask) { return (int)_mm_getcsr() & mask; }
+static inline void fj_fe_clear(int flags) { _mm_setcsr(_mm_getcsr() & ~(unsigned)flags); }
+#else
+static inline int fj_fe_get(int mask) { return fetestexcept(mask); }
+static inline void fj_fe_clear(int flags) { feclearexcept(flags); }
+#endif
+
 /* drop the flags in `drop` that were not set before (`before`) */
 static inline void fj_fe_drop(int before, int drop)
 {
-    int raised = fetestexcept(drop) & ~before;
-    if (raised) feclearexcept(raised);
+    int raised = fj_fe_get(drop) & ~before;
+    if (raised) fj_fe_clear(raised);
 }
 
 /* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
@@ -574,7 +606,7 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
         fj_ew_fn f = in->op == FJ_OP_CAST
             ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
             : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
-        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fetestexcept(drop) : 0;
+        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fj_fe_get(drop) : 0;
         int kind = fj_soft_kind(in->op);
         fj_scalar sa, sb;                /* the sources as they were, for the soft check */
         memcpy(&sa, ts->ptr[in->a], fj_itemsize[P->regs[in->a].dtype]);
@@ -619,7 +651,7 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
     void **ptr = ts->ptr;
     for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
         const fj_instr *in = &P->code[i];
-        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fetestexcept(drop) : 0;
+        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fj_fe_get(drop) : 0;
         if (C->efn[i]) {
             const void *sa = in->a >= 0 ? ptr[in->a] : NULL, *sb = in->b >= 0 ? ptr[in->b] : NULL;
             if (C->soft[i] && (sa == ptr[in->dst] || sb == ptr[in->dst])) {
@@ -635,6 +667,8 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
             if (C->soft[i])
                 ts->fpe |= fj_soft_fpe(C->soft[i], P->regs[in->dst].dtype, n, ptr[in->dst],
                                        sa, sb);
+        } else if (C->cfn[i]) {
+            C->cfn[i](n, in->steps, in->nsteps, ptr);
         } else if (C->rfn[i]) {
             C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
         }
