@@ -358,11 +358,18 @@ static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base
             acc0 = FJ_SELECT(V, M, k0, acc0, v0);                                       \
             acc1 = FJ_SELECT(V, M, k1, acc1, v1);                                       \
         }                                                                               \
-        for (int j = 0; j < (W); j++) {                                                 \
-            nan |= isnan[j] != 0;                                                       \
-            best = BETTER(best, acc0[j]) ? best : acc0[j];                              \
-            best = BETTER(best, acc1[j]) ? best : acc1[j];                              \
+        M k = BETTER(acc0, acc1);                                                       \
+        acc0 = FJ_SELECT(V, M, k, acc0, acc1);                                          \
+        for (int w = (W) / 2; w >= 1; w /= 2) {       /* lanes halved by shuffles */   \
+            M perm;                                                                     \
+            for (int j = 0; j < (W); j++) perm[j] = j ^ w;                              \
+            V other = __builtin_shuffle(acc0, perm);                                    \
+            k = BETTER(acc0, other);                                                    \
+            acc0 = FJ_SELECT(V, M, k, acc0, other);                                     \
+            isnan |= __builtin_shuffle(isnan, perm);                                    \
         }                                                                               \
+        nan = isnan[0] != 0;                                                            \
+        best = acc0[0];                                                                 \
     }                                                                                   \
     for (; i < n; i++) {                                                                \
         T v = a[i];                                                                     \

@@ -358,16 +358,18 @@ FJ_VAI double FJ_ISA(fj_log1p1)(double x)
 /* ---- block functions -------------------------------------------------------------- */
 
 /* y[i] = F(x[i]) on the fast path, (T)LIBM((double)x[i]) where OK(x[i]) fails (for
- * float32: NumPy's float64 result rounded). Works in chunks through a local buffer so
- * that y may be x (registers are reused in place). One body for both float types. */
+ * float32: NumPy's float64 result rounded). Works in chunks; y may be x (registers are
+ * reused in place): then each chunk goes through a local buffer, otherwise straight
+ * into y (the fix-up loop reads x, which is intact). One body for both float types. */
 #define FJ_VCHUNK 256
 #define FJ_VEC_UNARY_T(NAME, T, F, OK, LIBM)                                           \
 static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                                \
 {                                                                                      \
-    T t[FJ_VCHUNK];                                                                    \
+    T buf[FJ_VCHUNK];                                                                  \
     for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                      \
         fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                           \
         const T *xc = x + c;                                                           \
+        T *t = y == x ? buf : y + c;                                                   \
         int bad = 0;                                                                   \
         for (fj_index i = 0; i < m; i++) {                                             \
             T v = xc[i];                                                               \
@@ -379,7 +381,7 @@ static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                          
             for (fj_index i = 0; i < m; i++)                                           \
                 if (!OK(xc[i])) t[i] = (T)LIBM((double)xc[i]);                         \
         }                                                                              \
-        memcpy(y + c, t, (size_t)m * sizeof(T));                                       \
+        if (t == buf) memcpy(y + c, buf, (size_t)m * sizeof(T));                       \
     }                                                                                  \
 }
 #define FJ_VEC_UNARY(NAME, F, OK, LIBM) FJ_VEC_UNARY_T(NAME, double, F, OK, LIBM)

@@ -2,6 +2,13 @@
 which the kernel library evaluates with the running value in vector registers
 (include/framejit/kernel_chain.h) instead of loading and storing a block buffer per op.
 
+``schedule(regs, code)`` reorders each pass of an unallocated program (lower.py, before
+register allocation) so that chainable instructions stand together: the others run as
+early as their operands allow, chainable ones only when an other instruction or the end
+of the pass needs them, so the arithmetic between two transcendentals (or reductions,
+comparisons) becomes one run. Only data dependencies order instructions (a register's
+reads and writes keep their relative order), so the program computes the same.
+
 ``fuse(regs, code)`` works on a register-allocated program (lower.py) and returns an
 equivalent one. A run is a maximal sequence of consecutive instructions of one pass whose
 op has a chain step (``STEP_OF``), whose result is a float64/float32 temp or array
@@ -95,6 +102,84 @@ def _chain(run, code, start, regs):
                 or _later_reads(code, start + k, dst) > via_t):
             steps.append(("store", dst))
     return ("chain", tuple(steps))
+
+
+def _chainable_unallocated(ins, regs):
+    if ins[0] == "powi":
+        return ins[-1] in (2, 3, 4) and regs[ins[1]][0] in ("temp", "array") \
+            and _dtype(regs[ins[1]]) in FLOATS
+    return _as_chainable(ins, regs) is not None
+
+
+def _dependencies(block):
+    """preds[i]: the instructions of ``block`` (one pass) that must run before i."""
+    preds = [set() for _ in block]
+    writer, readers = {}, {}
+    for i, ins in enumerate(block):
+        for r in _srcs(ins):
+            if r in writer:
+                preds[i].add(writer[r])             # read after write
+            readers.setdefault(r, []).append(i)
+        d = ins[1]
+        preds[i].update(j for j in readers.get(d, ()) if j != i)   # write after read
+        if d in writer:
+            preds[i].add(writer[d])                 # write after write
+        writer[d], readers[d] = i, []
+    return preds
+
+
+def _schedule_pass(block, regs):
+    chainable = [_chainable_unallocated(ins, regs) for ins in block]
+    preds = _dependencies(block)
+    users = [[] for _ in block]
+    for i, ps in enumerate(preds):
+        for j in ps:
+            users[j].append(i)
+    done, order = set(), []
+
+    def ready(i):
+        return i not in done and preds[i] <= done
+
+    def emit(i):
+        done.add(i)
+        order.append(i)
+
+    while len(done) < len(block):
+        progress = True
+        while progress:                             # others: as early as possible
+            progress = False
+            for i in range(len(block)):
+                if not chainable[i] and ready(i):
+                    emit(i)
+                    progress = True
+        needed, todo = set(), [i for i in range(len(block)) if not chainable[i] and i not in done]
+        while todo:                                 # chainable work the others wait for
+            for j in preds[todo.pop()]:
+                if j not in done and j not in needed and chainable[j]:
+                    needed.add(j)
+                    todo.append(j)
+        pick = needed or {i for i in range(len(block)) if i not in done}
+        progress = True
+        while progress:                             # ... as one run
+            progress = False
+            for i in sorted(pick):
+                if ready(i):
+                    emit(i)
+                    progress = True
+    return [block[i] for i in order]
+
+
+def schedule(regs, code):
+    """The passes of ``code`` with chainable instructions grouped; see the module doc."""
+    out, block = [], []
+    for ins in code + [("pass",)]:
+        if ins[0] == "pass":
+            out.extend(_schedule_pass(block, regs))
+            out.append(ins)
+            block = []
+        else:
+            block.append(ins)
+    return out[:-1]
 
 
 def _worth_it(run, regs):

@@ -400,7 +400,7 @@ def lower(group, escaping) -> Kernel:
                 _value(em, n, n.meta.dtype, passes)
             elif role == "full" and n in em.spill:       # a later pass reads it back
                 _value(em, n, n.meta.dtype, passes)
-    regs, code = _allocate(em.regs, em.code)
+    regs, code = _allocate(em.regs, _chains.schedule(em.regs, em.code))
     nin = len(em.inputs)
     index = {n: nin + i for i, n in enumerate(nout)}
     regs = [_fix_out(spec, index) for spec in regs]
