@@ -316,7 +316,27 @@ static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base
 #define FJ_CONV_U(v) ((uint64_t)(int64_t)(v))
 #define FJ_CONV_B(v) ((uint8_t)((v) != 0))
 FJ_DEF_RED(SUM, f64, double, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
-FJ_DEF_RED(SUM, f32, float, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
+/* float32 sums: each lane first adds four floats in float32 (two roundings, within
+ * 2^-23 of their magnitudes: far inside the 1e-5 budget), then accumulates in float64;
+ * converting every element to float64 made a cache-resident sum 15 % slower than its
+ * loads */
+static void FJ_ISA(fj_r_SUM_f32)(fj_index n, const void *av, fj_index base, fj_partial *out)
+{
+    const float *restrict a = (const float *)av;
+    double acc[FJ_LANES];
+    fj_index i = 0;
+    (void)base;
+    for (int j = 0; j < FJ_LANES; j++) acc[j] = 0.0;
+    for (; i + 4 * FJ_LANES <= n; i += 4 * FJ_LANES)
+        for (int j = 0; j < FJ_LANES; j++) {
+            float v = (a[i + j] + a[i + FJ_LANES + j]) +
+                      (a[i + 2 * FJ_LANES + j] + a[i + 3 * FJ_LANES + j]);
+            acc[j] += (double)v;
+        }
+    for (int j = 0; i + j < n; j++) acc[j % FJ_LANES] += (double)a[i + j];
+    FJ_FOLD_LANES(acc, FJ_ACC_ADD)
+    out->d = acc[0];
+}
 FJ_DEF_RED(SUM, i64, int64_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
 FJ_DEF_RED(SUM, i32, int32_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
 FJ_DEF_RED(PROD, f64, double, double, d, 1.0, FJ_ACC_MUL, FJ_CONV_D)
