@@ -13,6 +13,10 @@
  * Elementwise work touches element i of each register only, so running the steps tile by
  * tile gives the same values (and raises the same FP flags) as running them block by
  * block: registers that a chain both reads and stores need no care.
+ * FN steps (exp) run vecmath_vec.h's vector code on the tile, two vectors side by side,
+ * the very code of the op's block function: same bits; lanes out of its range go to
+ * fj_ch_fix_*, which does what the op does for them (libm, then the op's hardware flags
+ * and its software FP check, kernel_fpe.h).
  */
 
 #if defined(__AVX512F__)
@@ -27,53 +31,6 @@
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
 #endif
-
-/* correctly rounded square roots of whole vectors */
-static inline fj_vd FJ_ISA(fj_ch_sqrt_vd)(fj_vd v)
-{
-#if defined(__AVX512F__)
-    return (fj_vd)_mm512_sqrt_pd((__m512d)v);
-#elif defined(__AVX__)
-    __m256d h[2];
-    memcpy(h, &v, 64);
-    h[0] = _mm256_sqrt_pd(h[0]);
-    h[1] = _mm256_sqrt_pd(h[1]);
-    memcpy(&v, h, 64);
-    return v;
-#elif defined(__SSE2__)
-    __m128d h[4];
-    memcpy(h, &v, 64);
-    for (int k = 0; k < 4; k++) h[k] = _mm_sqrt_pd(h[k]);
-    memcpy(&v, h, 64);
-    return v;
-#else
-    for (int k = 0; k < 8; k++) v[k] = sqrt(v[k]);
-    return v;
-#endif
-}
-
-static inline fj_vf FJ_ISA(fj_ch_sqrt_vf)(fj_vf v)
-{
-#if defined(__AVX512F__)
-    return (fj_vf)_mm512_sqrt_ps((__m512)v);
-#elif defined(__AVX__)
-    __m256 h[2];
-    memcpy(h, &v, 64);
-    h[0] = _mm256_sqrt_ps(h[0]);
-    h[1] = _mm256_sqrt_ps(h[1]);
-    memcpy(&v, h, 64);
-    return v;
-#elif defined(__SSE2__)
-    __m128 h[4];
-    memcpy(h, &v, 64);
-    for (int k = 0; k < 4; k++) h[k] = _mm_sqrt_ps(h[k]);
-    memcpy(&v, h, 64);
-    return v;
-#else
-    for (int k = 0; k < 16; k++) v[k] = sqrtf(v[k]);
-    return v;
-#endif
-}
 
 /* the value of each step, on vectors or scalars alike (t: running value, s: operand) */
 #define FJ_CH_E_LOAD(t, s) (s)
@@ -96,6 +53,7 @@ static inline fj_vf FJ_ISA(fj_ch_sqrt_vf)(fj_vf v)
 #define FJ_CH_CASE_BIN FJ_CH_CASE_LOAD
 #define FJ_CH_CASE_UN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_U(NAME) break;
 #define FJ_CH_CASE_STORE(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_ST break;
+#define FJ_CH_CASE_FN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_FN(NAME) break;
 #define FJ_CH_CASE(NAME, PYNAME, SHAPE, COST) FJ_CH_CASE_##SHAPE(NAME)
 
 /* t_j = E(t_j, operand) for every vector j of the level */
@@ -103,6 +61,14 @@ static inline fj_vf FJ_ISA(fj_ch_sqrt_vf)(fj_vf v)
 #define FJ_CH_SJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, s);
 #define FJ_CH_UJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, t##j);
 #define FJ_CH_STJ(j, NAME) *(FJ_CH_V *)(q + (j) * FJ_CH_W) = t##j;
+/* FN steps: the sources go to memory (only the rare fix-up reads them back: kept in
+ * registers they made the vector function spill), the vector function runs, the lanes it
+ * left are fixed from the saved sources */
+#define FJ_CH_FSRC(j, NAME) memcpy(src + (j) * FJ_CH_W, &t##j, 64);
+#define FJ_CH_FIN(j, NAME) fv[j] = t##j;
+#define FJ_CH_FOUT(j, NAME) t##j = fv[j]; bad |= ~ok[j];
+#define FJ_CH_FSAVE(j, NAME) memcpy(res + (j) * FJ_CH_W, &t##j, 64);
+#define FJ_CH_FLOAD(j, NAME) memcpy(&t##j, res + (j) * FJ_CH_W, 64);
 #if FJ_CH_NV == 8
 #define FJ_CH_TILE(X, NAME) X(0, NAME) X(1, NAME) X(2, NAME) X(3, NAME) \
                             X(4, NAME) X(5, NAME) X(6, NAME) X(7, NAME)
@@ -123,10 +89,16 @@ static inline fj_vf FJ_ISA(fj_ch_sqrt_vf)(fj_vf v)
 #define FJ_CH_W 8
 #define FJ_CH_BCAST(c) ((fj_vd){c, c, c, c, c, c, c, c})
 #define FJ_CH_VABS(t) ((fj_vd)((fj_vmd)(t) & INT64_MAX))
-#define FJ_CH_VSQRT FJ_ISA(fj_ch_sqrt_vd)
+#define FJ_CH_VSQRT FJ_ISA(fj_vsqrt_d)
 #define FJ_CH_SABS __builtin_fabs
 #define FJ_CH_SSQRT sqrt
+#define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vd)
+#define FJ_CH_LANE_OK_EXP FJ_EXP_OK
+#define FJ_CH_LIBM(x) (x)
 #include "kernel_chain_t.h"
+#undef FJ_CH_VFN_EXP
+#undef FJ_CH_LANE_OK_EXP
+#undef FJ_CH_LIBM
 #undef FJ_CH_TN
 #undef FJ_CH_T
 #undef FJ_CH_V
@@ -145,10 +117,16 @@ static inline fj_vf FJ_ISA(fj_ch_sqrt_vf)(fj_vf v)
 #define FJ_CH_W 16
 #define FJ_CH_BCAST(c) ((fj_vf){c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c})
 #define FJ_CH_VABS(t) ((fj_vf)((fj_vmf)(t) & INT32_MAX))
-#define FJ_CH_VSQRT FJ_ISA(fj_ch_sqrt_vf)
+#define FJ_CH_VSQRT FJ_ISA(fj_vsqrt_f)
 #define FJ_CH_SABS __builtin_fabsf
 #define FJ_CH_SSQRT sqrtf
+#define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vf)
+#define FJ_CH_LANE_OK_EXP FJ_EXPF_OK
+#define FJ_CH_LIBM(x) ((float)(x))
 #include "kernel_chain_t.h"
+#undef FJ_CH_VFN_EXP
+#undef FJ_CH_LANE_OK_EXP
+#undef FJ_CH_LIBM
 #undef FJ_CH_TN
 #undef FJ_CH_T
 #undef FJ_CH_V

@@ -73,7 +73,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
                 const fj_step *st = &in->steps[k];
                 int shape = fj_steps[st->code >> 1].shape;
                 if (shape == FJ_STEP_SHAPE_STORE) C->pass_use[p * nr + st->reg] |= 2;
-                else if (shape != FJ_STEP_SHAPE_UN)
+                else if (shape != FJ_STEP_SHAPE_UN && shape != FJ_STEP_SHAPE_FN)
                     C->pass_use[p * nr + st->reg] |= (st->code & 1) ? 4 : 1;
             }
             continue;
@@ -148,10 +148,12 @@ static int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
     int rc = fj_plan(&C, stack, plan_cap);
     if (rc) return rc;
 #define FJ_FREE_PLAN() do { if (C.plan_heap) free(C.rp); } while (0)
-    /* default block: keep every register's block within ~64 KB (L1/L2) */
+    /* default block: keep every register's block within ~64 KB (L1/L2), a whole number of
+     * chain tiles (kernel_chain.h: 128 float32 elements on AVX-512; a partial tile at the
+     * end of every block ran one vector at a time, 20 % of black_scholes float32) */
     fj_index B = L->block;
     if (B <= 0) {
-        B = (FJ_BLOCK_BYTES / (8 * (fj_index)(P->nregs > 0 ? P->nregs : 1))) & ~(fj_index)63;
+        B = (FJ_BLOCK_BYTES / (8 * (fj_index)(P->nregs > 0 ? P->nregs : 1))) & ~(fj_index)127;
         B = B < FJ_BLOCK_MIN ? FJ_BLOCK_MIN : B > FJ_BLOCK_DEFAULT ? FJ_BLOCK_DEFAULT : B;
     }
     if (L->seg_len < B) B = L->seg_len > 0 ? L->seg_len : 1;

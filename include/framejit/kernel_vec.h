@@ -27,6 +27,8 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
  *   STORE   register = t (the only step that writes memory)
  *   BIN     t = t op operand (the R* forms: t = operand op t)
  *   UN      t = op(t)
+ *   FN      t = f(t) for a transcendental f, from vecmath_vec.h's vector code: lanes out
+ *           of its range from libm, with the FP checks of the block op (kernel_fpe.h)
  * An operand is a vector (the register's block) or a scalar (a const or acc register:
  * its one value for every element); the step code is FJ_STEP_<NAME> * 2 + (scalar). */
 #define FJ_STEP_LIST(X)                               \
@@ -41,7 +43,8 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
     X(NEGATIVE,  "negative",  UN,    1)               \
     X(ABSOLUTE,  "absolute",  UN,    1)               \
     X(SQUARE,    "square",    UN,    1)               \
-    X(SQRT,      "sqrt",      UN,    3)
+    X(SQRT,      "sqrt",      UN,    3)               \
+    X(EXP,       "exp",       FN,    8)
 
 enum {
 #define FJ_STEP_ENUM(NAME, PYNAME, SHAPE, COST) FJ_STEP_##NAME,
@@ -49,7 +52,8 @@ enum {
 #undef FJ_STEP_ENUM
     FJ_NSTEPS
 };
-enum { FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN };
+enum { FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN,
+       FJ_STEP_SHAPE_FN };
 
 typedef struct { const char *name; int shape, cost; } fj_stepinfo;
 static const fj_stepinfo fj_steps[FJ_NSTEPS] = {

@@ -11,7 +11,8 @@
  * elements with libm. Algorithms and coefficients are FreeBSD msun's (e_exp.c, e_log.c,
  * e_log2.c, e_log10.c, k_sin.c, k_cos.c, e_rem_pio2.c), made branch-free; expm1 uses a
  * degree-14 Taylor kernel on |r| <= ln2/2. float32 has its own functions (vecmath_f32.h)
- * and power both (vecmath_pow.h), included at the end.
+ * and power both (vecmath_pow.h), included at the end. The block functions of exp are
+ * vector code (vecmath_vec.h), shared with chains.
  * Invariant: fast-path results are within ~1 ulp (tan, tanh ~2 ulp) of the exact value.
  */
 
@@ -390,7 +391,6 @@ static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                          
 FJ_VEC_UNARY(fj_vsin, fj_sin1, FJ_TRIG_OK, sin)
 FJ_VEC_UNARY(fj_vcos, fj_cos1, FJ_TRIG_OK, cos)
 FJ_VEC_UNARY(fj_vtan, fj_tan1, FJ_TRIG_OK, tan)
-FJ_VEC_UNARY(fj_vexp, fj_exp1, FJ_EXP_OK, exp)
 FJ_VEC_UNARY(fj_vexp2, fj_exp2_1, FJ_EXP2_OK, exp2)
 FJ_VEC_UNARY(fj_vexpm1, fj_expm1_1, FJ_EXPM1_OK, expm1)
 FJ_VEC_UNARY(fj_vtanh, fj_tanh1, FJ_TANH_OK, tanh)

@@ -24,7 +24,17 @@ NUMPY_STEP = {
     "divide": lambda t, s: np.divide(t, s), "rdivide": lambda t, s: np.divide(s, t),
     "negative": lambda t, s: np.negative(t), "absolute": lambda t, s: np.absolute(t),
     "square": lambda t, s: np.square(t), "sqrt": lambda t, s: np.sqrt(t),
+    "exp": lambda t, s: _block_op("exp", t),    # within 4 ulp of NumPy: test_vecmath.py
 }
+
+
+def _block_op(op, t):
+    """The kernel op itself on one block after another: a chain's transcendental step
+    gives the same bits (both run vecmath_vec.h's vector code)."""
+    out = np.empty_like(t)
+    K.Program([("array", 0, t.dtype.name), ("array", 1, t.dtype.name)], [(op, 1, 0)])(
+        [t, out], num_threads=1)
+    return out
 BINARY = [k for k, v in K.STEPS.items() if v[1] == "binary"]
 UNARY = [k for k, v in K.STEPS.items() if v[1] == "unary"]
 
@@ -237,7 +247,7 @@ def test_chain_disassembles():
 # ---- chain fusion (backends/chains.py) ----------------------------------------------------
 
 OPS = {"add": 2, "subtract": 2, "multiply": 2, "divide": 2, "negative": 1, "absolute": 1,
-       "square": 1, "sqrt": 1, "exp": 1, "maximum": 2, "powi2": 1, "powi3": 1, "powi4": 1,
+       "square": 1, "sqrt": 1, "exp": 1, "log": 1, "maximum": 2, "powi2": 1, "powi3": 1, "powi4": 1,
        "powi-1": 1}
 
 
@@ -286,12 +296,12 @@ def test_fusion_keeps_values_and_flags(case, n, seed):
 def test_fusion_keeps_what_later_instructions_read():
     dt = "float64"
     regs = [("array", 0, dt), ("array", 1, dt), ("temp", dt), ("temp", dt)]
-    code = [("multiply", 2, 0, 0), ("add", 3, 2, 0), ("exp", 3, 3), ("add", 1, 3, 2)]
+    code = [("multiply", 2, 0, 0), ("add", 3, 2, 0), ("log", 3, 3), ("add", 1, 3, 2)]
     fregs, fcode = chains.fuse(regs, code)
     assert fcode[0] == ("chain", (("load", 0), ("multiply", 0), ("store", 2),
                                   ("add", 0), ("store", 3)))
-    # r2 is read again after the exp: stored; x*x*... a lone op after exp: not a chain
-    assert fcode[1:] == [("exp", 3, 3), ("add", 1, 3, 2)]
+    # r2 is read again after the log: stored; a lone op after the log: not a chain
+    assert fcode[1:] == [("log", 3, 3), ("add", 1, 3, 2)]
 
 
 def test_fusion_elides_single_use_temps_and_drops_them():
@@ -396,3 +406,22 @@ def test_kept_values_are_computed_in_their_own_pass():
     got, programs = _programs_of(mixed, x)
     assert _count(programs[0], "exp") == 1
     np.testing.assert_allclose(got, mixed(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dt", FLOATS)
+def test_exp_step_is_the_exp_op(dt, isa):
+    """The exp step and the exp op run the same vector code: same bits (also where libm
+    takes over: NaN, +-inf, overflow, float32 underflow) and the same FP flags."""
+    rng = np.random.default_rng(9)
+    special = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 709.0, 709.5, 710.0,
+                        -708.0, -708.5, -745.5, -800.0, 88.0, 88.5, 89.0, -87.0, -104.0,
+                        -104.5, -110.0, 1e-310, -5e-324])
+    for n in (1, 7, 16, 63, 64, 127, 128, 129, 1000):
+        x = np.concatenate([special, rng.uniform(-750, 750, n), rng.uniform(-110, 90, n)])
+        x = x.astype(dt)
+        regs = [("array", 0, dt), ("array", 1, dt)]
+        a, b = np.empty_like(x), np.empty_like(x)
+        f1 = K.Program(regs, [("chain", (("load", 0), ("exp",), ("store", 1)))])([x, a])
+        f2 = K.Program(regs, [("exp", 1, 0)])([x, b])
+        assert_bits(a, b)
+        assert f1 == f2

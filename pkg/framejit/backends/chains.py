@@ -34,7 +34,8 @@ from framejit._native import _kernels as K
 
 #: op -> chain step for the running value as the first operand; unary ops have no operand
 STEP_OF = {"add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
-           "negative": "negative", "absolute": "absolute", "square": "square", "sqrt": "sqrt"}
+           "negative": "negative", "absolute": "absolute", "square": "square", "sqrt": "sqrt",
+           "exp": "exp"}
 #: the step when the running value is the second operand
 REVERSED = {"add": "add", "multiply": "multiply", "subtract": "rsubtract", "divide": "rdivide"}
 FLOATS = frozenset({"float64", "float32"})
