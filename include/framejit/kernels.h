@@ -1,7 +1,8 @@
 /* kernels.h: framejit's fused kernel library (header-only, compiled into _kernels.pyx).
  *
  * A program is a list of registers and a list of instructions (opcode, dst, a, b, c,
- * imm) from ops.def. It runs over an iteration space of `nseg` segments of `seg_len`
+ * imm) from ops.def; a CHAIN instruction carries its own steps instead (kernel_vec.h,
+ * kernel_chain.h: float arithmetic and exp kept in vector registers). It runs over an iteration space of `nseg` segments of `seg_len`
  * elements each (one segment for elementwise work and full reductions, one per row for
  * last-axis reductions), in blocks of at most `block` elements that never cross a
  * segment. PASS instructions split the program into passes: a pass runs over every block

@@ -19,8 +19,13 @@ negative k < -1 are not rewritten (1/(x*x) overflows to 0 where pow gives subnor
 
 ``lower(group, escaping)`` schedules the members over kernel passes (a value read
 after a reduction goes to a later pass), recomputes cheap intermediates a later pass
-needs instead of storing them, writes the members needed outside the group to output
-operands, and register-allocates block temporaries by liveness within each pass.
+needs instead of storing them, keeps an expensive one in the output buffer of its one
+later reader (``_spills``: softmax's exp is computed once), writes the members needed
+outside the group to output operands, orders each pass so that chainable instructions
+stand together (``chains.schedule``), register-allocates block temporaries by liveness
+within each pass (a transcendental never overwrites a dying source: the kernels would
+copy it for their software FP check), and fuses runs of float arithmetic into ``chain``
+instructions evaluated in registers (``chains.fuse``).
 """
 from __future__ import annotations
 
