@@ -50,7 +50,7 @@ OPNAMES = {v: k for k, v in OPCODES.items()}
 
 cdef dict _STEP_SHAPES = {FJ_STEP_SHAPE_LOAD: "load", FJ_STEP_SHAPE_STORE: "store",
                           FJ_STEP_SHAPE_BIN: "binary", FJ_STEP_SHAPE_UN: "unary",
-                          FJ_STEP_SHAPE_FN: "unary"}
+                          FJ_STEP_SHAPE_VFN: "unary", FJ_STEP_SHAPE_FN: "unary"}
 STEPS = {fj_steps[_i].name.decode(): (_i, _STEP_SHAPES[fj_steps[_i].shape], fj_steps[_i].cost)
          for _i in range(FJ_NSTEPS)}
 """Chain steps: name -> (step id, shape, cost); shapes "load" (t = operand), "store"
@@ -182,8 +182,9 @@ cdef class Program:
                                   value t, steps ("load", r) t = r, ("store", r) r = t,
                                   (op, r) t = t op r for add subtract multiply divide and
                                   rsubtract/rdivide (t = r - t, r / t), (op,) t = op(t) for
-                                  negative absolute square sqrt exp (exp within the ulp
-                                  budget and with the FP checks of the op "exp"). One float dtype for all
+                                  negative absolute square sqrt and the transcendentals
+                                  exp exp2 expm1 log log2 log10 log1p sin cos tan tanh
+                                  (each with the values and FP checks of its op). One float dtype for all
                                   its registers; const and acc operands are scalars; the
                                   first step loads, the last stores (into a temp or array
                                   register); each step rounds as the NumPy op.

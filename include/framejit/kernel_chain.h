@@ -53,7 +53,12 @@
 #define FJ_CH_CASE_BIN FJ_CH_CASE_LOAD
 #define FJ_CH_CASE_UN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_U(NAME) break;
 #define FJ_CH_CASE_STORE(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_ST break;
-#define FJ_CH_CASE_FN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_FN(NAME) break;
+#define FJ_CH_CASE_VFN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_FN(NAME) break;
+#define FJ_CH_CASE_FN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_CALL(NAME) break;
+/* FN steps: the op and the block function (vecmath.h; float32: name##f) */
+#define FJ_CH_FN_LIST(X) X(EXP2, fj_vexp2) X(EXPM1, fj_vexpm1) X(LOG, fj_vlog)             \
+    X(LOG2, fj_vlog2) X(LOG10, fj_vlog10) X(LOG1P, fj_vlog1p) X(SIN, fj_vsin)          \
+    X(COS, fj_vcos) X(TAN, fj_vtan) X(TANH, fj_vtanh)
 #define FJ_CH_CASE(NAME, PYNAME, SHAPE, COST) FJ_CH_CASE_##SHAPE(NAME)
 
 /* t_j = E(t_j, operand) for every vector j of the level */
@@ -69,6 +74,7 @@
 #define FJ_CH_FOUT(j, NAME) t##j = fv[j]; bad |= ~ok[j];
 #define FJ_CH_FSAVE(j, NAME) memcpy(res + (j) * FJ_CH_W, &t##j, 64);
 #define FJ_CH_FLOAD(j, NAME) memcpy(&t##j, res + (j) * FJ_CH_W, 64);
+#define FJ_CH_CALL(NAME, cnt) FJ_ISA(FJ_CAT(fj_ch_call_, FJ_CH_TN))(FJ_OP_##NAME, cnt, res, src, fpe)
 #if FJ_CH_NV == 8
 #define FJ_CH_TILE(X, NAME) X(0, NAME) X(1, NAME) X(2, NAME) X(3, NAME) \
                             X(4, NAME) X(5, NAME) X(6, NAME) X(7, NAME)
@@ -95,7 +101,9 @@
 #define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vd)
 #define FJ_CH_LANE_OK_EXP FJ_EXP_OK
 #define FJ_CH_LIBM(x) (x)
+#define FJ_CH_BLOCKFN(FN) FJ_ISA(FN)
 #include "kernel_chain_t.h"
+#undef FJ_CH_BLOCKFN
 #undef FJ_CH_VFN_EXP
 #undef FJ_CH_LANE_OK_EXP
 #undef FJ_CH_LIBM
@@ -123,7 +131,9 @@
 #define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vf)
 #define FJ_CH_LANE_OK_EXP FJ_EXPF_OK
 #define FJ_CH_LIBM(x) ((float)(x))
+#define FJ_CH_BLOCKFN(FN) FJ_ISA(FN##f)
 #include "kernel_chain_t.h"
+#undef FJ_CH_BLOCKFN
 #undef FJ_CH_VFN_EXP
 #undef FJ_CH_LANE_OK_EXP
 #undef FJ_CH_LIBM

@@ -25,6 +25,23 @@ static void FJ_ISA(FJ_CAT(fj_ch_fix_, FJ_CH_TN))(int op, int n, FJ_CH_T *res,
     if (drop) fj_fe_drop(before, drop);
 }
 
+/* FN steps: the op's block function on the tile, between the op's hardware flag drop
+ * and its software check, exactly as fj_exec_block runs the op */
+static void FJ_ISA(FJ_CAT(fj_ch_call_, FJ_CH_TN))(int op, fj_index n, FJ_CH_T *res,
+                                                   const FJ_CH_T *src, int *fpe)
+{
+    int drop = FJ_FE_ALL & ~fj_hw_keep(op), before = drop ? fj_fe_get(drop) : 0;
+    switch (op) {
+#define FJ_CH_CALL_CASE(OP, FN) case FJ_OP_##OP: FJ_CH_BLOCKFN(FN)(n, res, src); break;
+        FJ_CH_FN_LIST(FJ_CH_CALL_CASE)
+#undef FJ_CH_CALL_CASE
+    }
+    int kind = fj_soft_kind(op);
+    if (kind) *fpe |= fj_soft_fpe(kind, sizeof(FJ_CH_T) == 8 ? FJ_F64 : FJ_F32, n, res, src,
+                                  NULL);
+    if (drop) fj_fe_drop(before, drop);
+}
+
 static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, int ns,
                                                  void *const *ptr, int *fpe)
 {
@@ -54,6 +71,12 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
             FJ_CH_TILE(FJ_CH_FLOAD, _)                                                  \
         }                                                                               \
     }
+#define FJ_CH_APPLY_CALL(NAME) {                                                        \
+        T src[FJ_CH_NV * FJ_CH_W], res[FJ_CH_NV * FJ_CH_W];                             \
+        FJ_CH_TILE(FJ_CH_FSRC, _)                                                       \
+        FJ_CH_CALL(NAME, FJ_CH_NV * FJ_CH_W);                                           \
+        FJ_CH_TILE(FJ_CH_FLOAD, _)                                                      \
+    }
     for (; i + FJ_CH_NV * FJ_CH_W <= n; i += FJ_CH_NV * FJ_CH_W) {
         FJ_CH_TILE_DECL(FJ_CH_V);
         for (int k = 0; k < ns; k++) {
@@ -67,6 +90,7 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_U
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
+#undef FJ_CH_APPLY_CALL
 
     /* the rest of the block: one vector at a time */
 #define FJ_CH_APPLY_V(NAME) { const T *p = (const T *)ptr[st[k].reg] + i; FJ_CH_VJ(0, NAME) }
@@ -89,6 +113,12 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
             FJ_CH_FLOAD(0, _)                                                           \
         }                                                                               \
     }
+#define FJ_CH_APPLY_CALL(NAME) {                                                        \
+        T src[FJ_CH_W], res[FJ_CH_W];                                                   \
+        FJ_CH_FSRC(0, _)                                                                \
+        FJ_CH_CALL(NAME, FJ_CH_W);                                                      \
+        FJ_CH_FLOAD(0, _)                                                               \
+    }
     for (; i + FJ_CH_W <= n; i += FJ_CH_W) {
         FJ_CH_V t0 = {0};
         for (int k = 0; k < ns; k++) {
@@ -102,6 +132,7 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_U
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
+#undef FJ_CH_APPLY_CALL
 #undef FJ_CH_ABS
 #undef FJ_CH_SQRT
 
@@ -120,6 +151,7 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
         t0 = v[0][0];                                                                   \
         if (!ok[0][0]) FJ_ISA(FJ_CAT(fj_ch_fix_, FJ_CH_TN))(FJ_OP_##NAME, 1, &t0, &src, fpe); \
     }
+#define FJ_CH_APPLY_CALL(NAME) { T src[1] = {t0}, res[1]; FJ_CH_CALL(NAME, 1); t0 = res[0]; }
     for (; i < n; i++) {
         T t0 = 0;
         for (int k = 0; k < ns; k++) {
@@ -133,6 +165,7 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_U
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
+#undef FJ_CH_APPLY_CALL
 #undef FJ_CH_ABS
 #undef FJ_CH_SQRT
 }

@@ -73,7 +73,8 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
                 const fj_step *st = &in->steps[k];
                 int shape = fj_steps[st->code >> 1].shape;
                 if (shape == FJ_STEP_SHAPE_STORE) C->pass_use[p * nr + st->reg] |= 2;
-                else if (shape != FJ_STEP_SHAPE_UN && shape != FJ_STEP_SHAPE_FN)
+                else if (shape != FJ_STEP_SHAPE_UN && shape != FJ_STEP_SHAPE_VFN &&
+                         shape != FJ_STEP_SHAPE_FN)
                     C->pass_use[p * nr + st->reg] |= (st->code & 1) ? 4 : 1;
             }
             continue;

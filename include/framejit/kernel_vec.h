@@ -27,8 +27,9 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
  *   STORE   register = t (the only step that writes memory)
  *   BIN     t = t op operand (the R* forms: t = operand op t)
  *   UN      t = op(t)
- *   FN      t = f(t) for a transcendental f, from vecmath_vec.h's vector code: lanes out
- *           of its range from libm, with the FP checks of the block op (kernel_fpe.h)
+ *   VFN     t = f(t) for a transcendental f, vecmath_vec.h's vector code in registers
+ *   FN      t = f(t) through the op's own block function on the tile
+ *           both: the values, FP flags and software checks of the op (kernel_fpe.h)
  * An operand is a vector (the register's block) or a scalar (a const or acc register:
  * its one value for every element); the step code is FJ_STEP_<NAME> * 2 + (scalar). */
 #define FJ_STEP_LIST(X)                               \
@@ -44,7 +45,17 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
     X(ABSOLUTE,  "absolute",  UN,    1)               \
     X(SQUARE,    "square",    UN,    1)               \
     X(SQRT,      "sqrt",      UN,    3)               \
-    X(EXP,       "exp",       FN,    8)
+    X(EXP,       "exp",       VFN,   8)               \
+    X(EXP2,      "exp2",      FN,    8)               \
+    X(EXPM1,     "expm1",     FN,   10)               \
+    X(LOG,       "log",       FN,    8)               \
+    X(LOG2,      "log2",      FN,   10)               \
+    X(LOG10,     "log10",     FN,   10)               \
+    X(LOG1P,     "log1p",     FN,   10)               \
+    X(SIN,       "sin",       FN,   10)               \
+    X(COS,       "cos",       FN,   10)               \
+    X(TAN,       "tan",       FN,   12)               \
+    X(TANH,      "tanh",      FN,   12)
 
 enum {
 #define FJ_STEP_ENUM(NAME, PYNAME, SHAPE, COST) FJ_STEP_##NAME,
@@ -53,7 +64,7 @@ enum {
     FJ_NSTEPS
 };
 enum { FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN,
-       FJ_STEP_SHAPE_FN };
+       FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN };
 
 typedef struct { const char *name; int shape, cost; } fj_stepinfo;
 static const fj_stepinfo fj_steps[FJ_NSTEPS] = {

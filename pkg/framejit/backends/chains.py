@@ -35,7 +35,8 @@ from framejit._native import _kernels as K
 #: op -> chain step for the running value as the first operand; unary ops have no operand
 STEP_OF = {"add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
            "negative": "negative", "absolute": "absolute", "square": "square", "sqrt": "sqrt",
-           "exp": "exp"}
+           **{f: f for f in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin",
+                             "cos", "tan", "tanh")}}
 #: the step when the running value is the second operand
 REVERSED = {"add": "add", "multiply": "multiply", "subtract": "rsubtract", "divide": "rdivide"}
 FLOATS = frozenset({"float64", "float32"})
