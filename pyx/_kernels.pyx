@@ -382,6 +382,7 @@ cdef class Program:
             st = &self.steps[first + k]
             st.code = sid * 2
             st.reg = -1
+            st.stream = 0
             if shape == "unary":
                 continue
             r = self._reg_id(step[1], where)
@@ -397,8 +398,11 @@ cdef class Program:
                                      f"registers only")
                 if self.regs[r].kind == FJ_REG_ARRAY:
                     self.operand_written[self.regs[r].array] = 1
+                    st.stream = 1
             elif self.regs[r].kind in (FJ_REG_CONST, FJ_REG_ACC):
                 st.code += 1                     # a scalar operand
+            elif self.regs[r].kind == FJ_REG_ARRAY:
+                st.stream = 1
         ins.steps = &self.steps[first]
         ins.nsteps = len(steps)
         ins.dst = self.steps[first + len(steps) - 1].reg

@@ -27,6 +27,12 @@
 #define FJ_CH_NV 2
 #endif
 
+/* Array operands stream from memory one tile at a time, with a long run of steps (a
+ * few thousand instructions) between two tiles: far more than the core looks ahead, so
+ * a tile's misses were waited for one burst after the other. Reading an array operand
+ * also requests the same tile FJ_CH_PF_BYTES further on (a prefetch never faults). */
+#define FJ_CH_PF_BYTES 2048
+
 #ifdef FJ_GCC_REGIONS
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")

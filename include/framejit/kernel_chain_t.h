@@ -51,10 +51,22 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
     /* tiles of FJ_CH_NV vectors: the running values live in registers t0.. */
 #define FJ_CH_ABS FJ_CH_VABS
 #define FJ_CH_SQRT FJ_CH_VSQRT
-#define FJ_CH_APPLY_V(NAME) { const T *p = (const T *)ptr[st[k].reg] + i; FJ_CH_TILE(FJ_CH_VJ, NAME) }
+#define FJ_CH_APPLY_V(NAME) {                                                            \
+        const T *p = (const T *)ptr[st[k].reg] + i;                                     \
+        if (st[k].stream)                                                               \
+            for (int o = 0; o < FJ_CH_NV * 64; o += 64)                                 \
+                __builtin_prefetch((const char *)p + FJ_CH_PF_BYTES + o, 0, 3);         \
+        FJ_CH_TILE(FJ_CH_VJ, NAME)                                                      \
+    }
 #define FJ_CH_APPLY_S(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_TILE(FJ_CH_SJ, NAME) }
 #define FJ_CH_APPLY_U(NAME) { FJ_CH_TILE(FJ_CH_UJ, NAME) }
-#define FJ_CH_APPLY_ST { T *q = (T *)ptr[st[k].reg] + i; FJ_CH_TILE(FJ_CH_STJ, _) }
+#define FJ_CH_APPLY_ST {                                                                  \
+        T *q = (T *)ptr[st[k].reg] + i;                                                 \
+        if (st[k].stream)                                                               \
+            for (int o = 0; o < FJ_CH_NV * 64; o += 64)                                 \
+                __builtin_prefetch((const char *)q + FJ_CH_PF_BYTES + o, 1, 3);         \
+        FJ_CH_TILE(FJ_CH_STJ, _)                                                        \
+    }
 #define FJ_CH_APPLY_FN(NAME) {                                                          \
         FJ_CH_M bad = {0}, ok[FJ_CH_NV];                                                \
         FJ_CH_V fv[FJ_CH_NV];                                                           \

@@ -74,7 +74,8 @@ static const fj_stepinfo fj_steps[FJ_NSTEPS] = {
 };
 
 /* one step of a chain: code = FJ_STEP_* * 2 + 1 when the operand is a scalar; reg is the
- * operand (or STORE's destination) register, -1 for unary steps */
-typedef struct { int code, reg; } fj_step;
+ * operand (or STORE's destination) register, -1 for unary steps; stream: reg is an array
+ * operand (kernel_chain.h prefetches it ahead) */
+typedef struct { int code, reg, stream; } fj_step;
 
 #endif /* FRAMEJIT_KERNEL_VEC_H */

@@ -29,7 +29,7 @@ cdef extern from "framejit/kernels.h" nogil:
         int shape, cost
     const fj_stepinfo fj_steps[]
     ctypedef struct fj_step:
-        int code, reg
+        int code, reg, stream
     const int fj_itemsize[]
     const char *const fj_isa_names[]
     int fj_isa_supported, fj_isa_current
