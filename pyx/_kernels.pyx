@@ -50,11 +50,13 @@ OPNAMES = {v: k for k, v in OPCODES.items()}
 
 cdef dict _STEP_SHAPES = {FJ_STEP_SHAPE_LOAD: "load", FJ_STEP_SHAPE_STORE: "store",
                           FJ_STEP_SHAPE_BIN: "binary", FJ_STEP_SHAPE_UN: "unary",
-                          FJ_STEP_SHAPE_VFN: "unary", FJ_STEP_SHAPE_FN: "unary"}
+                          FJ_STEP_SHAPE_VFN: "unary", FJ_STEP_SHAPE_FN: "unary",
+                          FJ_STEP_SHAPE_CMP: "binary", FJ_STEP_SHAPE_SEL: "select"}
 STEPS = {fj_steps[_i].name.decode(): (_i, _STEP_SHAPES[fj_steps[_i].shape], fj_steps[_i].cost)
          for _i in range(FJ_NSTEPS)}
 """Chain steps: name -> (step id, shape, cost); shapes "load" (t = operand), "store"
-(register = t), "binary" (t = t op operand), "unary" (t = op(t)); see Program."""
+(register = t), "binary" (t = t op operand), "unary" (t = op(t)), "select" (two registers:
+condition, operand); see Program."""
 STEP_NAMES = {v[0]: k for k, v in STEPS.items()}
 
 DTYPES = {"float64": FJ_F64, "float32": FJ_F32, "int64": FJ_I64, "int32": FJ_I32,
@@ -184,7 +186,11 @@ cdef class Program:
                                   rsubtract/rdivide (t = r - t, r / t), (op,) t = op(t) for
                                   negative absolute square sqrt and the transcendentals
                                   exp exp2 expm1 log log2 log10 log1p sin cos tan tanh
-                                  (each with the values and FP checks of its op). One float dtype for all
+                                  (each with the values and FP checks of its op);
+                                  comparisons (greater ... not_equal, r) t = t op r as 1/0,
+                                  quiet (no FP flag); ("where", c, r) t = r where c != 0,
+                                  ("rwhere", c, r) t = r where c == 0 (c a vector register
+                                  of the chain's dtype). One float dtype for all
                                   its registers; const and acc operands are scalars; the
                                   first step loads, the last stores (into a temp or array
                                   register); each step rounds as the NumPy op.
@@ -372,9 +378,10 @@ cdef class Program:
                 raise ValueError(f"{where}: step {k} {step!r}: unknown step; known: "
                                  f"{sorted(STEPS)}")
             sid, shape, _ = STEPS[step[0]]
-            if len(step) != (1 if shape == "unary" else 2):
-                raise ValueError(f"{where}: step {k} {step!r}: {step[0]} takes "
-                                 + ("no register" if shape == "unary" else "one register"))
+            nreg = {"unary": 0, "select": 2}.get(shape, 1)
+            if len(step) != 1 + nreg:
+                raise ValueError(f"{where}: step {k} {step!r}: {step[0]} takes {nreg} "
+                                 f"register(s)")
             if k == 0 and shape != "load":
                 raise ValueError(f"{where}: a chain starts with a load")
             if k == len(steps) - 1 and shape != "store":
@@ -383,8 +390,19 @@ cdef class Program:
             st.code = sid * 2
             st.reg = -1
             st.stream = 0
+            st.reg2 = -1
             if shape == "unary":
                 continue
+            if shape == "select":
+                r = self._reg_id(step[1], where)
+                if self.regs[r].kind not in (FJ_REG_ARRAY, FJ_REG_TEMP):
+                    raise ValueError(f"{where}: step {k}: a where condition is a vector "
+                                     f"(temp or array) register")
+                if dt >= 0 and self.regs[r].dtype != dt:
+                    raise TypeError(f"{where}: step {k}: condition r{r} is not of the "
+                                    f"chain's dtype")
+                st.reg2 = r
+                step = (step[0], step[2])
             r = self._reg_id(step[1], where)
             st.reg = r
             if dt < 0:
@@ -467,19 +485,19 @@ cdef class Program:
                 continue
             if ins.op == FJ_OP_CHAIN:
                 for k in range(ins.nsteps):
-                    r = ins.steps[k].reg
-                    if r < 0:
-                        continue
-                    kind = self.regs[r].kind
-                    if ins.steps[k].code == FJ_STEP_STORE * 2:
-                        if kind == FJ_REG_TEMP:
-                            temps.add(r)
-                    elif kind == FJ_REG_TEMP and r not in temps:
-                        raise ValueError(f"instruction {i}: temp register {r} read before it "
-                                         f"is written in this pass")
-                    elif kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
-                        raise ValueError(f"instruction {i}: acc register {r} read before a "
-                                         f"previous pass reduced into it")
+                    for r in (ins.steps[k].reg2, ins.steps[k].reg):
+                        if r < 0:
+                            continue
+                        kind = self.regs[r].kind
+                        if ins.steps[k].code == FJ_STEP_STORE * 2:
+                            if kind == FJ_REG_TEMP:
+                                temps.add(r)
+                        elif kind == FJ_REG_TEMP and r not in temps:
+                            raise ValueError(f"instruction {i}: temp register {r} read before "
+                                             f"it is written in this pass")
+                        elif kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
+                            raise ValueError(f"instruction {i}: acc register {r} read before "
+                                             f"a previous pass reduced into it")
                 continue
             for r in (ins.a, ins.b, ins.c)[:fj_ops[ins.op].nargs]:
                 kind = self.regs[r].kind
@@ -544,7 +562,7 @@ def disassemble(Program p):
             lines.append(f"  {i:3d}  ---- pass ----")
             continue
         if name == "chain":
-            steps = ", ".join(st[0] if len(st) == 1 else f"{st[0]} r{st[1]}" for st in spec[1])
+            steps = ", ".join(" ".join([st[0]] + [f"r{x}" for x in st[1:]]) for st in spec[1])
             lines.append(f"  {i:3d}  chain({steps})")
             continue
         nargs = OPINFO[name][1]

@@ -50,6 +50,43 @@
 #define FJ_CH_E_ABSOLUTE(t, s) FJ_CH_ABS(t)
 #define FJ_CH_E_SQUARE(t, s) ((t) * (t))
 #define FJ_CH_E_SQRT(t, s) FJ_CH_SQRT(t)
+/* comparisons: 1 or 0 in the chain's dtype; quiet (FJ_CH_CMP: a vector or scalar form) */
+#define FJ_CH_E_GREATER(t, s) FJ_CH_CMP(t, s, _CMP_GT_OQ, >, 0, gt)
+#define FJ_CH_E_GREATER_EQUAL(t, s) FJ_CH_CMP(t, s, _CMP_GE_OQ, >=, 0, ge)
+#define FJ_CH_E_LESS(t, s) FJ_CH_CMP(t, s, _CMP_LT_OQ, <, 0, lt)
+#define FJ_CH_E_LESS_EQUAL(t, s) FJ_CH_CMP(t, s, _CMP_LE_OQ, <=, 0, le)
+#define FJ_CH_E_EQUAL(t, s) FJ_CH_CMP(t, s, _CMP_EQ_OQ, ==, 0, eq)
+#define FJ_CH_E_NOT_EQUAL(t, s) FJ_CH_CMP(t, s, _CMP_NEQ_UQ, !=, 1, neq)
+/* scalar quiet compares: UCOMISD/UCOMISS (with trapping math off GCC may compile C's
+ * relational operators, even isgreater, to the signaling COMISD) */
+#if defined(__SSE2__)
+/* GCC's _mm_ucomilt/le/eq/neq ignore the unordered flag: swapped gt/ge, and the quiet
+ * packed eq/neq predicates */
+#define FJ_CH_QS_gt(S, a, b) FJ_CAT(_mm_ucomigt_, S)(FJ_CAT(_mm_set_, S)(a), FJ_CAT(_mm_set_, S)(b))
+#define FJ_CH_QS_ge(S, a, b) FJ_CAT(_mm_ucomige_, S)(FJ_CAT(_mm_set_, S)(a), FJ_CAT(_mm_set_, S)(b))
+#define FJ_CH_QS_lt(S, a, b) FJ_CH_QS_gt(S, b, a)
+#define FJ_CH_QS_le(S, a, b) FJ_CH_QS_ge(S, b, a)
+#define FJ_CH_QS_MASK_sd _mm_movemask_pd
+#define FJ_CH_QS_MASK_ss _mm_movemask_ps
+#define FJ_CH_QS_eq(S, a, b) \
+    (FJ_CH_QS_MASK_##S(FJ_CAT(_mm_cmpeq_, S)(FJ_CAT(_mm_set_, S)(a), FJ_CAT(_mm_set_, S)(b))) & 1)
+#define FJ_CH_QS_neq(S, a, b) \
+    (FJ_CH_QS_MASK_##S(FJ_CAT(_mm_cmpneq_, S)(FJ_CAT(_mm_set_, S)(a), FJ_CAT(_mm_set_, S)(b))) & 1)
+#define FJ_CH_QCMP_f64(a, b, SFX) FJ_CH_QS_##SFX(sd, a, b)
+#define FJ_CH_QCMP_f32(a, b, SFX) FJ_CH_QS_##SFX(ss, a, b)
+#else
+#define FJ_CH_QC_gt isgreater
+#define FJ_CH_QC_ge isgreaterequal
+#define FJ_CH_QC_lt isless
+#define FJ_CH_QC_le islessequal
+#define FJ_CH_QC_eq(a, b) ((a) == (b))
+#define FJ_CH_QC_neq(a, b) ((a) != (b))
+#define FJ_CH_QCMP_f64(a, b, SFX) FJ_CH_QC_##SFX(a, b)
+#define FJ_CH_QCMP_f32(a, b, SFX) FJ_CH_QC_##SFX(a, b)
+#endif
+/* selects, c the condition: where keeps t where c is 0, rwhere where it is not */
+#define FJ_CH_E_WHERE(t, s, c) FJ_CH_SEL(c, s, t)
+#define FJ_CH_E_RWHERE(t, s, c) FJ_CH_SEL(c, t, s)
 
 /* switch cases of one step list; FJ_CH_APPLY_* say what a step does at the current
  * level (tile, one vector, one element) */
@@ -57,6 +94,10 @@
     case FJ_STEP_##NAME * 2: FJ_CH_APPLY_V(NAME) break;                                \
     case FJ_STEP_##NAME * 2 + 1: FJ_CH_APPLY_S(NAME) break;
 #define FJ_CH_CASE_BIN FJ_CH_CASE_LOAD
+#define FJ_CH_CASE_CMP FJ_CH_CASE_LOAD
+#define FJ_CH_CASE_SEL(NAME)                                                            \
+    case FJ_STEP_##NAME * 2: FJ_CH_APPLY_CV(NAME) break;                               \
+    case FJ_STEP_##NAME * 2 + 1: FJ_CH_APPLY_CS(NAME) break;
 #define FJ_CH_CASE_UN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_U(NAME) break;
 #define FJ_CH_CASE_STORE(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_ST break;
 #define FJ_CH_CASE_VFN(NAME) case FJ_STEP_##NAME * 2: FJ_CH_APPLY_FN(NAME) break;
@@ -71,6 +112,9 @@
 #define FJ_CH_VJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, *(const FJ_CH_V *)(p + (j) * FJ_CH_W));
 #define FJ_CH_SJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, s);
 #define FJ_CH_UJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, t##j);
+#define FJ_CH_CVJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, *(const FJ_CH_V *)(p + (j) * FJ_CH_W), \
+                                                 *(const FJ_CH_V *)(cp + (j) * FJ_CH_W));
+#define FJ_CH_CSJ(j, NAME) t##j = FJ_CH_E_##NAME(t##j, s, *(const FJ_CH_V *)(cp + (j) * FJ_CH_W));
 #define FJ_CH_STJ(j, NAME) *(FJ_CH_V *)(q + (j) * FJ_CH_W) = t##j;
 /* FN steps: the sources go to memory (only the rare fix-up reads them back: kept in
  * registers they made the vector function spill), the vector function runs, the lanes it
@@ -104,6 +148,7 @@
 #define FJ_CH_VSQRT FJ_ISA(fj_vsqrt_d)
 #define FJ_CH_SABS __builtin_fabs
 #define FJ_CH_SSQRT sqrt
+#define FJ_CH_VCMP(a, b, IMM, OP, UNORD) FJ_VCMPQ_D(a, b, IMM, OP, UNORD)
 #define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vd)
 #define FJ_CH_LANE_OK_EXP FJ_EXP_OK
 #define FJ_CH_LIBM(x) (x)
@@ -111,6 +156,7 @@
 #include "kernel_chain_t.h"
 #undef FJ_CH_BLOCKFN
 #undef FJ_CH_VFN_EXP
+#undef FJ_CH_VCMP
 #undef FJ_CH_LANE_OK_EXP
 #undef FJ_CH_LIBM
 #undef FJ_CH_TN
@@ -134,6 +180,7 @@
 #define FJ_CH_VSQRT FJ_ISA(fj_vsqrt_f)
 #define FJ_CH_SABS __builtin_fabsf
 #define FJ_CH_SSQRT sqrtf
+#define FJ_CH_VCMP(a, b, IMM, OP, UNORD) FJ_VCMPQ_F(a, b, IMM, OP, UNORD)
 #define FJ_CH_VFN_EXP FJ_ISA(fj_exp_vf)
 #define FJ_CH_LANE_OK_EXP FJ_EXPF_OK
 #define FJ_CH_LIBM(x) ((float)(x))
@@ -141,6 +188,7 @@
 #include "kernel_chain_t.h"
 #undef FJ_CH_BLOCKFN
 #undef FJ_CH_VFN_EXP
+#undef FJ_CH_VCMP
 #undef FJ_CH_LANE_OK_EXP
 #undef FJ_CH_LIBM
 #undef FJ_CH_TN

@@ -51,6 +51,9 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
     /* tiles of FJ_CH_NV vectors: the running values live in registers t0.. */
 #define FJ_CH_ABS FJ_CH_VABS
 #define FJ_CH_SQRT FJ_CH_VSQRT
+#define FJ_CH_CMP(a, b, IMM, OP, UNORD, SFX) \
+    FJ_VSEL(FJ_CH_V, FJ_CH_M, FJ_CH_VCMP(a, b, IMM, OP, UNORD), FJ_CH_BCAST(1), FJ_CH_BCAST(0))
+#define FJ_CH_SEL(c, a, b) FJ_VSEL(FJ_CH_V, FJ_CH_M, (c) != 0, a, b)
 #define FJ_CH_APPLY_V(NAME) {                                                            \
         const T *p = (const T *)ptr[st[k].reg] + i;                                     \
         if (st[k].stream)                                                               \
@@ -60,6 +63,12 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
     }
 #define FJ_CH_APPLY_S(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_TILE(FJ_CH_SJ, NAME) }
 #define FJ_CH_APPLY_U(NAME) { FJ_CH_TILE(FJ_CH_UJ, NAME) }
+#define FJ_CH_APPLY_CV(NAME) { const T *p = (const T *)ptr[st[k].reg] + i,                  \
+                                       *cp = (const T *)ptr[st[k].reg2] + i;            \
+                               FJ_CH_TILE(FJ_CH_CVJ, NAME) }
+#define FJ_CH_APPLY_CS(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]);         \
+                               const T *cp = (const T *)ptr[st[k].reg2] + i;            \
+                               FJ_CH_TILE(FJ_CH_CSJ, NAME) }
 #define FJ_CH_APPLY_ST {                                                                  \
         T *q = (T *)ptr[st[k].reg] + i;                                                 \
         if (st[k].stream)                                                               \
@@ -103,11 +112,19 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
 #undef FJ_CH_APPLY_CALL
+#undef FJ_CH_APPLY_CV
+#undef FJ_CH_APPLY_CS
 
     /* the rest of the block: one vector at a time */
 #define FJ_CH_APPLY_V(NAME) { const T *p = (const T *)ptr[st[k].reg] + i; FJ_CH_VJ(0, NAME) }
 #define FJ_CH_APPLY_S(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_SJ(0, NAME) }
 #define FJ_CH_APPLY_U(NAME) { FJ_CH_UJ(0, NAME) }
+#define FJ_CH_APPLY_CV(NAME) { const T *p = (const T *)ptr[st[k].reg] + i,                  \
+                                       *cp = (const T *)ptr[st[k].reg2] + i;            \
+                               FJ_CH_CVJ(0, NAME) }
+#define FJ_CH_APPLY_CS(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]);         \
+                               const T *cp = (const T *)ptr[st[k].reg2] + i;            \
+                               FJ_CH_CSJ(0, NAME) }
 #define FJ_CH_APPLY_ST { T *q = (T *)ptr[st[k].reg] + i; FJ_CH_STJ(0, _) }
 #define FJ_CH_APPLY_FN(NAME) {                                                          \
         FJ_CH_M bad = {0}, ok[1];                                                       \
@@ -145,15 +162,28 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
 #undef FJ_CH_APPLY_CALL
+#undef FJ_CH_APPLY_CV
+#undef FJ_CH_APPLY_CS
 #undef FJ_CH_ABS
 #undef FJ_CH_SQRT
 
     /* then one element at a time */
 #define FJ_CH_ABS FJ_CH_SABS
 #define FJ_CH_SQRT FJ_CH_SSQRT
+#undef FJ_CH_CMP
+#undef FJ_CH_SEL
+#define FJ_CH_CMP(a, b, IMM, OP, UNORD, SFX) \
+    (FJ_CAT(FJ_CH_QCMP_, FJ_CH_TN)(a, b, SFX) ? (T)1 : (T)0)
+#define FJ_CH_SEL(c, a, b) (FJ_CAT(FJ_CH_QCMP_, FJ_CH_TN)(c, (T)0, neq) ? (a) : (b))
 #define FJ_CH_APPLY_V(NAME) { T s = ((const T *)ptr[st[k].reg])[i]; t0 = FJ_CH_E_##NAME(t0, s); }
 #define FJ_CH_APPLY_S(NAME) { T s = *(const T *)ptr[st[k].reg]; t0 = FJ_CH_E_##NAME(t0, s); }
 #define FJ_CH_APPLY_U(NAME) { t0 = FJ_CH_E_##NAME(t0, t0); }
+#define FJ_CH_APPLY_CV(NAME) { T s = ((const T *)ptr[st[k].reg])[i];                        \
+                               T c = ((const T *)ptr[st[k].reg2])[i];                   \
+                               t0 = FJ_CH_E_##NAME(t0, s, c); }
+#define FJ_CH_APPLY_CS(NAME) { T s = *(const T *)ptr[st[k].reg];                             \
+                               T c = ((const T *)ptr[st[k].reg2])[i];                   \
+                               t0 = FJ_CH_E_##NAME(t0, s, c); }
 #define FJ_CH_APPLY_ST { ((T *)ptr[st[k].reg])[i] = t0; }
 #define FJ_CH_APPLY_FN(NAME) {                 /* lane 0 of the vector code: same bits */ \
         FJ_CH_M ok[1];                                                                  \
@@ -178,6 +208,10 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_APPLY_ST
 #undef FJ_CH_APPLY_FN
 #undef FJ_CH_APPLY_CALL
+#undef FJ_CH_APPLY_CV
+#undef FJ_CH_APPLY_CS
 #undef FJ_CH_ABS
 #undef FJ_CH_SQRT
+#undef FJ_CH_CMP
+#undef FJ_CH_SEL
 }

@@ -72,6 +72,7 @@ static int fj_plan(fj_ctx *C, char *buf, size_t cap)
             for (int k = 0; k < in->nsteps; k++) {
                 const fj_step *st = &in->steps[k];
                 int shape = fj_steps[st->code >> 1].shape;
+                if (st->reg2 >= 0) C->pass_use[p * nr + st->reg2] |= 1;
                 if (shape == FJ_STEP_SHAPE_STORE) C->pass_use[p * nr + st->reg] |= 2;
                 else if (shape != FJ_STEP_SHAPE_UN && shape != FJ_STEP_SHAPE_VFN &&
                          shape != FJ_STEP_SHAPE_FN)

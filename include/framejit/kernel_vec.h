@@ -27,6 +27,9 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
  *   STORE   register = t (the only step that writes memory)
  *   BIN     t = t op operand (the R* forms: t = operand op t)
  *   UN      t = op(t)
+ *   CMP     t = (t op operand) ? 1 : 0, a quiet comparison (NaN: false, != true; no flag)
+ *   SEL     where: t = (c != 0) ? operand : t; rwhere: t = (c != 0) ? t : operand, for
+ *           the condition register c in reg2 (a vector) and the operand in reg
  *   VFN     t = f(t) for a transcendental f, vecmath_vec.h's vector code in registers
  *   FN      t = f(t) through the op's own block function on the tile
  *           both: the values, FP flags and software checks of the op (kernel_fpe.h)
@@ -45,6 +48,14 @@ typedef int32_t fj_vmf __attribute__((vector_size(64), aligned(4), may_alias)); 
     X(ABSOLUTE,  "absolute",  UN,    1)               \
     X(SQUARE,    "square",    UN,    1)               \
     X(SQRT,      "sqrt",      UN,    3)               \
+    X(GREATER,   "greater",   CMP,   1)               \
+    X(GREATER_EQUAL, "greater_equal", CMP, 1)         \
+    X(LESS,      "less",      CMP,   1)               \
+    X(LESS_EQUAL, "less_equal", CMP, 1)               \
+    X(EQUAL,     "equal",     CMP,   1)               \
+    X(NOT_EQUAL, "not_equal", CMP,   1)               \
+    X(WHERE,     "where",     SEL,   1)               \
+    X(RWHERE,    "rwhere",    SEL,   1)               \
     X(EXP,       "exp",       VFN,   8)               \
     X(EXP2,      "exp2",      FN,    8)               \
     X(EXPM1,     "expm1",     FN,   10)               \
@@ -64,7 +75,7 @@ enum {
     FJ_NSTEPS
 };
 enum { FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN,
-       FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN };
+       FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN, FJ_STEP_SHAPE_CMP, FJ_STEP_SHAPE_SEL };
 
 typedef struct { const char *name; int shape, cost; } fj_stepinfo;
 static const fj_stepinfo fj_steps[FJ_NSTEPS] = {
@@ -74,8 +85,9 @@ static const fj_stepinfo fj_steps[FJ_NSTEPS] = {
 };
 
 /* one step of a chain: code = FJ_STEP_* * 2 + 1 when the operand is a scalar; reg is the
- * operand (or STORE's destination) register, -1 for unary steps; stream: reg is an array
+ * operand (or STORE's destination) register, -1 for unary steps; reg2: SEL's condition
+ * register, else -1; stream: reg is an array
  * operand (kernel_chain.h prefetches it ahead) */
-typedef struct { int code, reg, stream; } fj_step;
+typedef struct { int code, reg, stream, reg2; } fj_step;
 
 #endif /* FRAMEJIT_KERNEL_VEC_H */

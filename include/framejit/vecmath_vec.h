@@ -150,6 +150,36 @@ FJ_VAI fj_vmf FJ_ISA(fj_vrange_f)(fj_vf x, float lo, float hi)
 #endif
 }
 
+/* quiet comparisons of whole vectors as lane masks: IMM a _CMP_*_OQ predicate (NEQ_UQ
+ * for !=), OP its C operator, UNORD the result for NaN lanes (1 for != only); a NaN lane
+ * raises no flag (GCC's own vector compares use the signaling predicates) */
+#undef FJ_VCMPQ_D
+#undef FJ_VCMPQ_F
+#if defined(__AVX512F__)
+#define FJ_VCMPQ_D(a, b, IMM, OP, UNORD) \
+    ((fj_vmd)_mm512_movm_epi64(_mm512_cmp_pd_mask((__m512d)(a), (__m512d)(b), IMM)))
+#define FJ_VCMPQ_F(a, b, IMM, OP, UNORD) \
+    ((fj_vmf)_mm512_movm_epi32(_mm512_cmp_ps_mask((__m512)(a), (__m512)(b), IMM)))
+#elif defined(__AVX__)
+#define FJ_VCMPQ_H(V, H, M, CMP, a, b, IMM)                                             \
+    ({ V a_ = (a), b_ = (b); H ha_[2], hb_[2]; M r_;                                    \
+       memcpy(ha_, &a_, 64); memcpy(hb_, &b_, 64);                                      \
+       ha_[0] = CMP(ha_[0], hb_[0], IMM); ha_[1] = CMP(ha_[1], hb_[1], IMM);            \
+       memcpy(&r_, ha_, 64); r_; })
+#define FJ_VCMPQ_D(a, b, IMM, OP, UNORD) \
+    FJ_VCMPQ_H(fj_vd, __m256d, fj_vmd, _mm256_cmp_pd, a, b, IMM)
+#define FJ_VCMPQ_F(a, b, IMM, OP, UNORD) \
+    FJ_VCMPQ_H(fj_vf, __m256, fj_vmf, _mm256_cmp_ps, a, b, IMM)
+#else
+/* NaN lanes set to 0 first, so the (signaling) compare sees no NaN */
+#define FJ_VCMPQ_G(V, M, a, b, OP, UNORD)                                               \
+    ({ V a_ = (a), b_ = (b); M o_ = (a_ == a_) & (b_ == b_);                            \
+       a_ = (V)((M)a_ & o_); b_ = (V)((M)b_ & o_);                                      \
+       ((a_ OP b_) & o_) | (UNORD ? ~o_ : (M){0}); })
+#define FJ_VCMPQ_D(a, b, IMM, OP, UNORD) FJ_VCMPQ_G(fj_vd, fj_vmd, a, b, OP, UNORD)
+#define FJ_VCMPQ_F(a, b, IMM, OP, UNORD) FJ_VCMPQ_G(fj_vf, fj_vmf, a, b, OP, UNORD)
+#endif
+
 /* ---- exp ------------------------------------------------------------------------- */
 
 /* the lanes' ranges are vecmath.h's FJ_EXP_OK and vecmath_f32.h's FJ_EXPF_OK */

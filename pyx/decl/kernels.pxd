@@ -10,7 +10,7 @@ cdef extern from "framejit/kernels.h" nogil:
     int FJ_OP_PASS, FJ_OP_CAST, FJ_OP_POWI, FJ_OP_ARGMIN, FJ_OP_ARGMAX, FJ_OP_CHAIN
     int FJ_NSTEPS, FJ_STEP_LOAD, FJ_STEP_STORE
     int FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN
-    int FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN
+    int FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN, FJ_STEP_SHAPE_CMP, FJ_STEP_SHAPE_SEL
     int FJ_KIND_CONTROL, FJ_KIND_ELEMENTWISE, FJ_KIND_REDUCTION
     int FJ_SIG_NONE, FJ_SIG_SAME, FJ_SIG_CMP, FJ_SIG_WHERE, FJ_SIG_CAST, FJ_SIG_ARG
     int FJ_FPE_DIVIDE, FJ_FPE_OVERFLOW, FJ_FPE_UNDERFLOW, FJ_FPE_INVALID
@@ -29,7 +29,7 @@ cdef extern from "framejit/kernels.h" nogil:
         int shape, cost
     const fj_stepinfo fj_steps[]
     ctypedef struct fj_step:
-        int code, reg, stream
+        int code, reg, stream, reg2
     const int fj_itemsize[]
     const char *const fj_isa_names[]
     int fj_isa_supported, fj_isa_current

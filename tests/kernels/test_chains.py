@@ -29,6 +29,13 @@ TRANSCENDENTAL_STEPS = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
                         "tan", "tanh"]
 # within 4 ulp of NumPy (test_vecmath*.py): the reference is the kernel op itself
 NUMPY_STEP.update({f: (lambda f: lambda t, s: _block_op(f, t))(f) for f in TRANSCENDENTAL_STEPS})
+COMPARE_STEPS = ["greater", "greater_equal", "less", "less_equal", "equal", "not_equal"]
+# comparisons give 1 or 0 in the chain's dtype
+NUMPY_STEP.update({f: (lambda f: lambda t, s: getattr(np, f)(t, s).astype(t.dtype))(f)
+                   for f in COMPARE_STEPS})
+# selects (c: the condition register's values)
+NUMPY_STEP["where"] = lambda t, s, c: np.where(c != 0, s, t)
+NUMPY_STEP["rwhere"] = lambda t, s, c: np.where(c != 0, t, s)
 
 
 def _block_op(op, t):
@@ -40,6 +47,7 @@ def _block_op(op, t):
     return out
 BINARY = [k for k, v in K.STEPS.items() if v[1] == "binary"]
 UNARY = [k for k, v in K.STEPS.items() if v[1] == "unary"]
+SELECT = [k for k, v in K.STEPS.items() if v[1] == "select"]
 
 
 def test_step_table_matches_numpy_steps():
@@ -83,10 +91,13 @@ def chain_programs(draw):
     steps = [("load", draw(st.sampled_from(operands)))]
     temp_written = False
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from(["bin", "bin", "un", "store", "load"]))
+        kind = draw(st.sampled_from(["bin", "bin", "un", "store", "load", "sel"]))
         srcs = operands + ([6] if temp_written else [])
         if kind == "bin":
             steps.append((draw(st.sampled_from(BINARY)), draw(st.sampled_from(srcs))))
+        elif kind == "sel":               # a condition: an array or the temp (vectors)
+            cond = draw(st.sampled_from([0, 1, 2] + ([6] if temp_written else [])))
+            steps.append((draw(st.sampled_from(SELECT)), cond, draw(st.sampled_from(srcs))))
         elif kind == "un":
             steps.append((draw(st.sampled_from(UNARY)),))
         elif kind == "store":
@@ -111,6 +122,9 @@ def _reference(steps, ins, consts, dt, n):
             elif name == "store":
                 regs[st_[1]] = t.copy()
                 out = t.copy()
+            elif len(st_) == 3:
+                c = np.broadcast_to(np.asarray(regs[st_[1]], dt), (n,))
+                t = np.asarray(NUMPY_STEP[name](t, np.asarray(regs[st_[2]], dt), c), dt)
             else:
                 s = regs[st_[1]] if len(st_) == 2 else None
                 t = np.asarray(NUMPY_STEP[name](t, s), dt)
@@ -149,14 +163,20 @@ def test_chain_matches_numpy_bit_for_bit(isa, case, threads, block):
 
 
 def _unchained(steps, dt):
-    """The same computation as one instruction per step (registers: t in a temp)."""
-    code, t, tmp = [], 7, 8
+    """The same computation as one instruction per step (registers: t in a temp; 9 a bool
+    temp, 10 and 11 the consts 1 and 0)."""
+    code, t, tmp, b, one, zero = [], 7, 8, 9, 10, 11
     for st_ in steps:
         name = st_[0]
         if name == "load":
             code.append(("copy", t, st_[1]))
         elif name == "store":
             code.append(("copy", st_[1], t))
+        elif name in COMPARE_STEPS:
+            code += [(name, b, t, st_[1]), ("where", t, b, one, zero)]
+        elif name in ("where", "rwhere"):
+            code.append(("not_equal", b, st_[1], zero))
+            code.append(("where", t, b, st_[2], t) if name == "where" else ("where", t, b, t, st_[2]))
         elif name in ("rsubtract", "rdivide"):
             code.append((name[1:], tmp, st_[1], t))
             code.append(("copy", t, tmp))
@@ -172,7 +192,8 @@ def _unchained(steps, dt):
 def test_chain_raises_the_flags_of_its_ops(case):
     """The FP flags (what decides a NumPy replay) are those of the ops one by one."""
     prog, steps, ins, consts, dt, n = case
-    regs = list(prog.reg_spec) + [("temp", dt), ("temp", dt)]
+    regs = list(prog.reg_spec) + [("temp", dt), ("temp", dt), ("temp", "bool"),
+                                  ("const", 1.0, dt), ("const", 0.0, dt)]
     plain = K.Program(regs, _unchained(steps, dt))
     out1, out2 = np.zeros(n, dt), np.zeros(n, dt)
     got = prog(ins + [out1], num_threads=1)
@@ -431,3 +452,39 @@ def test_transcendental_steps_are_their_ops(fn, dt, isa):
             f2 = K.Program(regs, [(fn, 1, 0)])([x, b])
         assert_bits(a, b)
         assert f1 == f2, (fn, n, f1, f2)
+
+
+# ---- comparisons and wheres in chains (chains.prepare) --------------------------------------
+
+@pytest.mark.parametrize("dt", FLOATS)
+@pytest.mark.parametrize("n", [1, 33, 64, 1000, 4099])
+def test_compare_where_patterns_are_chained_and_exact(dt, n):
+    """where(x > c, a, b) with float conditions runs in one chain (the comparison a 1/0
+    float in a temp), bit-identical to NumPy, NaN conditions included; a comparison whose
+    bool is also returned stays an op."""
+    rng = np.random.default_rng(n)
+    x, y = (rng.standard_normal(n).astype(dt) for _ in range(2))
+    x[::5] = np.nan
+    y[::7] = -0.0
+
+    def cnd(x, y):
+        r = 1.0 / (1.0 + 0.25 * np.abs(x)) * y    # arithmetic only: bit-identical
+        return np.where(x > 0, 1.0 - r, r), np.where(x <= y, x, y * 2.0)
+
+    def escaping(x, y):
+        m = x < y
+        return np.where(m, x, y), m
+
+    for fn, chained in ((cnd, True), (escaping, False)):
+        got, programs = _programs_of(fn, x, y)
+        with np.errstate(all="ignore"):
+            want = fn(x, y)
+        for g, w in zip(got, want):
+            if np.asarray(w).dtype == bool:
+                np.testing.assert_array_equal(g, w)
+            else:
+                assert_bits(g, w)
+        code = programs[0].code_spec
+        assert (not any(ins[0] == "where" for ins in code)) == chained, code
+        if chained:
+            assert [ins[0] for ins in code] == ["chain"], code

@@ -9,6 +9,11 @@ of the pass needs them, so the arithmetic between two transcendentals (or reduct
 comparisons) becomes one run. Only data dependencies order instructions (a register's
 reads and writes keep their relative order), so the program computes the same.
 
+``prepare(regs, code)`` (before scheduling) turns a float comparison whose bool result
+only serves as the condition of wheres of the same dtype into pseudo-ops through a float
+temp holding 1/0 (``CMP``, ``WHERE``), which chains evaluate with quiet comparisons and
+selects: the same values and no FP flag, as the ops give.
+
 ``fuse(regs, code)`` works on a register-allocated program (lower.py) and returns an
 equivalent one. A run is a maximal sequence of consecutive instructions of one pass whose
 op has a chain step (``STEP_OF``), whose result is a float64/float32 temp or array
@@ -38,13 +43,29 @@ STEP_OF = {"add": "add", "subtract": "subtract", "multiply": "multiply", "divide
            **{f: f for f in ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin",
                              "cos", "tan", "tanh")}}
 #: the step when the running value is the second operand
-REVERSED = {"add": "add", "multiply": "multiply", "subtract": "rsubtract", "divide": "rdivide"}
+REVERSED = {"add": "add", "multiply": "multiply", "subtract": "rsubtract", "divide": "rdivide",
+            "greater": "less", "greater_equal": "less_equal", "less": "greater",
+            "less_equal": "greater_equal", "equal": "equal", "not_equal": "not_equal"}
+COMPARISONS = ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
 FLOATS = frozenset({"float64", "float32"})
 _SCALAR_KINDS = ("const", "acc")
+#: pseudo-ops of comparisons and wheres that chains evaluate (``prepare``): "cmp:<op>"
+#: writes 1/0 into a float temp, "where:" reads such a temp as its condition; only chains
+#: run them (``fuse`` puts every one into a chain)
+CMP, WHERE = "cmp:", "where:"
 
 
 def _nsrc(ins):
+    """Source registers of an instruction (pseudo-ops included)."""
+    if ins[0].startswith(CMP):
+        return 2
+    if ins[0] == WHERE:
+        return 3
     return K.OPINFO[ins[0]][1]
+
+
+def _pseudo(ins):
+    return ins[0].startswith(CMP) or ins[0] == WHERE
 
 
 def _srcs(ins):
@@ -54,7 +75,7 @@ def _srcs(ins):
 def _as_chainable(ins, regs):
     """The instruction as (op, dst, *srcs) with a chain step, or None."""
     op = ins[0]
-    if op not in STEP_OF:
+    if op not in STEP_OF and not _pseudo(ins):
         return None
     dst = regs[ins[1]]
     if dst[0] not in ("temp", "array") or _dtype(dst) not in FLOATS:
@@ -78,32 +99,78 @@ def _later_reads(code, j, reg):
     return n
 
 
+def _via_t(nxt, dst):
+    """How many of nxt's reads of dst the running value serves (a where's condition is
+    always read from memory)."""
+    if nxt is None or dst not in nxt[2:]:
+        return 0
+    if nxt[0] == WHERE:
+        return 1 if dst in nxt[3:] else 0
+    return 2 if nxt[0] == "multiply" and nxt[2] == nxt[3] == dst else 1
+
+
 def _chain(run, code, start, regs):
     """Steps for the instructions run[k] = code[start + k] (already made chainable)."""
     steps, cur = [], None
     for k, ins in enumerate(run):
         op, dst, srcs = ins[0], ins[1], list(ins[2:])
-        if len(srcs) == 1:
+        if op.startswith(CMP):
+            op = op[len(CMP):]
+        if op == WHERE:                                   # dst = c ? p : q
+            c, p, q = srcs
+            if q == cur:
+                steps.append(("where", c, p))
+            elif p == cur:
+                steps.append(("rwhere", c, q))
+            else:
+                steps.extend([("load", q), ("where", c, p)])
+        elif len(srcs) == 1:
             if srcs[0] != cur:
                 steps.append(("load", srcs[0]))
             steps.append((STEP_OF[op],))
         elif srcs[0] == cur and srcs[1] == cur and op == "multiply":
             steps.append(("square",))
         elif srcs[0] == cur:
-            steps.append((STEP_OF[op], srcs[1]))
+            steps.append((STEP_OF.get(op, op), srcs[1]))
         elif srcs[1] == cur:
             steps.append((REVERSED[op], srcs[0]))
         else:
-            steps.extend([("load", srcs[0]), (STEP_OF[op], srcs[1])])
+            steps.extend([("load", srcs[0]), (STEP_OF.get(op, op), srcs[1])])
         cur = dst
         nxt = run[k + 1] if k + 1 < len(run) else None
-        via_t = 0
-        if nxt is not None and dst in nxt[2:]:
-            via_t = 2 if nxt[0] == "multiply" and nxt[2] == nxt[3] == dst else 1
+        via_t = _via_t(nxt, dst)
         if (regs[dst][0] == "array" or nxt is None
                 or _later_reads(code, start + k, dst) > via_t):
             steps.append(("store", dst))
     return ("chain", tuple(steps))
+
+
+def prepare(regs, code):
+    """Comparisons of floats whose bool results only serve as the conditions of wheres of
+    the same float dtype -> pseudo-ops through a float temp (1/0), so that chains can
+    evaluate both: (regs, code) of an unallocated program (a temp is written once per
+    pass) -> the same with pseudo-ops and new temps."""
+    regs, out = list(regs), list(code)
+    start = 0
+    for end in [i for i, ins in enumerate(code) if ins[0] == "pass"] + [len(code)]:
+        block = range(start, end)
+        for i in block:
+            ins = code[i]
+            if ins[0] not in COMPARISONS or regs[ins[1]][0] != "temp":
+                continue
+            dt = _dtype(regs[ins[2]])
+            readers = [j for j in block if j != i and ins[1] in _srcs(code[j])]
+            if dt not in FLOATS or not readers or not all(
+                    code[j][0] == "where" and code[j][2] == ins[1]
+                    and ins[1] not in code[j][3:] and _dtype(regs[code[j][1]]) == dt
+                    and regs[code[j][1]][0] in ("temp", "array") for j in readers):
+                continue
+            regs.append(("temp", dt))
+            out[i] = (CMP + ins[0], len(regs) - 1) + tuple(ins[2:])
+            for j in readers:
+                out[j] = (WHERE, code[j][1], len(regs) - 1) + tuple(code[j][3:])
+        start = end + 1
+    return regs, out
 
 
 def _chainable_unallocated(ins, regs):
@@ -185,7 +252,8 @@ def schedule(regs, code):
 
 
 def _worth_it(run, regs):
-    return len(run) >= 2 or any(regs[r][0] == "acc" for ins in run for r in ins[2:])
+    return len(run) >= 2 or _pseudo(run[0]) or \
+        any(regs[r][0] == "acc" for ins in run for r in ins[2:])
 
 
 def _powers(regs, code):
@@ -217,8 +285,8 @@ def _hoist_scalars(regs, code):
         if ins[0] == "pass":
             out.append(ins)
             start = len(out)
-        elif ins[0] not in ("chain",) and K.OPINFO[ins[0]][2] == "elementwise" \
-                and regs[ins[1]][0] == "acc":
+        elif ins[0] != "chain" and not _pseudo(ins) and \
+                K.OPINFO[ins[0]][2] == "elementwise" and regs[ins[1]][0] == "acc":
             out.insert(start, ins)
             start += 1
         else:
@@ -257,7 +325,7 @@ def _refs(ins):
     if ins[0] == "pass":
         return ()
     if ins[0] == "chain":
-        return tuple(st[1] for st in ins[1] if len(st) == 2)
+        return tuple(r for st in ins[1] for r in st[1:])
     return (ins[1],) + tuple(_srcs(ins))
 
 
@@ -271,7 +339,7 @@ def _prune(regs, code):
         if ins[0] == "pass":
             return ins
         if ins[0] == "chain":
-            return ("chain", tuple(st if len(st) == 1 else (st[0], new[st[1]]) for st in ins[1]))
+            return ("chain", tuple((st[0],) + tuple(new[r] for r in st[1:]) for st in ins[1]))
         n = _nsrc(ins)
         return (ins[0],) + tuple(new[r] for r in ins[1:2 + n]) + tuple(ins[2 + n:])
 

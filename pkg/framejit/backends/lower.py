@@ -405,7 +405,8 @@ def lower(group, escaping) -> Kernel:
                 _value(em, n, n.meta.dtype, passes)
             elif role == "full" and n in em.spill:       # a later pass reads it back
                 _value(em, n, n.meta.dtype, passes)
-    regs, code = _allocate(em.regs, _chains.schedule(em.regs, em.code))
+    regs, code = _chains.prepare(em.regs, em.code)
+    regs, code = _allocate(regs, _chains.schedule(regs, code))
     nin = len(em.inputs)
     index = {n: nin + i for i, n in enumerate(nout)}
     regs = [_fix_out(spec, index) for spec in regs]
@@ -431,7 +432,7 @@ def _buffer_shape(group, node):
 
 
 def _nsrc(ins):
-    return K.OPINFO[ins[0]][1]
+    return _chains._nsrc(ins)
 
 
 def _release(dying, regs, mapping, free):
