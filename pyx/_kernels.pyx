@@ -48,6 +48,17 @@ OPCODES, OPINFO = _make_opcodes()
 """OPCODES: op name -> kernel opcode. OPINFO: op name -> (opcode, nargs, kind, sig, cost)."""
 OPNAMES = {v: k for k, v in OPCODES.items()}
 
+cdef dict _STEP_SHAPES = {FJ_STEP_SHAPE_LOAD: "load", FJ_STEP_SHAPE_STORE: "store",
+                          FJ_STEP_SHAPE_BIN: "binary", FJ_STEP_SHAPE_UN: "unary",
+                          FJ_STEP_SHAPE_VFN: "unary", FJ_STEP_SHAPE_FN: "unary",
+                          FJ_STEP_SHAPE_CMP: "binary", FJ_STEP_SHAPE_SEL: "select"}
+STEPS = {fj_steps[_i].name.decode(): (_i, _STEP_SHAPES[fj_steps[_i].shape], fj_steps[_i].cost)
+         for _i in range(FJ_NSTEPS)}
+"""Chain steps: name -> (step id, shape, cost); shapes "load" (t = operand), "store"
+(register = t), "binary" (t = t op operand), "unary" (t = op(t)), "select" (two registers:
+condition, operand); see Program."""
+STEP_NAMES = {v[0]: k for k, v in STEPS.items()}
+
 DTYPES = {"float64": FJ_F64, "float32": FJ_F32, "int64": FJ_I64, "int32": FJ_I32,
           "bool": FJ_BOOL}
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
@@ -169,6 +180,20 @@ cdef class Program:
         scalar ops        (op, acc, a[, b, c]) an elementwise op whose dst is an acc and
                                   whose sources are accs/consts runs once per segment
                                   (e.g. sqrt(var + eps) in layer norm); readable after it
+        ("chain", steps)          float arithmetic kept in registers (see STEPS): a running
+                                  value t, steps ("load", r) t = r, ("store", r) r = t,
+                                  (op, r) t = t op r for add subtract multiply divide and
+                                  rsubtract/rdivide (t = r - t, r / t), (op,) t = op(t) for
+                                  negative absolute square sqrt and the transcendentals
+                                  exp exp2 expm1 log log2 log10 log1p sin cos tan tanh
+                                  (each with the values and FP checks of its op);
+                                  comparisons (greater ... not_equal, r) t = t op r as 1/0,
+                                  quiet (no FP flag); ("where", c, r) t = r where c != 0,
+                                  ("rwhere", c, r) t = r where c == 0 (c a vector register
+                                  of the chain's dtype). One float dtype for all
+                                  its registers; const and acc operands are scalars; the
+                                  first step loads, the last stores (into a temp or array
+                                  register); each step rounds as the NumPy op.
         ("pass",)                 ends a pass: the next pass runs over every block of
                                   the segment again and may read the accs made before
     Dtype rules (the lowering inserts "astype" for NumPy's promotion): 'same' ops take and
@@ -179,6 +204,7 @@ cdef class Program:
     """
     cdef fj_reg *regs
     cdef fj_instr *code
+    cdef fj_step *steps            # every chain's steps, one after the other
     cdef fj_program prog
     cdef int nregs, ninstr, noperands, nwritten_ops
     cdef int *operand_reg          # operand index -> register id, -1 if unused
@@ -189,12 +215,14 @@ cdef class Program:
     def __cinit__(self):
         self.regs = NULL
         self.code = NULL
+        self.steps = NULL
         self.operand_reg = NULL
         self.operand_written = NULL
 
     def __dealloc__(self):
         PyMem_Free(self.regs)
         PyMem_Free(self.code)
+        PyMem_Free(self.steps)
         PyMem_Free(self.operand_reg)
         PyMem_Free(self.operand_written)
 
@@ -270,8 +298,18 @@ cdef class Program:
                 self.operand_written[k] = 1
 
     cdef _build_code(self):
-        cdef int i, op, nargs, r
+        cdef int i, op, nargs, r, nsteps = 0
         cdef fj_instr *ins
+        for spec in self.code_spec:
+            if spec and spec[0] in ("chain", FJ_OP_CHAIN) and len(spec) == 2:
+                try:
+                    nsteps += len(spec[1])
+                except TypeError:
+                    pass
+        self.steps = <fj_step *>PyMem_Malloc(sizeof(fj_step) * max(nsteps, 1))
+        if self.steps == NULL:
+            raise MemoryError()
+        nsteps = 0
         for i, spec in enumerate(self.code_spec):
             ins = &self.code[i]
             memset(ins, 0, sizeof(fj_instr))
@@ -285,6 +323,9 @@ cdef class Program:
             if op == FJ_OP_PASS:
                 if len(spec) != 1:
                     raise ValueError(f"{where}: 'pass' takes no operands")
+                continue
+            if op == FJ_OP_CHAIN:
+                nsteps += self._build_chain(ins, spec, nsteps, where)
                 continue
             nimm = 1 if op == FJ_OP_POWI else 0
             if len(spec) != 2 + nargs + nimm:
@@ -323,6 +364,67 @@ cdef class Program:
                     raise ValueError(f"{where}: a reduction writes an acc register")
                 if self.regs[ins.a].kind == FJ_REG_ACC:
                     raise ValueError(f"{where}: cannot reduce an acc register")
+
+    cdef int _build_chain(self, fj_instr *ins, tuple spec, int first, str where) except -1:
+        """Steps of a chain into self.steps[first:]; returns their number."""
+        cdef int k, r, sid, dt = -1
+        cdef fj_step *st
+        if len(spec) != 2 or not isinstance(spec[1], (tuple, list)) or len(spec[1]) < 2:
+            raise ValueError(f"{where}: a chain is ('chain', steps) with at least a load "
+                             f"and a store")
+        steps = spec[1]
+        for k, step in enumerate(steps):
+            if not isinstance(step, (tuple, list)) or not step or step[0] not in STEPS:
+                raise ValueError(f"{where}: step {k} {step!r}: unknown step; known: "
+                                 f"{sorted(STEPS)}")
+            sid, shape, _ = STEPS[step[0]]
+            nreg = {"unary": 0, "select": 2}.get(shape, 1)
+            if len(step) != 1 + nreg:
+                raise ValueError(f"{where}: step {k} {step!r}: {step[0]} takes {nreg} "
+                                 f"register(s)")
+            if k == 0 and shape != "load":
+                raise ValueError(f"{where}: a chain starts with a load")
+            if k == len(steps) - 1 and shape != "store":
+                raise ValueError(f"{where}: a chain ends with a store")
+            st = &self.steps[first + k]
+            st.code = sid * 2
+            st.reg = -1
+            st.stream = 0
+            st.reg2 = -1
+            if shape == "unary":
+                continue
+            if shape == "select":
+                r = self._reg_id(step[1], where)
+                if self.regs[r].kind not in (FJ_REG_ARRAY, FJ_REG_TEMP):
+                    raise ValueError(f"{where}: step {k}: a where condition is a vector "
+                                     f"(temp or array) register")
+                if dt >= 0 and self.regs[r].dtype != dt:
+                    raise TypeError(f"{where}: step {k}: condition r{r} is not of the "
+                                    f"chain's dtype")
+                st.reg2 = r
+                step = (step[0], step[2])
+            r = self._reg_id(step[1], where)
+            st.reg = r
+            if dt < 0:
+                dt = self.regs[r].dtype
+            if self.regs[r].dtype != dt or fj_lookup_chain(dt) == NULL:
+                raise TypeError(f"{where}: step {k} {step!r}: a chain computes in one float "
+                                f"dtype; r{r} is {DTYPE_NAMES[self.regs[r].dtype]}")
+            if shape == "store":
+                if self.regs[r].kind not in (FJ_REG_ARRAY, FJ_REG_TEMP):
+                    raise ValueError(f"{where}: step {k}: a chain stores into temp or array "
+                                     f"registers only")
+                if self.regs[r].kind == FJ_REG_ARRAY:
+                    self.operand_written[self.regs[r].array] = 1
+                    st.stream = 1
+            elif self.regs[r].kind in (FJ_REG_CONST, FJ_REG_ACC):
+                st.code += 1                     # a scalar operand
+            elif self.regs[r].kind == FJ_REG_ARRAY:
+                st.stream = 1
+        ins.steps = &self.steps[first]
+        ins.nsteps = len(steps)
+        ins.dst = self.steps[first + len(steps) - 1].reg
+        return len(steps)
 
     cdef int _reg_id(self, object x, str where) except -1:
         if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x < self.nregs:
@@ -371,7 +473,7 @@ cdef class Program:
         """Temps are read only after a write in the same pass; an acc made by a reduction
         only in later passes, one made by a scalar instruction after it; every acc has
         exactly one producing instruction."""
-        cdef int i, p = 0, r
+        cdef int i, p = 0, r, k
         cdef fj_instr *ins
         acc_ready = {}     # acc register -> first pass where it may be read
         temps = set()
@@ -380,6 +482,22 @@ cdef class Program:
             if ins.op == FJ_OP_PASS:
                 p += 1
                 temps = set()
+                continue
+            if ins.op == FJ_OP_CHAIN:
+                for k in range(ins.nsteps):
+                    for r in (ins.steps[k].reg2, ins.steps[k].reg):
+                        if r < 0:
+                            continue
+                        kind = self.regs[r].kind
+                        if ins.steps[k].code == FJ_STEP_STORE * 2:
+                            if kind == FJ_REG_TEMP:
+                                temps.add(r)
+                        elif kind == FJ_REG_TEMP and r not in temps:
+                            raise ValueError(f"instruction {i}: temp register {r} read before "
+                                             f"it is written in this pass")
+                        elif kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
+                            raise ValueError(f"instruction {i}: acc register {r} read before "
+                                             f"a previous pass reduced into it")
                 continue
             for r in (ins.a, ins.b, ins.c)[:fj_ops[ins.op].nargs]:
                 kind = self.regs[r].kind
@@ -442,6 +560,10 @@ def disassemble(Program p):
         name = spec[0] if isinstance(spec[0], str) else OPNAMES[spec[0]]
         if name == "pass":
             lines.append(f"  {i:3d}  ---- pass ----")
+            continue
+        if name == "chain":
+            steps = ", ".join(" ".join([st[0]] + [f"r{x}" for x in st[1:]]) for st in spec[1])
+            lines.append(f"  {i:3d}  chain({steps})")
             continue
         nargs = OPINFO[name][1]
         srcs = ", ".join(f"r{x}" for x in spec[2:2 + nargs])

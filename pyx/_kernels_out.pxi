@@ -52,7 +52,7 @@ cdef object _alloc(tuple shape, cnp.dtype descr, object strides):
 
 def empty(shape, dtype, strides=None):
     """np.empty(shape, dtype) (C order, or the given strides: a permutation of C order);
-    arrays of 1 MiB and more take their memory from framejit's output cache (blocks of
+    arrays of 128 KiB and more take their memory from framejit's output cache (blocks of
     arrays that died; no page faults on first touch). The result is a plain array that
     owns its data."""
     descr = np.dtype(dtype)

@@ -276,10 +276,12 @@ static void FJ_ISA(fj_cast_##DTN##_##STN)(fj_index n, void *dv, const void *av, 
 FJ_T_ALL(FJ_DEF_CAST1, 0)
 
 /* ---- reductions: per block partial results ------------------------------------------
- * A block's partial is a deterministic function of the block's contents: 16 explicit
+ * A block's partial is a deterministic function of the block's contents: 32 explicit
  * lanes (vectorizable without reassociation), then a fixed pairwise fold of the lanes.
- * float32 sums and products accumulate in float64. */
-#define FJ_LANES 16
+ * float32 sums and products accumulate in float64. 32 lanes are four AVX-512 (eight
+ * AVX2) accumulators of doubles: enough independent adds to hide their latency (with
+ * two, a cache-resident sum ran at half the speed of its loads). */
+#define FJ_LANES 32
 #define FJ_FOLD_LANES(acc, COMBINE)                                                     \
     for (int w = FJ_LANES / 2; w >= 1; w /= 2)                                          \
         for (int j = 0; j < w; j++) COMBINE(acc[j], acc[j + w]);
@@ -288,8 +290,6 @@ FJ_T_ALL(FJ_DEF_CAST1, 0)
 #define FJ_ACC_MUL(a, b) a = a * b
 #define FJ_ACC_UADD(a, b) a = (uint64_t)a + (uint64_t)b
 #define FJ_ACC_UMUL(a, b) a = (uint64_t)a * (uint64_t)b
-#define FJ_ACC_FMIN(a, b) a = FJ_FMINNAN(a, b)
-#define FJ_ACC_FMAX(a, b) a = FJ_FMAXNAN(a, b)
 #define FJ_ACC_IMIN(a, b) a = (b < a ? b : a)
 #define FJ_ACC_IMAX(a, b) a = (b > a ? b : a)
 #define FJ_ACC_OR(a, b) a = a | b
@@ -316,53 +316,148 @@ static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base
 #define FJ_CONV_U(v) ((uint64_t)(int64_t)(v))
 #define FJ_CONV_B(v) ((uint8_t)((v) != 0))
 FJ_DEF_RED(SUM, f64, double, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
-FJ_DEF_RED(SUM, f32, float, double, d, 0.0, FJ_ACC_ADD, FJ_CONV_D)
+/* float32 sums: each lane first adds four floats in float32 (two roundings, within
+ * 2^-23 of their magnitudes: far inside the 1e-5 budget), then accumulates in float64;
+ * converting every element to float64 made a cache-resident sum 15 % slower than its
+ * loads */
+static void FJ_ISA(fj_r_SUM_f32)(fj_index n, const void *av, fj_index base, fj_partial *out)
+{
+    const float *restrict a = (const float *)av;
+    double acc[FJ_LANES];
+    fj_index i = 0;
+    (void)base;
+    for (int j = 0; j < FJ_LANES; j++) acc[j] = 0.0;
+    for (; i + 4 * FJ_LANES <= n; i += 4 * FJ_LANES)
+        for (int j = 0; j < FJ_LANES; j++) {
+            float v = (a[i + j] + a[i + FJ_LANES + j]) +
+                      (a[i + 2 * FJ_LANES + j] + a[i + 3 * FJ_LANES + j]);
+            acc[j] += (double)v;
+        }
+    for (int j = 0; i + j < n; j++) acc[j % FJ_LANES] += (double)a[i + j];
+    FJ_FOLD_LANES(acc, FJ_ACC_ADD)
+    out->d = acc[0];
+}
 FJ_DEF_RED(SUM, i64, int64_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
 FJ_DEF_RED(SUM, i32, int32_t, uint64_t, i, 0, FJ_ACC_UADD, FJ_CONV_U)
 FJ_DEF_RED(PROD, f64, double, double, d, 1.0, FJ_ACC_MUL, FJ_CONV_D)
 FJ_DEF_RED(PROD, f32, float, double, d, 1.0, FJ_ACC_MUL, FJ_CONV_D)
 FJ_DEF_RED(PROD, i64, int64_t, uint64_t, i, 1, FJ_ACC_UMUL, FJ_CONV_U)
 FJ_DEF_RED(PROD, i32, int32_t, uint64_t, i, 1, FJ_ACC_UMUL, FJ_CONV_U)
-FJ_DEF_RED(MIN, f64, double, double, d, INFINITY, FJ_ACC_FMIN, FJ_CONV_D)
-FJ_DEF_RED(MIN, f32, float, double, d, INFINITY, FJ_ACC_FMIN, FJ_CONV_D)
 FJ_DEF_RED(MIN, i64, int64_t, int64_t, i, INT64_MAX, FJ_ACC_IMIN, FJ_CONV_I)
 FJ_DEF_RED(MIN, i32, int32_t, int64_t, i, INT64_MAX, FJ_ACC_IMIN, FJ_CONV_I)
 FJ_DEF_RED(MIN, b, uint8_t, uint8_t, i, 1, FJ_ACC_AND, FJ_CONV_B)
-FJ_DEF_RED(MAX, f64, double, double, d, -INFINITY, FJ_ACC_FMAX, FJ_CONV_D)
-FJ_DEF_RED(MAX, f32, float, double, d, -INFINITY, FJ_ACC_FMAX, FJ_CONV_D)
 FJ_DEF_RED(MAX, i64, int64_t, int64_t, i, INT64_MIN, FJ_ACC_IMAX, FJ_CONV_I)
 FJ_DEF_RED(MAX, i32, int32_t, int64_t, i, INT64_MIN, FJ_ACC_IMAX, FJ_CONV_I)
 FJ_DEF_RED(MAX, b, uint8_t, uint8_t, i, 0, FJ_ACC_OR, FJ_CONV_B)
 FJ_DEF_RED(ANY, b, uint8_t, uint8_t, i, 0, FJ_ACC_OR, FJ_CONV_B)
 FJ_DEF_RED(ALL, b, uint8_t, uint8_t, i, 1, FJ_ACC_AND, FJ_CONV_B)
 
-/* argmin/argmax: first occurrence; for floats the first NaN wins (as NumPy) */
-#define FJ_DEF_ARG(NAME, TN, T, FIELD, BETTER)                                          \
+/* Float min/max: vector selects (a compare and a blend, which GCC's vectorizer does not
+ * produce from the scalar form) with the lanes' NaNs counted beside them, because the
+ * select alone drops a NaN; when the block has one, its first NaN is the block's result
+ * (NumPy: any NaN gives NaN). The exact value is the same whatever the lane order; of
+ * equal values (-0.0, 0.0) any may be kept. `v != v` is a quiet compare; the ordered
+ * compare may raise FE_INVALID on a NaN, which fj_hw_keep drops for these ops. */
+#define FJ_SELECT(V, M, k, x, y) ((V)(((M)(x) & (k)) | ((M)(y) & ~(k))))
+#define FJ_DEF_FMINMAX(NAME, TN, T, V, M, W, INIT, BETTER)                              \
 static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base,      \
                                        fj_partial *out)                                 \
 {                                                                                       \
     const T *a = (const T *)av;                                                         \
-    T best = a[0];                                                                      \
-    fj_index bi = 0;                                                                    \
-    for (fj_index i = 1; i < n; i++) {                                                  \
-        T v = a[i];                                                                     \
-        if (best == best && BETTER(v, best)) { best = v; bi = i; }                      \
+    T best = INIT;                                                                      \
+    int nan = 0;                                                                        \
+    fj_index i = 0;                                                                     \
+    (void)base;                                                                         \
+    if (n >= 2 * (W)) {                                                                 \
+        V acc0 = *(const V *)a, acc1 = *(const V *)(a + (W));                          \
+        M isnan = (acc0 != acc0) | (acc1 != acc1);                                      \
+        for (i = 2 * (W); i + 2 * (W) <= n; i += 2 * (W)) {                             \
+            V v0 = *(const V *)(a + i), v1 = *(const V *)(a + i + (W));                 \
+            isnan |= (v0 != v0) | (v1 != v1);                                           \
+            M k0 = BETTER(acc0, v0), k1 = BETTER(acc1, v1);                             \
+            acc0 = FJ_SELECT(V, M, k0, acc0, v0);                                       \
+            acc1 = FJ_SELECT(V, M, k1, acc1, v1);                                       \
+        }                                                                               \
+        M k = BETTER(acc0, acc1);                                                       \
+        acc0 = FJ_SELECT(V, M, k, acc0, acc1);                                          \
+        for (int w = (W) / 2; w >= 1; w /= 2) {       /* lanes halved by shuffles */   \
+            M perm;                                                                     \
+            for (int j = 0; j < (W); j++) perm[j] = j ^ w;                              \
+            V other = __builtin_shuffle(acc0, perm);                                    \
+            k = BETTER(acc0, other);                                                    \
+            acc0 = FJ_SELECT(V, M, k, acc0, other);                                     \
+            isnan |= __builtin_shuffle(isnan, perm);                                    \
+        }                                                                               \
+        nan = isnan[0] != 0;                                                            \
+        best = acc0[0];                                                                 \
     }                                                                                   \
-    out->FIELD = best;                                                                  \
-    out->idx = base + bi;                                                               \
+    for (; i < n; i++) {                                                                \
+        T v = a[i];                                                                     \
+        nan |= v != v;                                                                  \
+        best = BETTER(best, v) ? best : v;                                              \
+    }                                                                                   \
+    out->d = best;                                                                      \
+    if (nan)                                                                            \
+        for (i = 0; i < n; i++)                                                         \
+            if (a[i] != a[i]) { out->d = a[i]; break; }                                 \
 }
-#define FJ_LT_NAN(v, b) ((v) < (b) || (v) != (v))
-#define FJ_GT_NAN(v, b) ((v) > (b) || (v) != (v))
-FJ_DEF_ARG(ARGMIN, f64, double, d, FJ_LT_NAN)
-FJ_DEF_ARG(ARGMIN, f32, float, d, FJ_LT_NAN)
-FJ_DEF_ARG(ARGMIN, i64, int64_t, i, FJ_LT_NAN)
-FJ_DEF_ARG(ARGMIN, i32, int32_t, i, FJ_LT_NAN)
-FJ_DEF_ARG(ARGMIN, b, uint8_t, i, FJ_LT_NAN)
-FJ_DEF_ARG(ARGMAX, f64, double, d, FJ_GT_NAN)
-FJ_DEF_ARG(ARGMAX, f32, float, d, FJ_GT_NAN)
-FJ_DEF_ARG(ARGMAX, i64, int64_t, i, FJ_GT_NAN)
-FJ_DEF_ARG(ARGMAX, i32, int32_t, i, FJ_GT_NAN)
-FJ_DEF_ARG(ARGMAX, b, uint8_t, i, FJ_GT_NAN)
+#define FJ_BETTER_MIN(acc, v) ((acc) < (v))
+#define FJ_BETTER_MAX(acc, v) ((acc) > (v))
+FJ_DEF_FMINMAX(MIN, f64, double, fj_vd, fj_vmd, 8, INFINITY, FJ_BETTER_MIN)
+FJ_DEF_FMINMAX(MIN, f32, float, fj_vf, fj_vmf, 16, INFINITY, FJ_BETTER_MIN)
+FJ_DEF_FMINMAX(MAX, f64, double, fj_vd, fj_vmd, 8, -INFINITY, FJ_BETTER_MAX)
+FJ_DEF_FMINMAX(MAX, f32, float, fj_vf, fj_vmf, 16, -INFINITY, FJ_BETTER_MAX)
+
+/* argmin/argmax: the first occurrence of the extreme value, for floats the first NaN (as
+ * NumPy). Two vectorizable passes over the (cache-resident) block: the extreme value and
+ * whether there is a NaN, then the first element equal to it (or the first NaN), found a
+ * chunk of FJ_LANES at a time. Equal means ==, so -0.0 and 0.0 tie: the first wins. */
+#define FJ_DEF_ARG(NAME, TN, T, FIELD, BETTER)                                          \
+static void FJ_ISA(fj_r_##NAME##_##TN)(fj_index n, const void *av, fj_index base,      \
+                                       fj_partial *out)                                 \
+{                                                                                       \
+    const T *restrict a = (const T *)av;                                                \
+    T acc[FJ_LANES];                                                                    \
+    int nan = 0;                                                                        \
+    fj_index i = 0, k = 0;                                                              \
+    for (int j = 0; j < FJ_LANES; j++) acc[j] = a[0];                                   \
+    for (; i + FJ_LANES <= n; i += FJ_LANES)                                            \
+        for (int j = 0; j < FJ_LANES; j++) {                                            \
+            T v = a[i + j];                                                             \
+            nan |= v != v;                                                              \
+            acc[j] = BETTER(acc[j], v) ? acc[j] : v;                                    \
+        }                                                                               \
+    for (int j = 0; i + j < n; j++) {                                                   \
+        T v = a[i + j];                                                                 \
+        nan |= v != v;                                                                  \
+        acc[j] = BETTER(acc[j], v) ? acc[j] : v;                                        \
+    }                                                                                   \
+    for (int w = FJ_LANES / 2; w >= 1; w /= 2)                                          \
+        for (int j = 0; j < w; j++) acc[j] = BETTER(acc[j], acc[j + w]) ? acc[j] : acc[j + w]; \
+    T best = acc[0];                                                                    \
+    for (k = 0; k + FJ_LANES <= n; k += FJ_LANES) {                                     \
+        int hit = 0;                                                                    \
+        for (int j = 0; j < FJ_LANES; j++) {                                            \
+            T v = a[k + j];                                                             \
+            hit |= nan ? v != v : v == best;                                            \
+        }                                                                               \
+        if (hit) break;                                                                 \
+    }                                                                                   \
+    for (; k < n; k++)                                                                  \
+        if (nan ? a[k] != a[k] : a[k] == best) break;                                   \
+    out->FIELD = a[k];                                                                  \
+    out->idx = base + k;                                                                \
+}
+FJ_DEF_ARG(ARGMIN, f64, double, d, FJ_BETTER_MIN)
+FJ_DEF_ARG(ARGMIN, f32, float, d, FJ_BETTER_MIN)
+FJ_DEF_ARG(ARGMIN, i64, int64_t, i, FJ_BETTER_MIN)
+FJ_DEF_ARG(ARGMIN, i32, int32_t, i, FJ_BETTER_MIN)
+FJ_DEF_ARG(ARGMIN, b, uint8_t, i, FJ_BETTER_MIN)
+FJ_DEF_ARG(ARGMAX, f64, double, d, FJ_BETTER_MAX)
+FJ_DEF_ARG(ARGMAX, f32, float, d, FJ_BETTER_MAX)
+FJ_DEF_ARG(ARGMAX, i64, int64_t, i, FJ_BETTER_MAX)
+FJ_DEF_ARG(ARGMAX, i32, int32_t, i, FJ_BETTER_MAX)
+FJ_DEF_ARG(ARGMAX, b, uint8_t, i, FJ_BETTER_MAX)
 
 /* ---- the dispatch table ------------------------------------------------------------- */
 
@@ -383,6 +478,8 @@ static void FJ_ISA(fj_fill_table)(fj_table *t)
     FJ_T_ALL(FJ_REG_RED1, ARGMAX, 0)
     FJ_T_B(FJ_REG_RED1, ANY, 0)
     FJ_T_B(FJ_REG_RED1, ALL, 0)
+    t->chain[FJ_F64] = FJ_ISA(fj_chain_f64);
+    t->chain[FJ_F32] = FJ_ISA(fj_chain_f32);
     /* mean is a sum finalized by a division (kernels.h) */
     t->red[FJ_OP_MEAN][FJ_F64] = FJ_ISA(fj_r_SUM_f64);
     t->red[FJ_OP_MEAN][FJ_F32] = FJ_ISA(fj_r_SUM_f32);

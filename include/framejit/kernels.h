@@ -1,7 +1,8 @@
 /* kernels.h: framejit's fused kernel library (header-only, compiled into _kernels.pyx).
  *
  * A program is a list of registers and a list of instructions (opcode, dst, a, b, c,
- * imm) from ops.def. It runs over an iteration space of `nseg` segments of `seg_len`
+ * imm) from ops.def; a CHAIN instruction carries its own steps instead (kernel_vec.h,
+ * kernel_chain.h: float arithmetic and exp kept in vector registers). It runs over an iteration space of `nseg` segments of `seg_len`
  * elements each (one segment for elementwise work and full reductions, one per row for
  * last-axis reductions), in blocks of at most `block` elements that never cross a
  * segment. PASS instructions split the program into passes: a pass runs over every block
@@ -16,7 +17,7 @@
  * Threading: OpenMP over blocks (one segment) or over segments (many rows) when the
  * estimated work is above FJ_PAR_MIN_WORK; fj_run never touches Python objects.
  * Floating-point errors: every thread that runs blocks clears the FP exception flags
- * first and reads them after (fj_fe_test); fj_run reports their union in *fpe for the
+ * first and reads them after (fj_fe_get); fj_run reports their union in *fpe for the
  * binding, which replays the group with NumPy when NumPy would warn or raise. The flags
  * are a filter only: a spurious one (a SIMD lane whose result is replaced later) costs
  * a replay, never a warning.
@@ -81,11 +82,18 @@ typedef void (*fj_ew_fn)(fj_index n, void *dst, const void *a, const void *b, co
                          int64_t imm, int *err);
 typedef void (*fj_red_fn)(fj_index n, const void *src, fj_index base, fj_partial *out);
 
+#include "kernel_vec.h"
+typedef void (*fj_chain_fn)(fj_index n, const fj_step *steps, int nsteps, void *const *ptr,
+                            int *fpe);
+
 typedef struct {
     fj_ew_fn ew[FJ_NOPS][FJ_NDTYPES];        /* keyed by the op's SIG dtype */
     fj_ew_fn cast[FJ_NDTYPES][FJ_NDTYPES];   /* [dst][src] */
     fj_red_fn red[FJ_NOPS][FJ_NDTYPES];      /* keyed by the source dtype */
+    fj_chain_fn chain[FJ_NDTYPES];           /* float dtypes only */
 } fj_table;
+
+#include "kernel_fpe.h"
 
 /* ---- the kernels, once per instruction set ---------------------------------------- */
 
@@ -104,6 +112,8 @@ typedef struct {
 #endif
 #define FJ_ISA_SUFFIX _base
 #include "vecmath.h"
+#include "vecmath_vec.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #ifdef FJ_GCC_REGIONS
@@ -117,6 +127,8 @@ typedef struct {
 #pragma GCC optimize("no-trapping-math")
 #define FJ_ISA_SUFFIX _avx2
 #include "vecmath.h"
+#include "vecmath_vec.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #pragma GCC pop_options
@@ -126,6 +138,8 @@ typedef struct {
 #pragma GCC optimize("no-trapping-math")
 #define FJ_ISA_SUFFIX _avx512
 #include "vecmath.h"
+#include "vecmath_vec.h"
+#include "kernel_chain.h"
 #include "kernel_body.h"
 #undef FJ_ISA_SUFFIX
 #pragma GCC pop_options
@@ -169,6 +183,7 @@ static int fj_set_isa(int level)
 static fj_ew_fn fj_lookup_ew(int op, int dtype) { return fj_tables[fj_isa_current].ew[op][dtype]; }
 static fj_ew_fn fj_lookup_cast(int dst, int src) { return fj_tables[fj_isa_current].cast[dst][src]; }
 static fj_red_fn fj_lookup_red(int op, int dtype) { return fj_tables[fj_isa_current].red[op][dtype]; }
+static fj_chain_fn fj_lookup_chain(int dtype) { return fj_tables[fj_isa_current].chain[dtype]; }
 
 /* ---- programs ----------------------------------------------------------------------- */
 
@@ -200,7 +215,14 @@ typedef struct {
     fj_scalar value;    /* CONST */
 } fj_reg;
 
-typedef struct { int op, dst, a, b, c; int64_t imm; } fj_instr;
+/* chains (op CHAIN): `steps` (nsteps of them, kernel_vec.h) read and store registers
+ * themselves; dst is the register of the last step, a STORE, and a, b, c are -1 */
+typedef struct {
+    int op, dst, a, b, c;
+    int64_t imm;
+    const fj_step *steps;
+    int nsteps;
+} fj_instr;
 
 typedef struct {
     int nregs;
@@ -251,6 +273,7 @@ typedef struct {
     unsigned char *hwkeep;         /* per instruction: fj_hw_keep, the FE_* flags it reports */
     fj_ew_fn *efn;                 /* per instruction: resolved elementwise kernel */
     fj_red_fn *rfn;                /* per instruction: resolved reduction kernel */
+    fj_chain_fn *cfn;              /* per instruction: resolved chain kernel */
     int *arr_list, *arr_cnt;       /* per pass: ARRAY registers with per-block work */
     int nacc;
     fj_index B, nblk;
@@ -446,126 +469,6 @@ static void fj_acc_scalar(const fj_ctx *C, int r, const fj_partial *v, fj_scalar
     else fj_store_scalar(s, dt, v->d, v->i, fj_red_isfloat(op, P->regs[in->a].dtype));
 }
 
-/* Software FP checks of the vectorized transcendentals (exp, log, sin, ..., power,
- * arctan2), whose branch-free code need not raise the hardware flags that NumPy's loops
- * raise: a non-finite result from finite operands (overflow, divide by zero, invalid), a
- * NaN from non-NaN operands (invalid), and for power an infinite result from a finite
- * base (0 ** -inf, 1e300 ** inf). */
-static int fj_soft_on = 1;   /* tests and benchmarks switch the checks off */
-
-static int fj_soft_kind(int op)
-{
-    if (!fj_soft_on) return 0;
-    switch (op) {
-    case FJ_OP_EXP: case FJ_OP_EXP2: case FJ_OP_EXPM1: case FJ_OP_LOG: case FJ_OP_LOG2:
-    case FJ_OP_LOG10: case FJ_OP_LOG1P: case FJ_OP_SIN: case FJ_OP_COS: case FJ_OP_TAN:
-    case FJ_OP_TANH: return 1;
-    case FJ_OP_ARCTAN2: return 2;
-    case FJ_OP_POWER: return 3;
-    default: return 0;
-    }
-}
-
-/* one pass over a block, branch-free so that it vectorizes; the comparisons may raise
- * FE_INVALID on NaNs: callers run it before dropping the instruction's hardware flags */
-#define FJ_SOFT_ABS(v) _Generic((v), float: __builtin_fabsf, default: __builtin_fabs)(v)
-#define FJ_SOFT_LOOP(T, HUGE_)                                                          \
-    {                                                                                   \
-        const T *D = (const T *)d, *A = (const T *)a, *Bv = (const T *)b;               \
-        if (!b) {                                                                       \
-            for (fj_index i = 0; i < n; i++) {                                          \
-                T r = D[i], x = A[i];                                                   \
-                inv |= (r != r) & (x == x);                                             \
-                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_);                    \
-            }                                                                           \
-        } else {                                                                        \
-            int pw = kind == 3;                                                         \
-            for (fj_index i = 0; i < n; i++) {                                          \
-                T r = D[i], x = A[i], y = Bv[i];                                        \
-                inv |= (r != r) & (x == x) & (y == y);                                  \
-                ovf |= (FJ_SOFT_ABS(r) == HUGE_) & (FJ_SOFT_ABS(x) < HUGE_) &                   \
-                       ((FJ_SOFT_ABS(y) < HUGE_) | pw);                                     \
-            }                                                                           \
-        }                                                                               \
-    }
-
-#ifdef FJ_GCC_REGIONS
-#pragma GCC push_options
-#pragma GCC optimize("no-trapping-math")
-#endif
-#ifdef FJ_X86_VARIANTS
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static int fj_soft_fpe(int kind, int dtype, fj_index n, const void *d, const void *a,
-                       const void *b)
-{
-    /* fast path: all results finite (an exponent field of all ones carries into the
-     * sign bit when one is added to it); integer ops only, read the result block only */
-    if (dtype == FJ_F64) {
-        const uint64_t *u = (const uint64_t *)d;
-        uint64_t acc = 0;
-        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7ff0000000000000ULL) + (1ULL << 52);
-        if (!(acc >> 63)) return 0;
-    } else if (dtype == FJ_F32) {
-        const uint32_t *u = (const uint32_t *)d;
-        uint32_t acc = 0;
-        for (fj_index i = 0; i < n; i++) acc |= (u[i] & 0x7f800000u) + (1u << 23);
-        if (!(acc >> 31)) return 0;
-    }
-    int inv = 0, ovf = 0;
-    if (dtype == FJ_F64) FJ_SOFT_LOOP(double, (double)INFINITY)
-    else if (dtype == FJ_F32) FJ_SOFT_LOOP(float, (float)INFINITY)
-    return (inv ? FJ_FPE_INVALID : 0) | (ovf ? FJ_FPE_OVERFLOW | FJ_FPE_DIVIDE : 0);
-}
-#ifdef FJ_GCC_REGIONS
-#pragma GCC pop_options
-#endif
-#undef FJ_SOFT_LOOP
-#undef FJ_SOFT_ABS
-
-/* The hardware flags an instruction may report (FE_* bits); the others it raised are
- * dropped right after it ran. NumPy never warns for comparisons, maximum/minimum, clip,
- * sign, where, min/max/arg reductions or the exact ops (their NaN compares raise
- * FE_INVALID here); the soft-checked transcendentals keep only underflow, the software
- * check reports the rest (vecmath's own flags are not NumPy's). */
-#define FJ_FE_ALL (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
-
-/* Reading and clearing this thread's flags. On x86-64 the kernels raise them in SSE/AVX
- * arithmetic only (doubles and floats never go through the x87 unit, glibc's double and
- * float libm functions included), so the MXCSR status bits, which sit at the FE_* bit
- * positions, hold them all: a few cycles, where glibc's feclearexcept also rewrites the
- * x87 environment (fnstenv/fldenv, ~100 cycles: 3 % of a 16-element call). */
-#if defined(__x86_64__) && defined(__SSE__)
-_Static_assert(FE_INVALID == 0x01 && FE_DIVBYZERO == 0x04 && FE_OVERFLOW == 0x08 &&
-               FE_UNDERFLOW == 0x10, "FE_* bits are not the MXCSR status bits");
-static inline int fj_fe_test(int mask) { return (int)_mm_getcsr() & mask; }
-static inline void fj_fe_clear(int mask) { _mm_setcsr(_mm_getcsr() & ~(unsigned)mask); }
-#else
-static inline int fj_fe_test(int mask) { return fetestexcept(mask); }
-static inline void fj_fe_clear(int mask) { feclearexcept(mask); }
-#endif
-static int fj_hw_keep(int op)
-{
-    switch (op) {
-    case FJ_OP_LESS: case FJ_OP_LESS_EQUAL: case FJ_OP_GREATER: case FJ_OP_GREATER_EQUAL:
-    case FJ_OP_EQUAL: case FJ_OP_NOT_EQUAL: case FJ_OP_MAXIMUM: case FJ_OP_MINIMUM:
-    case FJ_OP_CLIP: case FJ_OP_SIGN: case FJ_OP_WHERE: case FJ_OP_FLOOR: case FJ_OP_CEIL:
-    case FJ_OP_ABSOLUTE: case FJ_OP_NEGATIVE: case FJ_OP_COPY: case FJ_OP_LOGICAL_AND:
-    case FJ_OP_LOGICAL_OR: case FJ_OP_LOGICAL_NOT: case FJ_OP_MIN: case FJ_OP_MAX:
-    case FJ_OP_ARGMIN: case FJ_OP_ARGMAX:
-        return 0;
-    default:
-        return fj_soft_kind(op) ? FE_UNDERFLOW : FJ_FE_ALL;
-    }
-}
-
-/* drop the flags in `drop` that were not set before (`before`) */
-static inline void fj_fe_drop(int before, int drop)
-{
-    int raised = fj_fe_test(drop) & ~before;
-    if (raised) fj_fe_clear(raised);
-}
-
 /* At the start of pass `pass` of a segment: fill the buffers of the accs reduced in
  * earlier passes, then run the scalar instructions (acc op acc/const, once per segment)
  * of this and earlier passes in program order. Buffers read elementwise in this pass are
@@ -589,7 +492,7 @@ static void fj_fill_acc_reads(const fj_ctx *C, fj_tstate *ts, int pass, const fj
         fj_ew_fn f = in->op == FJ_OP_CAST
             ? C->T->cast[P->regs[in->dst].dtype][P->regs[in->a].dtype]
             : C->T->ew[in->op][P->regs[fj_ops[in->op].sig == FJ_SIG_CMP ? in->a : in->dst].dtype];
-        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fj_fe_test(drop) : 0;
+        int drop = FJ_FE_ALL & ~fj_hw_keep(in->op), before = drop ? fj_fe_get(drop) : 0;
         int kind = fj_soft_kind(in->op);
         fj_scalar sa, sb;                /* the sources as they were, for the soft check */
         memcpy(&sa, ts->ptr[in->a], fj_itemsize[P->regs[in->a].dtype]);
@@ -634,7 +537,7 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
     void **ptr = ts->ptr;
     for (int i = C->pass_lo[pass]; i < C->pass_hi[pass]; i++) {
         const fj_instr *in = &P->code[i];
-        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fj_fe_test(drop) : 0;
+        int drop = FJ_FE_ALL & ~C->hwkeep[i], before = drop ? fj_fe_get(drop) : 0;
         if (C->efn[i]) {
             const void *sa = in->a >= 0 ? ptr[in->a] : NULL, *sb = in->b >= 0 ? ptr[in->b] : NULL;
             if (C->soft[i] && (sa == ptr[in->dst] || sb == ptr[in->dst])) {
@@ -650,6 +553,8 @@ static void fj_exec_block(fj_ctx *C, fj_tstate *ts, int pass, fj_index seg, fj_i
             if (C->soft[i])
                 ts->fpe |= fj_soft_fpe(C->soft[i], P->regs[in->dst].dtype, n, ptr[in->dst],
                                        sa, sb);
+        } else if (C->cfn[i]) {
+            C->cfn[i](n, in->steps, in->nsteps, ptr, &ts->fpe);
         } else if (C->rfn[i]) {
             C->rfn[i](n, ptr[in->a], off, &ts->parts[C->slot[in->dst] * C->nblk + b]);
         }

@@ -11,7 +11,8 @@
  * elements with libm. Algorithms and coefficients are FreeBSD msun's (e_exp.c, e_log.c,
  * e_log2.c, e_log10.c, k_sin.c, k_cos.c, e_rem_pio2.c), made branch-free; expm1 uses a
  * degree-14 Taylor kernel on |r| <= ln2/2. float32 has its own functions (vecmath_f32.h)
- * and power both (vecmath_pow.h), included at the end.
+ * and power both (vecmath_pow.h), included at the end. The block functions of exp are
+ * vector code (vecmath_vec.h), shared with chains.
  * Invariant: fast-path results are within ~1 ulp (tan, tanh ~2 ulp) of the exact value.
  */
 
@@ -358,16 +359,18 @@ FJ_VAI double FJ_ISA(fj_log1p1)(double x)
 /* ---- block functions -------------------------------------------------------------- */
 
 /* y[i] = F(x[i]) on the fast path, (T)LIBM((double)x[i]) where OK(x[i]) fails (for
- * float32: NumPy's float64 result rounded). Works in chunks through a local buffer so
- * that y may be x (registers are reused in place). One body for both float types. */
+ * float32: NumPy's float64 result rounded). Works in chunks; y may be x (registers are
+ * reused in place): then each chunk goes through a local buffer, otherwise straight
+ * into y (the fix-up loop reads x, which is intact). One body for both float types. */
 #define FJ_VCHUNK 256
 #define FJ_VEC_UNARY_T(NAME, T, F, OK, LIBM)                                           \
 static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                                \
 {                                                                                      \
-    T t[FJ_VCHUNK];                                                                    \
+    T buf[FJ_VCHUNK];                                                                  \
     for (fj_index c = 0; c < n; c += FJ_VCHUNK) {                                      \
         fj_index m = n - c < FJ_VCHUNK ? n - c : FJ_VCHUNK;                           \
         const T *xc = x + c;                                                           \
+        T *t = y == x ? buf : y + c;                                                   \
         int bad = 0;                                                                   \
         for (fj_index i = 0; i < m; i++) {                                             \
             T v = xc[i];                                                               \
@@ -379,7 +382,7 @@ static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                          
             for (fj_index i = 0; i < m; i++)                                           \
                 if (!OK(xc[i])) t[i] = (T)LIBM((double)xc[i]);                         \
         }                                                                              \
-        memcpy(y + c, t, (size_t)m * sizeof(T));                                       \
+        if (t == buf) memcpy(y + c, buf, (size_t)m * sizeof(T));                       \
     }                                                                                  \
 }
 #define FJ_VEC_UNARY(NAME, F, OK, LIBM) FJ_VEC_UNARY_T(NAME, double, F, OK, LIBM)
@@ -388,7 +391,6 @@ static void FJ_ISA(NAME)(fj_index n, T *y, const T *x)                          
 FJ_VEC_UNARY(fj_vsin, fj_sin1, FJ_TRIG_OK, sin)
 FJ_VEC_UNARY(fj_vcos, fj_cos1, FJ_TRIG_OK, cos)
 FJ_VEC_UNARY(fj_vtan, fj_tan1, FJ_TRIG_OK, tan)
-FJ_VEC_UNARY(fj_vexp, fj_exp1, FJ_EXP_OK, exp)
 FJ_VEC_UNARY(fj_vexp2, fj_exp2_1, FJ_EXP2_OK, exp2)
 FJ_VEC_UNARY(fj_vexpm1, fj_expm1_1, FJ_EXPM1_OK, expm1)
 FJ_VEC_UNARY(fj_vtanh, fj_tanh1, FJ_TANH_OK, tanh)

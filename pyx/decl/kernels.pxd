@@ -7,7 +7,10 @@ cdef extern from "framejit/kernels.h" nogil:
 
     int FJ_F64, FJ_F32, FJ_I64, FJ_I32, FJ_BOOL, FJ_NDTYPES
     int FJ_NOPS
-    int FJ_OP_PASS, FJ_OP_CAST, FJ_OP_POWI, FJ_OP_ARGMIN, FJ_OP_ARGMAX
+    int FJ_OP_PASS, FJ_OP_CAST, FJ_OP_POWI, FJ_OP_ARGMIN, FJ_OP_ARGMAX, FJ_OP_CHAIN
+    int FJ_NSTEPS, FJ_STEP_LOAD, FJ_STEP_STORE
+    int FJ_STEP_SHAPE_LOAD, FJ_STEP_SHAPE_STORE, FJ_STEP_SHAPE_BIN, FJ_STEP_SHAPE_UN
+    int FJ_STEP_SHAPE_VFN, FJ_STEP_SHAPE_FN, FJ_STEP_SHAPE_CMP, FJ_STEP_SHAPE_SEL
     int FJ_KIND_CONTROL, FJ_KIND_ELEMENTWISE, FJ_KIND_REDUCTION
     int FJ_SIG_NONE, FJ_SIG_SAME, FJ_SIG_CMP, FJ_SIG_WHERE, FJ_SIG_CAST, FJ_SIG_ARG
     int FJ_FPE_DIVIDE, FJ_FPE_OVERFLOW, FJ_FPE_UNDERFLOW, FJ_FPE_INVALID
@@ -21,6 +24,12 @@ cdef extern from "framejit/kernels.h" nogil:
         const char *name
         int nargs, kind, sig, cost
     const fj_opinfo fj_ops[]
+    ctypedef struct fj_stepinfo:
+        const char *name
+        int shape, cost
+    const fj_stepinfo fj_steps[]
+    ctypedef struct fj_step:
+        int code, reg, stream, reg2
     const int fj_itemsize[]
     const char *const fj_isa_names[]
     int fj_isa_supported, fj_isa_current
@@ -45,6 +54,8 @@ cdef extern from "framejit/kernels.h" nogil:
     ctypedef struct fj_instr:
         int op, dst, a, b, c
         int64_t imm
+        const fj_step *steps
+        int nsteps
     ctypedef struct fj_program:
         int nregs
         const fj_reg *regs
@@ -74,6 +85,8 @@ cdef extern from "framejit/kernels.h" nogil:
     fj_ew_fn fj_lookup_ew(int op, int dtype)
     fj_ew_fn fj_lookup_cast(int dst, int src)
     fj_red_fn fj_lookup_red(int op, int dtype)
+    ctypedef void (*fj_chain_fn)(fj_index, const fj_step *, int, void *const *)
+    fj_chain_fn fj_lookup_chain(int dtype)
 
 
 cdef extern from "framejit/memhandler.h":

@@ -212,3 +212,22 @@ def test_rss_is_stable_over_many_calls():
     grown = _rss() - before
     assert grown < 16 << 20, f"RSS grew by {grown / 2**20:.1f} MiB over 10^4 calls"
     assert K.cache_info()[1] <= fj.config.output_cache_bytes
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "getrusage"), reason="needs getrusage")
+def test_mid_sized_outputs_do_not_fault_in_on_every_call():
+    """Two 800 KB outputs a call: malloc would map them, or trim the heap top they leave,
+    and every call would fault ~400 pages in again; from 128 KiB they come from the cache."""
+    import resource
+    f = fj.compile(lambda x, y: (x * y, x - y))
+    x, y = np.ones(10**5), np.full(10**5, 2.0)
+    fj.config.num_threads = 1
+    for _ in range(5):
+        f(x, y)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(50):
+        a, b = f(x, y)
+        del a, b
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 50, f"{faults / 50:.0f} page faults per call"
+    assert get_handler_name(f(x, y)[0]) == OURS

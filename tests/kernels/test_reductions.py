@@ -213,3 +213,42 @@ def test_scalar_acc_instructions_validation():
     p([x, out, mx], block=16)
     np.testing.assert_allclose(out, x * np.sqrt(x.sum(-1, keepdims=True)), rtol=1e-14)
     np.testing.assert_array_equal(mx, out.max(-1))
+
+
+EXTREMES = [(op, dt) for op in ("min", "max", "argmin", "argmax")
+            for dt in ("float64", "float32", "int64", "int32", "bool")]
+
+
+@pytest.mark.parametrize("op,dt", EXTREMES, ids=[f"{o}-{d}" for o, d in EXTREMES])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_extremes_with_nan_inf_zeros_anywhere(op, dt, data):
+    """min/max/argmin/argmax (vectorized with a NaN mask) as NumPy: any NaN gives NaN
+    (arg: the first NaN's index), ties give the first index, at any length, block size,
+    thread count and instruction set."""
+    draw = data.draw
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rows = draw(st.sampled_from([1, 3]))
+    n = draw(st.sampled_from([1, 2, 15, 16, 17, 31, 32, 33, 64, 100, 257, 1000, 3001]))
+    if dt == "bool":
+        x = rng.random((rows, n)) < draw(st.sampled_from([0.0, 0.01, 0.5, 1.0]))
+    elif dt.startswith("int"):
+        x = rng.integers(-3, 3, (rows, n)).astype(dt)
+    else:
+        x = rng.standard_normal((rows, n)).astype(dt)
+        for v in draw(st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0]),
+                               max_size=4)):
+            x[rng.integers(0, rows), rng.integers(0, n)] = v
+    mode = draw(st.sampled_from(["all", "last"]))
+    prog, out_dt = _program(op, dt, mode)
+    out = np.zeros(() if mode == "all" else (rows,), out_dt)
+    isa = draw(st.sampled_from(K.supported_isas()))
+    prev_isa, prev_thr = K.set_isa(isa), K.parallel_threshold(0)
+    try:
+        prog([x, out], num_threads=draw(st.sampled_from([1, 2])),
+             block=draw(st.sampled_from([0, 16, 48, 1000])))
+    finally:
+        K.set_isa(prev_isa)
+        K.parallel_threshold(prev_thr)
+    want = getattr(np, op)(x, axis=None if mode == "all" else -1)
+    np.testing.assert_array_equal(out, want)

@@ -19,8 +19,13 @@ negative k < -1 are not rewritten (1/(x*x) overflows to 0 where pow gives subnor
 
 ``lower(group, escaping)`` schedules the members over kernel passes (a value read
 after a reduction goes to a later pass), recomputes cheap intermediates a later pass
-needs instead of storing them, writes the members needed outside the group to output
-operands, and register-allocates block temporaries by liveness within each pass.
+needs instead of storing them, keeps an expensive one in the output buffer of its one
+later reader (``_spills``: softmax's exp is computed once), writes the members needed
+outside the group to output operands, orders each pass so that chainable instructions
+stand together (``chains.schedule``), register-allocates block temporaries by liveness
+within each pass (a transcendental never overwrites a dying source: the kernels would
+copy it for their software FP check), and fuses runs of float arithmetic into ``chain``
+instructions evaluated in registers (``chains.fuse``).
 """
 from __future__ import annotations
 
@@ -33,9 +38,19 @@ from framejit.graph.infer import bind
 from framejit.graph.ir import Node, iter_node_args
 from framejit.graph.ops import OPS, Family
 
+from . import chains as _chains
+
 SUPPORTED = frozenset(np.dtype(n) for n in K.DTYPES)
 POWI_EXPONENTS = frozenset({2, 3, 4, -1})
 REDUCTIONS = frozenset({"sum", "prod", "min", "max", "mean", "any", "all", "argmin", "argmax"})
+#: a member a later pass needs is recomputed there unless that costs at least this much
+#: per element (OPINFO costs; a transcendental is 8 or more), then it is kept (_spills)
+SPILL_COST = 4
+#: ops whose results the kernels check in software against their sources (kernels.h
+#: fj_soft_kind): a result written over a source would cost a copy of the source per block,
+#: so the allocator never gives them a dying source's register
+SOFT_CHECKED = frozenset({"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin",
+                          "cos", "tan", "tanh", "arctan2", "power"})
 _SCALARS = (bool, int, float)
 _REDUCE_KW = {"out": None, "initial": None, "where": True}
 
@@ -206,6 +221,7 @@ class _Emitter:
         self.pass_no = 0
         self.out_reg = {}                            # stored member -> its output register
         self.accs = {}                               # reduction member -> its acc register
+        self.spill = {}                              # member -> output keeping it (_spills)
 
     def reg(self, spec):
         self.regs.append(spec)
@@ -258,6 +274,8 @@ def _value(em, v, dtype, passes):
         reg = em.once(("scalar", id(v)), lambda: _scalar(em, v, passes), per_pass=False)
     elif v in em.out_reg and passes[v] < em.pass_no:  # stored in an earlier pass
         reg = em.out_reg[v]
+    elif v in em.spill and passes[v] < em.pass_no:    # kept in an output's buffer
+        reg = _out_reg(em, em.spill[v])
     else:
         reg = em.once(("full", id(v)), lambda: _full(em, v, passes))
     return _cast(em, reg, v.meta.dtype, dtype)
@@ -274,8 +292,20 @@ def _scalar(em, node, passes):
 
 
 def _full(em, node, passes):
-    dst = em.out_reg[node] if node in em.out_reg else em.temp(node.meta.dtype)
+    if node in em.out_reg:
+        dst = em.out_reg[node]
+    elif node in em.spill:
+        dst = _out_reg(em, em.spill[node])
+    else:
+        dst = em.temp(node.meta.dtype)
     return _instruction(em, node, dst, passes)
+
+
+def _out_reg(em, node):
+    """The array register of stored member ``node``'s output operand."""
+    if node not in em.out_reg:
+        em.out_reg[node] = em.reg(("array", ("out", node), node.meta.dtype.name))
+    return em.out_reg[node]
 
 
 def _schedule(group) -> dict:
@@ -287,6 +317,48 @@ def _schedule(group) -> dict:
         passes[n] = p
         ready[n] = p + 1 if group.roles[n] == "acc" else p
     return passes
+
+
+def _recompute_cost(group, v, stored):
+    """Work per element of computing ``v`` again in a later pass (OPINFO costs of the
+    unstored elementwise members it is made of)."""
+    cost, seen, todo = 0, set(), [v]
+    while todo:
+        n = todo.pop()
+        if n in seen or group.roles.get(n) != "full" or (n in stored and n is not v):
+            continue
+        seen.add(n)
+        cost += K.OPINFO[elementwise(n).op][4]
+        todo.extend(iter_node_args((n.args, n.kwargs)))
+    return cost
+
+
+def _spills(group, passes, stored) -> dict:
+    """Unstored members worth keeping for a later pass instead of recomputing them there
+    (exp(x - max) in softmax), each in the buffer of the one member that reads it later:
+    v -> o. That buffer holds nothing before o is written, and o's own instruction is the
+    last to read v (it is v's only reader after v's pass, and reads it elementwise while
+    writing o in place), so no other value is ever lost."""
+    readers = {}
+    for n in group.nodes:
+        for a in set(iter_node_args((n.args, n.kwargs))):
+            if a in group.roles:
+                readers.setdefault(a, []).append(n)
+    spill, taken = {}, set()
+    for v in group.nodes:
+        if group.roles[v] != "full" or v in stored:
+            continue
+        later = [u for u in readers.get(v, ()) if passes[u] > passes[v]]
+        if len(later) != 1:
+            continue
+        o = later[0]
+        if (o not in stored or group.roles[o] != "full" or o in taken
+                or o.meta.dtype != v.meta.dtype
+                or _recompute_cost(group, v, stored) < SPILL_COST):
+            continue
+        spill[v] = o
+        taken.add(o)
+    return spill
 
 
 def _stored_closure(group, escaping):
@@ -310,6 +382,7 @@ def lower(group, escaping) -> Kernel:
     passes = _schedule(group)
     stored, post = _stored_closure(group, escaping)
     em = _Emitter(group, stored)
+    em.spill = _spills(group, passes, stored)
     nout = [n for n in group.nodes if n in stored]   # output operands, after the inputs
     npasses = max(passes.values(), default=0) + 1
     for p in range(npasses):
@@ -328,12 +401,16 @@ def lower(group, escaping) -> Kernel:
                 em.accs[n] = acc
                 em.emit(r.op, acc, src)
             elif role == "full" and n in stored:
-                em.out_reg[n] = em.reg(("array", ("out", n), n.meta.dtype.name))
+                _out_reg(em, n)
                 _value(em, n, n.meta.dtype, passes)
-    regs, code = _allocate(em.regs, em.code)
+            elif role == "full" and n in em.spill:       # a later pass reads it back
+                _value(em, n, n.meta.dtype, passes)
+    regs, code = _chains.prepare(em.regs, em.code)
+    regs, code = _allocate(regs, _chains.schedule(regs, code))
     nin = len(em.inputs)
     index = {n: nin + i for i, n in enumerate(nout)}
     regs = [_fix_out(spec, index) for spec in regs]
+    regs, code = _chains.fuse(regs, code)
     prog = K.Program(regs, code, reduce=group.reduce)
     outputs = [(n, _buffer_shape(group, n), n.meta.dtype) for n in nout]
     return Kernel(prog, group.shape, list(em.inputs), outputs, post)
@@ -355,7 +432,12 @@ def _buffer_shape(group, node):
 
 
 def _nsrc(ins):
-    return K.OPINFO[ins[0]][1]
+    return _chains._nsrc(ins)
+
+
+def _release(dying, regs, mapping, free):
+    for r in dying:
+        free.setdefault(regs[r][1], []).append(mapping[r][1])
 
 
 def _allocate(regs, code):
@@ -378,9 +460,9 @@ def _allocate(regs, code):
             continue
         n = _nsrc(ins)
         srcs = [mapping[r] if r in mapping else ("r", new_id[r]) for r in ins[2:2 + n]]
-        for r in set(ins[2:2 + n]):
-            if r in mapping and last.get(r) == i:
-                free.setdefault(regs[r][1], []).append(mapping[r][1])
+        dying = [r for r in set(ins[2:2 + n]) if r in mapping and last.get(r) == i]
+        if ins[0] not in SOFT_CHECKED:
+            _release(dying, regs, mapping, free)
         dst = ins[1]
         if regs[dst][0] == "temp":
             pool = free.get(regs[dst][1])
@@ -392,6 +474,8 @@ def _allocate(regs, code):
             d = mapping[dst]
         else:
             d = ("r", new_id[dst])
+        if ins[0] in SOFT_CHECKED:
+            _release(dying, regs, mapping, free)
         out.append((ins[0], d, *srcs) + tuple(ins[2 + n:]))
     fix = lambda x: x[1] if x[0] == "r" else len(keep) + x[1]  # noqa: E731
     final_regs = [regs[r] for r in keep] + [("temp", dt) for dt in phys]
