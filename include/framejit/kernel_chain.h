@@ -36,6 +36,8 @@
 #ifdef FJ_GCC_REGIONS
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"     /* as in vecmath_vec.h: inlined, no ABI use */
 #endif
 
 /* the value of each step, on vectors or scalars alike (t: running value, s: operand) */
@@ -124,7 +126,8 @@
 #define FJ_CH_FOUT(j, NAME) t##j = fv[j]; bad |= ~ok[j];
 #define FJ_CH_FSAVE(j, NAME) memcpy(res + (j) * FJ_CH_W, &t##j, 64);
 #define FJ_CH_FLOAD(j, NAME) memcpy(&t##j, res + (j) * FJ_CH_W, 64);
-#define FJ_CH_CALL(NAME, cnt) FJ_ISA(FJ_CAT(fj_ch_call_, FJ_CH_TN))(FJ_OP_##NAME, cnt, res, src, fpe)
+#define FJ_CH_CALL(NAME, cnt) \
+    FJ_ISA(FJ_CAT(fj_ch_call_, FJ_CH_TN))(FJ_OP_##NAME, cnt, res, src, fpe)
 #if FJ_CH_NV == 8
 #define FJ_CH_TILE(X, NAME) X(0, NAME) X(1, NAME) X(2, NAME) X(3, NAME) \
                             X(4, NAME) X(5, NAME) X(6, NAME) X(7, NAME)
@@ -206,5 +209,6 @@
 #undef FJ_CH_TILE
 #undef FJ_CH_TILE_DECL
 #ifdef FJ_GCC_REGIONS
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 #endif

@@ -61,7 +61,8 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
                 __builtin_prefetch((const char *)p + FJ_CH_PF_BYTES + o, 0, 3);         \
         FJ_CH_TILE(FJ_CH_VJ, NAME)                                                      \
     }
-#define FJ_CH_APPLY_S(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_TILE(FJ_CH_SJ, NAME) }
+#define FJ_CH_APPLY_S(NAME) \
+    { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_TILE(FJ_CH_SJ, NAME) }
 #define FJ_CH_APPLY_U(NAME) { FJ_CH_TILE(FJ_CH_UJ, NAME) }
 #define FJ_CH_APPLY_CV(NAME) { const T *p = (const T *)ptr[st[k].reg] + i,                  \
                                        *cp = (const T *)ptr[st[k].reg2] + i;            \
@@ -117,7 +118,8 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 
     /* the rest of the block: one vector at a time */
 #define FJ_CH_APPLY_V(NAME) { const T *p = (const T *)ptr[st[k].reg] + i; FJ_CH_VJ(0, NAME) }
-#define FJ_CH_APPLY_S(NAME) { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_SJ(0, NAME) }
+#define FJ_CH_APPLY_S(NAME) \
+    { FJ_CH_V s = FJ_CH_BCAST(*(const T *)ptr[st[k].reg]); FJ_CH_SJ(0, NAME) }
 #define FJ_CH_APPLY_U(NAME) { FJ_CH_UJ(0, NAME) }
 #define FJ_CH_APPLY_CV(NAME) { const T *p = (const T *)ptr[st[k].reg] + i,                  \
                                        *cp = (const T *)ptr[st[k].reg2] + i;            \

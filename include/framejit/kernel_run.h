@@ -164,7 +164,8 @@ static int fj_run(const fj_program *P, const fj_launch *L, int *fpe)
     long cost = 0;
     for (int i = 0; i < P->ninstr; i++) {
         cost += fj_ops[P->code[i].op].cost;
-        for (int k = 0; k < P->code[i].nsteps; k++) cost += fj_steps[P->code[i].steps[k].code >> 1].cost;
+        for (int k = 0; k < P->code[i].nsteps; k++)
+            cost += fj_steps[P->code[i].steps[k].code >> 1].cost;
     }
     double work = (double)L->nseg * (double)L->seg_len * (double)cost;
     int nt = L->nthreads > 0 ? L->nthreads : 1;

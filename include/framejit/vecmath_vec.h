@@ -18,6 +18,10 @@
 #ifdef FJ_GCC_REGIONS
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=off")
+/* 64-byte vectors passed by value below AVX-512: these functions are always inlined, no
+ * call ever uses the ABI GCC warns about */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
 #define FJ_VD1(c) ((fj_vd){c, c, c, c, c, c, c, c})
@@ -282,5 +286,6 @@ FJ_VEC_BLOCK(fj_vexpf, float, fj_vf, fj_vmf, 16, FJ_ISA(fj_exp_vf), FJ_EXPF_OK, 
              0.5f)
 
 #ifdef FJ_GCC_REGIONS
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 #endif

@@ -150,7 +150,8 @@ def isa(request):
 
 
 @SETTINGS
-@given(case=chain_programs(), threads=st.sampled_from([1, 2]), block=st.sampled_from([0, 16, 100, 64]))
+@given(case=chain_programs(), threads=st.sampled_from([1, 2]),
+       block=st.sampled_from([0, 16, 100, 64]))
 def test_chain_matches_numpy_bit_for_bit(isa, case, threads, block):
     prog, steps, ins, consts, dt, n = case
     out = np.full(n, 12345, dt)
@@ -176,7 +177,8 @@ def _unchained(steps, dt):
             code += [(name, b, t, st_[1]), ("where", t, b, one, zero)]
         elif name in ("where", "rwhere"):
             code.append(("not_equal", b, st_[1], zero))
-            code.append(("where", t, b, st_[2], t) if name == "where" else ("where", t, b, t, st_[2]))
+            code.append(("where", t, b, st_[2], t) if name == "where"
+                        else ("where", t, b, t, st_[2]))
         elif name in ("rsubtract", "rdivide"):
             code.append((name[1:], tmp, st_[1], t))
             code.append(("copy", t, tmp))
@@ -271,7 +273,8 @@ def test_chain_disassembles():
 # ---- chain fusion (backends/chains.py) ----------------------------------------------------
 
 OPS = {"add": 2, "subtract": 2, "multiply": 2, "divide": 2, "negative": 1, "absolute": 1,
-       "square": 1, "sqrt": 1, "exp": 1, "log": 1, "sin": 1, "floor": 1, "maximum": 2, "powi2": 1, "powi3": 1, "powi4": 1,
+       "square": 1, "sqrt": 1, "exp": 1, "log": 1, "sin": 1, "floor": 1, "maximum": 2,
+       "powi2": 1, "powi3": 1, "powi4": 1,
        "powi-1": 1}
 
 

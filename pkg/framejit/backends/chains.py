@@ -16,9 +16,10 @@ selects: the same values and no FP flag, as the ops give.
 
 ``fuse(regs, code)`` works on a register-allocated program (lower.py) and returns an
 equivalent one. A run is a maximal sequence of consecutive instructions of one pass whose
-op has a chain step (``STEP_OF``), whose result is a float64/float32 temp or array
-register, all of one dtype. Each run becomes one chain when it has two instructions or
-more, or reads an acc (a per-row scalar that a lone op would read as a filled block).
+op has a chain step (``STEP_OF``, or a pseudo-op of ``prepare``), whose result is a
+float64/float32 temp or array register, all of one dtype. Each run becomes one chain when
+it has two instructions or more, holds a pseudo-op, or reads an acc (a per-row scalar that
+a lone op would read as a filled block).
 
 Invariants (why the result is the same program):
 - Elementwise instructions touch element i of every register only, so running a chain's
@@ -48,7 +49,6 @@ REVERSED = {"add": "add", "multiply": "multiply", "subtract": "rsubtract", "divi
             "less_equal": "greater_equal", "equal": "equal", "not_equal": "not_equal"}
 COMPARISONS = ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
 FLOATS = frozenset({"float64", "float32"})
-_SCALAR_KINDS = ("const", "acc")
 #: pseudo-ops of comparisons and wheres that chains evaluate (``prepare``): "cmp:<op>"
 #: writes 1/0 into a float temp, "where:" reads such a temp as its condition; only chains
 #: run them (``fuse`` puts every one into a chain)
@@ -200,10 +200,6 @@ def _dependencies(block):
 def _schedule_pass(block, regs):
     chainable = [_chainable_unallocated(ins, regs) for ins in block]
     preds = _dependencies(block)
-    users = [[] for _ in block]
-    for i, ps in enumerate(preds):
-        for j in ps:
-            users[j].append(i)
     done, order = set(), []
 
     def ready(i):
@@ -252,6 +248,7 @@ def schedule(regs, code):
 
 
 def _worth_it(run, regs):
+    """Two instructions or more, a pseudo-op (nothing else runs those) or an acc read."""
     return len(run) >= 2 or _pseudo(run[0]) or \
         any(regs[r][0] == "acc" for ins in run for r in ins[2:])
 
