@@ -8,7 +8,6 @@ entry left behind), that every iteration runs compiled graphs, that nothing reac
 ``cache_size_limit`` (its warning is an error here) and that the number of graphs
 compiled is bounded whatever N (the same for every N once each path of the body has
 been taken: a predicate's truth gives one entry per outcome)."""
-import copy
 import warnings
 
 import numpy as np
@@ -19,6 +18,8 @@ import framejit as fj
 from framejit import _native
 from framejit.testing.counting import CountingBackend
 
+from test_dynamic_sequences import _h, _outcome, _same  # noqa: F401  (shared helpers)
+
 NS = (10, 30, 60)
 
 
@@ -27,39 +28,6 @@ def _fresh():
     fj.reset()
     yield
     fj.reset()
-
-
-def _h(a):
-    if a.sum() > -1e300:                   # data-dependent: a break in every iteration
-        pass
-    return a
-
-
-def _outcome(fn, args):
-    args = copy.deepcopy(args)
-    try:
-        return ("ok", fn(*args), args)
-    except Exception as exc:               # the program's own exception
-        return ("raised", (type(exc), str(exc)), args)
-
-
-def _same(want, got):
-    if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
-        assert type(got) is type(want)
-        assert got.dtype == want.dtype
-        np.testing.assert_array_equal(got, want)
-    elif isinstance(want, (tuple, list)):
-        assert type(got) is type(want) and len(got) == len(want), (want, got)
-        for w, g in zip(want, got):
-            _same(w, g)
-    elif hasattr(want, "__dict__") and not isinstance(want, type):
-        _same(vars(want), vars(got))
-    elif isinstance(want, dict):
-        assert want.keys() == got.keys()
-        for k in want:
-            _same(want[k], got[k])
-    else:
-        assert type(got) is type(want) and got == want, (want, got)
 
 
 def check(fn, *args, runs_at_least=0):

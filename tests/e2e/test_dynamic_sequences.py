@@ -45,6 +45,8 @@ def _same(want, got):
         assert type(got) is type(want) and len(got) == len(want), (want, got)
         for w, g in zip(want, got):
             _same(w, g)
+    elif hasattr(want, "__dict__") and not isinstance(want, type):
+        _same(vars(want), vars(got))
     elif isinstance(want, dict):
         assert want.keys() == got.keys()
         for k in want:
