@@ -157,21 +157,6 @@
 #define FJ_CH_LIBM(x) (x)
 #define FJ_CH_BLOCKFN(FN) FJ_ISA(FN)
 #include "kernel_chain_t.h"
-#undef FJ_CH_BLOCKFN
-#undef FJ_CH_VFN_EXP
-#undef FJ_CH_VCMP
-#undef FJ_CH_LANE_OK_EXP
-#undef FJ_CH_LIBM
-#undef FJ_CH_TN
-#undef FJ_CH_T
-#undef FJ_CH_V
-#undef FJ_CH_M
-#undef FJ_CH_W
-#undef FJ_CH_BCAST
-#undef FJ_CH_VABS
-#undef FJ_CH_VSQRT
-#undef FJ_CH_SABS
-#undef FJ_CH_SSQRT
 
 #define FJ_CH_TN f32
 #define FJ_CH_T float
@@ -189,21 +174,6 @@
 #define FJ_CH_LIBM(x) ((float)(x))
 #define FJ_CH_BLOCKFN(FN) FJ_ISA(FN##f)
 #include "kernel_chain_t.h"
-#undef FJ_CH_BLOCKFN
-#undef FJ_CH_VFN_EXP
-#undef FJ_CH_VCMP
-#undef FJ_CH_LANE_OK_EXP
-#undef FJ_CH_LIBM
-#undef FJ_CH_TN
-#undef FJ_CH_T
-#undef FJ_CH_V
-#undef FJ_CH_M
-#undef FJ_CH_W
-#undef FJ_CH_BCAST
-#undef FJ_CH_VABS
-#undef FJ_CH_VSQRT
-#undef FJ_CH_SABS
-#undef FJ_CH_SSQRT
 
 #undef FJ_CH_NV
 #undef FJ_CH_TILE

@@ -217,3 +217,20 @@ static void FJ_ISA(FJ_CAT(fj_chain_, FJ_CH_TN))(fj_index n, const fj_step *st, i
 #undef FJ_CH_CMP
 #undef FJ_CH_SEL
 }
+
+/* the parameters of this expansion: the includer defines them afresh for the next one */
+#undef FJ_CH_BLOCKFN
+#undef FJ_CH_VFN_EXP
+#undef FJ_CH_VCMP
+#undef FJ_CH_LANE_OK_EXP
+#undef FJ_CH_LIBM
+#undef FJ_CH_TN
+#undef FJ_CH_T
+#undef FJ_CH_V
+#undef FJ_CH_M
+#undef FJ_CH_W
+#undef FJ_CH_BCAST
+#undef FJ_CH_VABS
+#undef FJ_CH_VSQRT
+#undef FJ_CH_SABS
+#undef FJ_CH_SSQRT
