@@ -17,6 +17,7 @@ import weakref
 
 from . import _native, debug, explain
 from .errors import GraphBreakError
+from .mode_reach import may_reach_forbidding_mode
 from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
@@ -101,21 +102,7 @@ class EntryInfo:
         return f"EntryInfo({self.kind}, graphs={len(self.graphs)}, guards={len(self.guards)})"
 
 
-_MODE_NAMES = frozenset(("error_on_graph_break", "set_fullgraph"))
 _limit_warned = weakref.WeakValueDictionary()    # id(code) -> code: warned once
-
-
-def _pushes_modes(code, func):
-    """True when the frame's own code may enter a mode (``with error_on_graph_break(v)``
-    / ``set_fullgraph(v)``, also under an alias of the module's globals): a break in
-    that block can raise although the mode at frame entry would not."""
-    from . import api
-    names = code.co_names
-    if _MODE_NAMES.intersection(names):
-        return True
-    g = func.__globals__
-    return any(g.get(n) is api.error_on_graph_break or g.get(n) is api.set_fullgraph
-               for n in names)
 
 
 def _cache_limit_reached(code):
@@ -154,10 +141,10 @@ def convert(code, func, slots, options):
     if session is not None:
         return _convert_explained(session, code, func, slots, options)
     if _cache_limit_reached(code):
-        if _modes.would_raise() or _pushes_modes(code, func):
-            # a forbidden break must still raise: trace this call, run it, cache nothing
-            # (a frame that enters modes itself is never marked RUN_ONLY: the hook would
-            # then run it unoptimized without asking whenever the entry mode is lenient)
+        if _modes.would_raise() or may_reach_forbidding_mode(code, func, slots):
+            # a forbidden break must still raise before its segment runs: trace this call,
+            # run it, cache nothing (mode_reach.py; such a frame is never marked RUN_ONLY:
+            # the hook would then run it unoptimized without asking)
             _, _, replacement, _ = convert_traced(code, func, slots, options)
             return (_ef.ANSWER_RUN_ONCE, None, replacement, None)
         return (_ef.ANSWER_RUN_ONLY, None, None, None)

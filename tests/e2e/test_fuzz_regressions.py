@@ -413,13 +413,9 @@ def test_handler_of_an_exception_raised_by_a_break_construct_is_traced(handler):
     assert log == [], "the handler's effects are in the raising segment"
 
 
-@pytest.mark.xfail(strict=True, reason="past cache_size_limit a frame entered under a lenient "
-                   "mode is marked RUN_ONLY (runtime.convert) and runs unoptimized; a callee "
-                   "whose own mode forbids breaks (a strict decorator, compile(fullgraph="
-                   "True)) is then compiled as its own frame and raises only after the "
-                   "unoptimized caller ran the rest of the raising segment (SEMANTICS §3). "
-                   "Only frames whose entry mode would raise, or whose own code enters a "
-                   "mode block, are still traced past the limit")
+# was a strict xfail: a lenient frame past the limit ran unoptimized and the callee's
+# forbidden break raised after the caller's effects; frames that may reach a forbidding
+# mode are now traced on every call past the limit (mode_reach.py)
 def test_effects_before_a_callees_forbidden_break_past_the_cache_limit():
     log = []
 

@@ -37,10 +37,4 @@ def known_bug(prog, problems, info):
     for flag, name in KNOWN.items():
         if flag in flags:
             return name
-    # test_effects_before_a_callees_forbidden_break_past_the_cache_limit: a frame past
-    # cache_size_limit entered under a lenient mode runs unoptimized, so a callee's
-    # forbidden break raises after the rest of its segment ran (or not where the break
-    # is the frame's own)
-    if any(getattr(g, "past_limit", False) for g in info.get("got", ())):
-        return "frame past cache_size_limit runs unoptimized"
     return None

@@ -129,14 +129,6 @@ def _call(ns, inputs, rendered=None, counter=None):
     return out
 
 
-def _past_limit(filename):
-    """True when a code object of the program (resume functions included) is marked
-    RUN_ONLY: past config.cache_size_limit, it runs unoptimized."""
-    from .._native import _evalframe as ef
-    return any(c.co_filename == filename and ef.cache_action(c) == "run_only"
-               for c in ef.cached_codes())
-
-
 def mode_stack_leak():
     """framejit's run-time mode stack must be empty between top-level calls (its entries
     unwind on exceptions). A health check of the harness, not part of the oracle."""
@@ -292,8 +284,6 @@ def _check_program(prog, unique_code):
             want = info["expected"][call]
             label = f"compiled call {call_no} ({describe_call(prog, call)})"
             problems += compare_outcomes(want, got, _tolerance(prog, call), label)
-            if problems:      # known_bugs: does a frame run unoptimized (past the limit)?
-                got.past_limit = _past_limit(fname)
             if (prog.root_fullgraph and not prog.has_relax() and got.kind == "return"
                     and want.kind == "return" and got.graph_runs != 1):
                 problems.append(f"{label}: fullgraph=True root ran {got.graph_runs} graphs "

@@ -70,7 +70,6 @@ class Outcome:
     events: list = None       # model only: [(site, raises, stack)]
     graph_runs: int = -1
     flags: frozenset = frozenset()   # model only: situations known bugs depend on
-    past_limit: bool = False  # compiled only: a frame of the program runs RUN_ONLY
 
 
 # ------------------------------------------------------------------ the model (oracle)
