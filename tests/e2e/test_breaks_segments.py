@@ -226,6 +226,45 @@ def test_relaxed_region_then_strict_break_under_fullgraph(region, end):
         assert log == ["before"] and box.attr == "before" and buf.getvalue() == ""
 
 
+@pytest.mark.parametrize("decorator", ["error_on_graph_break", "compile_fullgraph",
+                                       "set_fullgraph_false", "disable"])
+def test_a_mode_decorated_method_is_inlined_with_its_mode(decorator):
+    """``obj.step(x)`` where ``step`` is decorated: bound like a function and inlined with
+    its mode pushed, so a forbidden break in it raises before the caller's effects."""
+    log = []
+    wrap = {"error_on_graph_break": fj.error_on_graph_break(True),
+            "compile_fullgraph": fj.compile(fullgraph=True),
+            "set_fullgraph_false": fj.set_fullgraph(False),
+            "disable": fj.disable}[decorator]
+
+    class Stepper:
+        scale = 2.0
+
+        @wrap
+        def step(self, a):
+            log.append("in step")
+            fj.graph_break()
+            return a * self.scale
+
+    def root(x, obj):
+        log.append("root")
+        return obj.step(x + 1) + 1
+
+    compiled = fj.compile(root)
+    if decorator in ("error_on_graph_break", "compile_fullgraph"):
+        for _ in range(2):
+            log.clear()
+            err = _raises_before(compiled, np.ones(3), Stepper())
+            assert [f.function for f in err.user_stack] == ["root", "step"]
+            assert log == []
+    else:
+        for _ in range(2):
+            log.clear()
+            np.testing.assert_array_equal(compiled(np.ones(3), Stepper()), np.full(3, 5.0))
+            assert log == ["root", "in step"]
+            assert _modes.depth() == 0
+
+
 def test_prints_in_the_relaxed_callee_are_allowed_breaks_of_their_own():
     log, buf = [], io.StringIO()
 

@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-from . import numpy_rules as npr
+from . import markers, numpy_rules as npr
 from .breaks import BreakKind
 from .guards import GuardKind
 from .sources import AttrSource
@@ -137,8 +137,16 @@ def class_attr(tx, cls, inst, name, source, after=None):
     rule = _DESCRIPTORS.get(type(raw))
     if rule is not None:
         return rule(tx, cls, inst, raw)
+    if inst is not None and markers.classify(raw) in _BINDING_WRAPPERS:
+        # a method decorated by compile / a mode / disable: the wrapper's __get__ binds
+        # it as a function would, and calling it pushes its mode around the inlined body
+        return MethodVal(tx.wrap(raw), inst)
     attr_source = AttrSource(source, name) if source is not None else None
     return tx.wrap(getattr(cls, name), attr_source)
+
+
+_BINDING_WRAPPERS = frozenset([markers.Marker.MODE_DECORATED, markers.Marker.COMPILED,
+                               markers.Marker.DISABLED])
 
 
 _DESCRIPTORS = {
