@@ -352,7 +352,20 @@ class _WithBool:
 
 
 def _via_or(x, obj):
-    y = obj or x                      # JUMP_IF_TRUE_OR_POP: not a resumable call site
+    y = obj or x                      # JUMP_IF_TRUE_OR_POP: a site since session 4
+    return (y * 2) - 1
+
+
+class _WithBreakingProperty:
+    @property
+    def p(self):
+        LOG.append("p")
+        fj.graph_break()
+        return 1.0
+
+
+def _via_hasattr(x, obj):
+    y = x * 3 if hasattr(obj, "p") else x   # hasattr(): not a resumable call site
     return (y * 2) - 1
 
 
@@ -365,7 +378,13 @@ def test_break_under_a_try_in_the_caller_resumes_through_the_chain(fn, args):
     assert rep.graph_break_count == 1 and rep.split_around_calls == [], rep
 
 
-@pytest.mark.parametrize("fn, args", [(_via_or, (X, _WithBool()))])
+def test_a_break_in_bool_under_or_resumes_through_the_chain():
+    compare(_via_or, X, _WithBool())
+    rep = fj.explain(_via_or)(X, _WithBool())
+    assert rep.graph_break_count == 1 and rep.split_around_calls == [], rep
+
+
+@pytest.mark.parametrize("fn, args", [(_via_hasattr, (X, _WithBreakingProperty()))])
 def test_explain_counts_a_break_forced_out_of_the_callee_once(fn, args):
     """The outer frame resumes around the call (the callee cannot resume through it) and
     the callee, compiled on its own, reports the real break: counted once."""
@@ -374,7 +393,7 @@ def test_explain_counts_a_break_forced_out_of_the_callee_once(fn, args):
     assert rep.graph_break_count == 1, rep
     (reason,) = rep.break_reasons
     assert reason.kind == "graph_break_call"
-    assert reason.user_stack[-1].function == "__bool__"
+    assert reason.user_stack[-1].function == "p"
     assert len(rep.split_around_calls) == 1
     assert rep.split_around_calls[0].user_stack[-1].function == fn.__name__
     assert "resumed around a call" in str(rep)

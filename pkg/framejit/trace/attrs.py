@@ -25,10 +25,10 @@ from . import markers, numpy_rules as npr
 from .breaks import BreakKind
 from .guards import GuardKind
 from .sources import AttrSource
-from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal,
-                     DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal, ListVal,
-                     MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SuperVal, TupleVal,
-                     ZipVal)
+from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
+                     EnumerateVal, ExceptionVal, FilterVal, FunctionVal, IteratorVal, ListVal,
+                     MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SuperVal,
+                     TupleVal, ZipVal)
 
 TRUSTED_MODULES = frozenset(["numpy", "math", "cmath", "builtins", "functools", "operator",
                              "itertools", "collections", "typing", "framejit"])
@@ -50,6 +50,8 @@ _TYPES = {
     IteratorVal: lambda v: type(iter(())),
     EnumerateVal: lambda v: enumerate,
     ZipVal: lambda v: zip,
+    MapVal: lambda v: map,
+    FilterVal: lambda v: filter,
     BuiltinMethodVal: lambda v: types.BuiltinMethodType,
 }
 

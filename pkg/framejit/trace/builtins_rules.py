@@ -24,12 +24,12 @@ from .dynamic import float_of_dynamic
 from .dyn_ranges import make_range
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, IteratorVal,
-                     ListVal, PartialVal, SuperVal, TupleVal, ZipVal)
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, FilterVal,
+                     IteratorVal, ListVal, MapVal, PartialVal, SuperVal, TupleVal, ZipVal)
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
-SITE_RULES = (sorted, min, max, len, getattr, functools.reduce)
+SITE_RULES = (sorted, min, max, len, getattr, functools.reduce, any, all)
 
 
 def rule(*fns):
@@ -301,29 +301,60 @@ def _reversed(tx, args, kwargs):
     return IteratorVal(TupleVal(unpack(tx, args[0])[::-1]))
 
 
-@rule(any)
-def _any(tx, args, kwargs):
-    return ConstVal(any(ops.truthy(tx, i) for i in unpack(tx, args[0])))
+def _any_all(stop):
+    """``any`` (``stop`` True) / ``all`` (False): truth tests in order up to the first
+    that equals ``stop``. Over a list or tuple each ``__bool__``/``__len__`` is a site of
+    the armed frame (sites.any_all_rest finishes the rest)."""
+    def any_all_rule(tx, args, kwargs):
+        owner = sites.take(tx)
+        seq = args[0]
+        items = unpack(tx, seq)
+        for i, item in enumerate(items):
+            if type(item) is ClassInstanceVal and type(seq) in (ListVal, TupleVal):
+                truth = _instance_truth_at(tx, owner, item, seq, i, stop)
+            else:
+                truth = ops.truthy(tx, item)
+            if truth == stop:
+                return ConstVal(stop)
+        return ConstVal(not stop)
+    return any_all_rule
 
 
-@rule(all)
-def _all(tx, args, kwargs):
-    return ConstVal(all(ops.truthy(tx, i) for i in unpack(tx, args[0])))
+def _instance_truth_at(tx, owner, item, seq, i, stop):
+    for name in ("__bool__", "__len__"):
+        meth = lookup_special(tx, item, name)
+        if meth is not None:
+            site = sites.Site(sites.any_all_rest, (ConstVal(name), seq, ConstVal(i),
+                                                   ConstVal(stop)))
+            return ops.truth_value(tx, name, sites.call_at(tx, owner, meth, [], site))
+    return True
+
+
+rule(any)(_any_all(True))
+rule(all)(_any_all(False))
 
 
 @rule(map)
 def _map(tx, args, kwargs):
+    """Lazy, as CPython's: ``fn`` runs at each ``next()``, interleaved with the loop."""
+    if kwargs:
+        tx.raise_type(TypeError, "map() takes no keyword arguments")
+    if len(args) < 2:
+        tx.raise_type(TypeError, "map() must have at least two arguments.")
     fn, *iterables = args
-    columns = [unpack(tx, it) for it in iterables]
-    return IteratorVal(TupleVal([tx.call(fn, list(row)) for row in zip(*columns)]))
+    return MapVal(fn, [make_iter(tx, it) for it in iterables])
 
 
 @rule(filter)
 def _filter(tx, args, kwargs):
+    """Lazy, as CPython's; ``filter(None, ...)`` and ``filter(bool, ...)`` test the items."""
+    if kwargs:
+        tx.raise_type(TypeError, "filter() takes no keyword arguments")
+    if len(args) != 2:
+        tx.raise_type(TypeError, f"filter expected 2 arguments, got {len(args)}")
     fn, it = args
-    keep = [i for i in unpack(tx, it)
-            if ops.truthy(tx, i if _is_none(fn) else tx.call(fn, [i]))]
-    return IteratorVal(TupleVal(keep))
+    plain_truth = _is_none(fn) or (type(fn) is ConstVal and fn.value is bool)
+    return FilterVal(None if plain_truth else fn, make_iter(tx, it))
 
 
 @rule(super)

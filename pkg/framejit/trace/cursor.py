@@ -1,9 +1,11 @@
 """Readable iterators for loops carried across graph breaks.
 
-At a break, an iterator the trace made (``iter(seq)``, ``enumerate``, ``zip``; a ``for``
+At a break, an iterator the trace made (``iter(seq)``, ``enumerate``, ``zip``, ``map``,
+``filter``; a ``for``
 loop paused in its body) is rebuilt as one of these instead of CPython's opaque
 iterators, so the resume function that receives it traces the rest of the loop
-(trace/resumed_iter.py reads ``seq``, ``index``, ``inner``, ``count``, ``inners``, ``strict``).
+(trace/resumed_iter.py reads ``seq``, ``index``, ``inner``, ``count``, ``inners``, ``strict``,
+``fn``).
 
 Invariants:
 - each behaves like the CPython iterator it stands for: a ``SeqCursor`` reads the
@@ -84,6 +86,46 @@ def zip_longer(k):
 
 
 _END = object()
+
+
+class MapCursor:
+    """``map(fn, *inners)`` with readable inner iterators (its position is theirs)."""
+    __slots__ = ("fn", "inners")
+
+    def __init__(self, fn, inners):
+        self.fn = fn
+        self.inners = tuple(inners)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        items = [next(inner) for inner in self.inners]   # StopIteration ends it
+        return self.fn(*items)
+
+    def __reduce__(self):
+        return (MapCursor, (self.fn, self.inners))
+
+
+class FilterCursor:
+    """``filter(fn, inner)`` with a readable inner iterator; ``fn`` None: true items."""
+    __slots__ = ("fn", "inner")
+
+    def __init__(self, fn, inner):
+        self.fn = fn
+        self.inner = inner
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        for item in self.inner:
+            if (item if self.fn is None else self.fn(item)):
+                return item
+        raise StopIteration
+
+    def __reduce__(self):
+        return (FilterCursor, (self.fn, self.inner))
 
 
 class ZipCursor:

@@ -22,11 +22,11 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
-from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCursor
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
-                     OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal)
+                     OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal, MapVal, FilterVal)
 
 
 def new_object(cls, attrs):
@@ -130,6 +130,22 @@ class Finisher:
             return RCall(RConst(EnumerateCursor), parts, ident=v.ident)
         return RCall(RConst(enumerate), parts)
 
+    def _map(self, v):
+        if v.source is not None:          # a resumed cursor: its inners moved in place
+            return RSource(v.source)
+        fn, inners = self.recon(v.fn), self.recon_all(v.inners)
+        if self.readable:
+            return RCall(RConst(MapCursor), (fn, RTuple(inners)), ident=v.ident)
+        return RCall(RConst(map), (fn, *inners), ident=v.ident)
+
+    def _filter(self, v):
+        if v.source is not None:
+            return RSource(v.source)
+        fn, inner = RConst(None) if v.fn is None else self.recon(v.fn), self.recon(v.inner)
+        if self.readable:
+            return RCall(RConst(FilterCursor), (fn, inner), ident=v.ident)
+        return RCall(RConst(filter), (fn, inner), ident=v.ident)
+
     def _zip(self, v):
         if v.source is not None:
             return RSource(v.source)
@@ -165,6 +181,8 @@ _RECON = {
     CursorVal: lambda f, v: RSource(v.source),     # advanced in place (resumed_iter)
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
+    MapVal: Finisher._map,
+    FilterVal: Finisher._filter,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),
     SuperVal: lambda f, v: RCall(RConst(super), (RConst(v.cls), f.recon(v.obj))),
     NullVal: lambda f, v: RNull(),

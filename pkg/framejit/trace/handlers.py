@@ -19,7 +19,7 @@ from .iteration import Exhausted, make_iter, next_value
 from .operators import is_same, truthy
 from .sources import GlobalSource, ItemSource
 from .tracer import UserRaise
-from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, ModeCtxVal,
+from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, MapVal, ModeCtxVal,
                      ModeExitVal, NULL)
 
 
@@ -233,7 +233,11 @@ def _pop_jump_if_none(expected):
 
 def _jump_or_pop(expected):
     def jump_or_pop(tx, f, inst):
-        if truthy(tx, f.stack[-1]) == expected:
+        v = f.stack[-1]
+        # ``a or b`` on a __bool__/__len__: a resume chain continues on the truth value
+        # with ``a`` below it (resume.emit_jump_or_pop)
+        armed = type(v) is ClassInstanceVal
+        if (sites.arm(tx, f, truthy, tx, v) if armed else truthy(tx, v)) == expected:
             f.ip = inst.target.index
         else:
             f.stack.pop()
@@ -259,8 +263,12 @@ def GET_ITER(tx, f, inst):
 
 @handler("FOR_ITER")
 def FOR_ITER(tx, f, inst):
+    it = f.stack[-1]
     try:
-        f.stack.append(next_value(tx, f.stack[-1]))
+        # a map's function returns the loop's next item: a break in it resumes this
+        # frame after FOR_ITER with the value pushed (trace/sites.py)
+        f.stack.append(sites.arm(tx, f, next_value, tx, it) if type(it) is MapVal
+                       else next_value(tx, it))
     except Exhausted:
         f.stack.pop()
         f.ip = inst.target.index

@@ -71,11 +71,18 @@ def IS_OP(tx, f, inst):
     f.stack.append(ConstVal(ops.is_same(tx, a, b) != bool(inst.arg)))
 
 
+def _elements(item, container):
+    """The operands whose dunders ``in`` may call: the item and a sequence's elements."""
+    items = getattr(container, "items", None)
+    return (item, *items) if type(container) in (ListVal, TupleVal) else (item,)
+
+
 @handler("CONTAINS_OP")
 def CONTAINS_OP(tx, f, inst):
     container = f.stack.pop()
     item = f.stack.pop()
-    f.stack.append(ConstVal(ops.contains(tx, item, container) != bool(inst.arg)))
+    f.stack.append(ConstVal(_armed(tx, f, _elements(item, container), ops.contains, tx,
+                                   item, container, bool(inst.arg))))
 
 
 # ---------------------------------------------------------------- subscripts, attributes

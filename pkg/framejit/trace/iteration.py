@@ -17,14 +17,14 @@ from .cursor import zip_longer, zip_shorter
 from .dynamic import int_binary
 from .resumed_iter import cursor_next
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
-                     IteratorVal, ListVal, TupleVal, ZipVal)
+                     FilterVal, IteratorVal, ListVal, MapVal, TupleVal, ZipVal)
 
 
 class Exhausted(Exception):
     """The iterator has no more items (StopIteration of the traced program)."""
 
 
-_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal)
+_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal, MapVal, FilterVal)
 
 
 def _const_iter(tx, v):
@@ -115,12 +115,37 @@ def _enumerate_next(tx, it):
     return TupleVal([count, item])
 
 
+def _all_steppable(tx, inners):
+    """Break before any inner iterator moves (the runner re-runs the whole step)."""
+    for inner in inners:
+        if type(inner) not in _NEXT:
+            tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(inner).__name__}")
+
+
+def _map_next(tx, it):
+    """One step of ``map``: the inners in order (the shortest ends it, after the earlier
+    ones moved, as CPython's), then the call."""
+    from . import sites
+    owner = sites.take(tx)        # FOR_ITER armed: the call's value is the next item
+    _all_steppable(tx, it.inners)
+    items = [next_value(tx, inner) for inner in it.inners]
+    return sites.call_at(tx, owner, it.fn, items, None)
+
+
+def _filter_next(tx, it):
+    _all_steppable(tx, (it.inner,))
+    while True:
+        item = next_value(tx, it.inner)
+        from .operators import truthy     # operators imports this module
+        keep = item if it.fn is None else tx.call(it.fn, [item])
+        if truthy(tx, keep):
+            return item
+
+
 def _zip_next(tx, it):
     if not it.inners:
         raise Exhausted
-    for inner in it.inners:      # break before any inner moves (the runner re-runs it)
-        if type(inner) not in _NEXT:
-            tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(inner).__name__}")
+    _all_steppable(tx, it.inners)
     items = []
     for k, inner in enumerate(it.inners):
         try:
@@ -147,7 +172,7 @@ def _zip_strict_error(tx, inners, k):
 
 
 _NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next,
-         CursorVal: cursor_next}
+         CursorVal: cursor_next, MapVal: _map_next, FilterVal: _filter_next}
 
 
 def next_value(tx, it):

@@ -148,10 +148,17 @@ def _candidates(sym, a, b, inplace) -> list:
     return [(s, n) for s, n in out if type(b if s else a) is ClassInstanceVal]
 
 
-def _dunder_binary(tx, sym, a, b, inplace):
+_TAKE = object()     # _dunder_binary: take the armed frame itself
+
+
+def _dunder_binary(tx, sym, a, b, inplace, owner=_TAKE, site_of=None):
+    """``a <sym> b`` through the operands' dunders. ``owner``/``site_of``: the armed frame
+    and how its site finishes the operation from a dunder's value (``site_of(rest,
+    fallback)``; by default ``sites.binary_rest``), for callers that post-process it."""
     from . import sites
     from .attrs import lookup_special
-    owner = sites.take(tx)
+    if owner is _TAKE:
+        owner = sites.take(tx)
     cands = _candidates(sym, a, b, inplace)
     message = type_error_message(sym, a, b, inplace)
     fallback = sym if sym in ("==", "!=") else message
@@ -162,8 +169,9 @@ def _dunder_binary(tx, sym, a, b, inplace):
         meth = lookup_special(tx, obj, name)
         if meth is None:
             continue
-        site = sites.Site(sites.binary_rest, (a, b, ConstVal(tuple(cands[i + 1:])),
-                                              ConstVal(fallback)))
+        rest = ConstVal(tuple(cands[i + 1:]))
+        site = (sites.Site(sites.binary_rest, (a, b, rest, ConstVal(fallback)))
+                if site_of is None else site_of(rest, ConstVal(fallback)))
         result = sites.call_at(tx, owner, meth, [other], site)
         if not (type(result) is ConstVal and result.value is NotImplemented):
             return result
@@ -238,19 +246,33 @@ def is_same(tx, a: Value, b: Value) -> bool:
     return a is b
 
 
-def contains(tx, item: Value, container: Value) -> bool:
+def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:
+    """``item in container`` (``not in`` when ``invert``). A list or tuple compares each
+    element with ``element == item`` as CPython does (identity first); when the frame is
+    armed, a dunder's value finishes through ``sites.contains_rest``."""
+    from . import sites
+    owner = sites.take(tx)
     t = type(container)
     if t is DictVal:
-        return tx.pyval(item) in container.items
-    if t is ConstVal:
-        if type(item) is ConstVal:
-            return tx.fold(lambda x, c: x in c, tx.pyval(item), tx.pyval(container))
-        items = _seq_items(tx, container)
-    else:
-        items = _seq_items(tx, container)
+        return (tx.pyval(item) in container.items) != invert
+    if t is ConstVal and type(item) is ConstVal:
+        return tx.fold(lambda x, c: x in c, tx.pyval(item), tx.pyval(container)) != invert
+    items = _seq_items(tx, container)
     if items is None:
         tx.unsupported(f"'in' on a {t.__name__}")
-    return any(is_same(tx, item, x) or truthy(tx, binary(tx, "==", item, x)) for x in items)
+    for i, x in enumerate(items):
+        if is_same(tx, x, item):
+            return not invert
+        if ClassInstanceVal in (type(x), type(item)):
+            def site_of(rest, fallback, x=x, i=i):
+                return sites.Site(sites.contains_rest, (x, item, rest, container,
+                                                        ConstVal(i), ConstVal(invert)))
+            eq = _dunder_binary(tx, "==", x, item, False, owner, site_of)
+        else:
+            eq = binary(tx, "==", x, item)
+        if truthy(tx, eq):
+            return not invert
+    return invert
 
 
 def _instance_truthy(tx, v):

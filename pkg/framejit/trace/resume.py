@@ -323,7 +323,11 @@ def _build(level: Level):
         out.op("LOAD_FAST", "__fj_x")
         reraise = out.op("RERAISE", 0)
         handlers += _covered(reraise, reraise, around)
-    table = handlers + enter_range(out, by_offset[level.target], table)
+    pending = by_offset[level.target]
+    if level.at_pending and not level.throw and pending.opname in _JUMP_OR_POP:
+        table = handlers + emit_jump_or_pop(out, pending, insts, table)
+    else:
+        table = handlers + enter_range(out, pending, table)
     if inner is not None:
         first, call = out.insts[call_start], out.insts[inner_call]
         if level.pops:
@@ -403,6 +407,28 @@ def enter_range(out, target, table) -> list:
     if entry is None:
         return list(table)
     return [ExceptionEntry(jump, jump, entry.target, entry.depth, entry.lasti), *table]
+
+
+#: JUMP_IF_<opname>_OR_POP -> the truth value that jumps (keeping the operand)
+_JUMP_OR_POP = {"JUMP_IF_TRUE_OR_POP": True, "JUMP_IF_FALSE_OR_POP": False}
+
+
+def emit_jump_or_pop(out, pending, insts, table) -> list:
+    """Continue ``a or b`` / ``a and b`` (JUMP_IF_*_OR_POP) on the truth value its site
+    computed, with ``a`` below it: jump to the target keeping ``a``, or pop ``a`` and go on
+    after the instruction. Re-running the instruction would keep the bool instead of
+    ``a``. Covered like ``enter_range``'s jump when the instruction is in a ``try``."""
+    pop = Instruction("POP_TOP", lineno=out.lineno)
+    keeps_on = _JUMP_OR_POP[pending.opname]
+    first = out.op("POP_JUMP_FORWARD_IF_FALSE" if keeps_on else "POP_JUMP_FORWARD_IF_TRUE",
+                   target=pop)
+    out.op("JUMP_FORWARD", target=pending.target)
+    out.insts.append(pop)
+    last = out.op("JUMP_FORWARD", target=insts[insts.index(pending) + 1])
+    entry = pending.handler
+    if entry is None:
+        return list(table)
+    return [ExceptionEntry(first, last, entry.target, entry.depth, entry.lasti), *table]
 
 
 # ---------------------------------------------------------------- tracing

@@ -35,12 +35,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import dyn_ranges
-from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCursor
 from .dyn_items import entry_item
 from .dynamic import affine, narrow, wrap_number
 from .guards import GuardKind
 from .sources import AttrSource, ItemSource
-from .values import ConstVal, CursorVal, EnumerateVal, OpaqueVal, ZipVal
+from .values import ConstVal, CursorVal, EnumerateVal, FilterVal, MapVal, OpaqueVal, ZipVal
 
 
 # ---------------------------------------------------------------- kinds of sequences
@@ -174,6 +174,27 @@ def wrap_zip_cursor(tx, obj, source):
     tx.add_guard(GuardKind.LEN, inners, len(obj.inners))
     return ZipVal([tx.wrap(o, ItemSource(inners, i)) for i, o in enumerate(obj.inners)],
                   obj.strict, source)
+
+
+def wrap_map_cursor(tx, obj, source):
+    """A MapCursor's position is its inners': they are cursors advanced in place."""
+    tx.add_guard(GuardKind.TYPE, source, MapCursor)
+    inners = AttrSource(source, "inners")
+    tx.add_guard(GuardKind.TYPE, inners, tuple)
+    tx.add_guard(GuardKind.LEN, inners, len(obj.inners))
+    return MapVal(tx.wrap(obj.fn, AttrSource(source, "fn")),
+                  [tx.wrap(o, ItemSource(inners, i)) for i, o in enumerate(obj.inners)],
+                  source)
+
+
+def wrap_filter_cursor(tx, obj, source):
+    tx.add_guard(GuardKind.TYPE, source, FilterCursor)
+    fn = None
+    if obj.fn is None:
+        tx.add_guard(GuardKind.ID, AttrSource(source, "fn"), None)
+    else:
+        fn = tx.wrap(obj.fn, AttrSource(source, "fn"))
+    return FilterVal(fn, tx.wrap(obj.inner, AttrSource(source, "inner")), source)
 
 
 # ---------------------------------------------------------------- iterating

@@ -110,6 +110,30 @@ def binary_rest(a, b, rest, fallback, value):
     raise TypeError(fallback)
 
 
+def contains_rest(a, b, rest, items, i, invert, value):
+    """``b in items`` (``not in`` when ``invert``) after ``a == b`` (``a`` is
+    ``items[i]``) ran one dunder that returned ``value``: that comparison's remaining
+    candidates, one truth test, then the later items as CPython's contains does."""
+    hit = True if binary_rest(a, b, rest, "==", value) else False
+    for j in range(i + 1, len(items)):            # a range: resumable in a chain
+        if hit:
+            break
+        x = items[j]
+        hit = True if (x is b or x == b) else False
+    return hit != invert
+
+
+def any_all_rest(name, items, i, stop, value):
+    """``any(items)`` (``stop`` True) / ``all(items)`` (False) after the truth method
+    ``name`` of ``items[i]`` returned ``value``: the later items' truth in order."""
+    if truth_rest(name, value) == stop:
+        return stop
+    for j in range(i + 1, len(items)):            # a range: resumable in a chain
+        if (True if items[j] else False) == stop:
+            return stop
+    return not stop
+
+
 def truth_rest(name, value):
     """The truth value of an object whose ``__bool__`` / ``__len__`` returned ``value``."""
     if name == "__bool__":
@@ -170,5 +194,7 @@ def reduce_rest(fn, items, start, value):
     return value
 
 
-INLINED = frozenset(f.__code__ for f in (binary_rest, truth_rest, len_rest, reduce_rest,
-                                           init_rest, sorted_rest, min_rest, max_rest))
+INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, any_all_rest, truth_rest,
+                                           len_rest,
+                                           reduce_rest, init_rest, sorted_rest, min_rest,
+                                           max_rest))

@@ -366,6 +366,30 @@ class ZipVal(Value):
         self.ident = next(_ids)
 
 
+class MapVal(Value):
+    """``map(fn, *inners)``: lazy as CPython's (``fn`` is called by each ``next()``)."""
+    __slots__ = ("fn", "inners", "ident")
+    mutable = True
+
+    def __init__(self, fn, inners, source=None):
+        self.source = source
+        self.fn = fn
+        self.inners = tuple(inners)
+        self.ident = next(_ids)
+
+
+class FilterVal(Value):
+    """``filter(fn, inner)``: lazy; ``fn`` None (or ``bool``) keeps the true items."""
+    __slots__ = ("fn", "inner", "ident")
+    mutable = True
+
+    def __init__(self, fn, inner, source=None):
+        self.source = source
+        self.fn = fn
+        self.inner = inner
+        self.ident = next(_ids)
+
+
 class ExceptionVal(Value):
     """An exception: made by traced code (``obj`` None, rebuilt once as ``cls(*args)``:
     ``ident``), or a real one reached through ``source`` (a resumed handler's exception;

@@ -31,7 +31,7 @@ from .breaks import BreakKind
 from .guards import ArrayExpect, GuardKind
 from . import dyn_ranges, dynamic
 from .sources import AttrSource, ConstSource, ItemSource
-from .cursor import EnumerateCursor, SeqCursor, ZipCursor
+from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCursor
 from . import resumed_iter
 from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
                      ExceptionVal, FunctionVal,
@@ -254,12 +254,15 @@ _WRAPPERS = {
     SeqCursor: resumed_iter.wrap_seq_cursor,
     EnumerateCursor: resumed_iter.wrap_enumerate_cursor,
     ZipCursor: resumed_iter.wrap_zip_cursor,
+    MapCursor: resumed_iter.wrap_map_cursor,
+    FilterCursor: resumed_iter.wrap_filter_cursor,
     **{t: _wrap_numpy_scalar for t in _NUMPY_SCALAR_TYPES},
 }
 
 
 # wrapped once per trace by identity besides lists and dicts (their wrappers remember)
-_REMEMBERED = frozenset([np.ndarray, SeqCursor, EnumerateCursor, ZipCursor])
+_REMEMBERED = frozenset([np.ndarray, SeqCursor, EnumerateCursor, ZipCursor, MapCursor,
+                         FilterCursor])
 
 
 def _remember(tx, obj, val):

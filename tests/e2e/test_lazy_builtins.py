@@ -1,0 +1,180 @@
+"""Builtins whose callbacks run lazily or in a set order, traced as CPython runs them.
+
+``map`` and ``filter`` call their function at each ``next()`` (interleaved with the
+loop's body, not all at creation); ``in`` compares ``element == item`` (the element on
+the left, identity first) and stops at the first match; ``any``/``all`` stop at the
+first deciding truth value; ``a or b`` / ``a and b`` test ``a`` once. Each test compares
+plain Python with the compiled function (results, effect order, exceptions), with and
+without graph breaks around the calls.
+"""
+import numpy as np
+import pytest
+
+import framejit as fj
+
+from test_breaks_toplevel import LOG, compare
+
+X = np.arange(4.0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    fj.reset()
+    yield
+    fj.reset()
+
+
+def _g(v):
+    LOG.append(("g", v))
+    return v * 2
+
+
+def _p(v):
+    LOG.append(("p", v))
+    return v > 0
+
+
+def _g_breaks(v):
+    LOG.append(("gb", v))
+    fj.graph_break()
+    return v + 1
+
+
+class _Eq:
+    def __init__(self, k):
+        self.k = k
+
+    def __eq__(self, other):
+        LOG.append(("eq", self.k, getattr(other, "k", other)))
+        return NotImplemented if other == "ni" else getattr(other, "k", other) == self.k
+
+    __hash__ = None
+
+
+class _Truth:
+    def __init__(self, k):
+        self.k = k
+
+    def __bool__(self):
+        LOG.append(("bool", self.k))
+        return self.k > 0
+
+
+def map_in_a_loop(x):
+    for v in map(_g, [1, 2, 3]):
+        LOG.append(("body", v))
+        x = x + v
+    return x
+
+
+def map_made_then_consumed(x):
+    m = map(_g, (4, 5))
+    LOG.append("made")
+    return x + sum(m)
+
+
+def map_of_two_iterables_stops_at_the_shortest(x):
+    out = list(map(lambda a, b: LOG.append((a, b)) or a * b, [1, 2, 3], (4, 5)))
+    return x + sum(out)
+
+
+def filter_in_a_loop(x):
+    for v in filter(_p, [1, -2, 3, 0]):
+        LOG.append(("body", v))
+        x = x * v
+    return x + len(list(filter(None, [0, 1, 2, 0]))) + len(list(filter(bool, (0, 3))))
+
+
+def map_partly_consumed_then_a_break(x):
+    it = map(_g, [1, 2, 3])
+    first = next(it)
+    fj.graph_break()
+    return x + first + sum(it)
+
+
+def map_with_a_break_in_the_body(x):
+    for v in map(_g, range(4)):
+        x = x + v
+        fj.graph_break()
+        LOG.append(("after", v))
+    return x
+
+
+def map_whose_function_breaks(x):
+    for v in map(_g_breaks, [1, 2]):
+        LOG.append(("body", v))
+        x = x * v
+    return x
+
+
+def filter_with_a_break_in_the_body(x):
+    for v in filter(_p, [3, -1, 2]):
+        fj.graph_break()
+        x = x - v
+    return x
+
+
+def contains_order(x):
+    a = _Eq(1) in [_Eq(2), 3, _Eq(1), _Eq(9)]
+    b = 3 in [_Eq(2)]
+    c = _Eq(5) not in (_Eq(6), _Eq(5))
+    d = "ni" in [_Eq(7)]
+    return x + a + b + c + d
+
+
+def any_all_stop_early(x):
+    a = any([_Truth(0), _Truth(2), _Truth(5)])
+    b = all((_Truth(1), _Truth(-1), _Truth(3)))
+    c = any(LOG.append(v) or v > 1 for v in [1, 2, 3])
+    return x + a + b + c
+
+
+def or_and_test_once(x):
+    a = _Truth(1) or 5
+    b = _Truth(-1) or 7
+    c = _Truth(1) and 3
+    d = _Truth(-1) and 4
+    return x + a.k + b + c + d.k
+
+
+def or_in_a_try(x):
+    try:
+        v = _Truth(0) or x
+        w = _Truth(2) and x * 2
+    except ValueError:
+        v = w = x
+    return v + w
+
+
+@pytest.mark.parametrize("fn", [
+    map_in_a_loop, map_made_then_consumed, map_of_two_iterables_stops_at_the_shortest,
+    filter_in_a_loop, map_partly_consumed_then_a_break, map_with_a_break_in_the_body,
+    map_whose_function_breaks, filter_with_a_break_in_the_body, contains_order,
+    any_all_stop_early, or_and_test_once, or_in_a_try])
+def test_matches_plain_python(fn):
+    compare(fn, X)
+
+
+def test_map_and_filter_errors_match_python():
+    def bad_map(x):
+        return list(map(_g))
+
+    def bad_filter(x):
+        return list(filter(_p, [1], [2]))
+
+    def not_iterable(x):
+        return map(_g, 3)
+
+    for fn in (bad_map, bad_filter, not_iterable):
+        compare(fn, X)
+
+
+def test_a_map_returned_from_compiled_code_is_a_map():
+    def make(x):
+        m = map(_g, [1, 2])
+        fj.graph_break()
+        return m
+
+    m = fj.compile(make)(X)
+    LOG.clear()
+    assert list(m) == [2, 4] and LOG == [("g", 1), ("g", 2)]
