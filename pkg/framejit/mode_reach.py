@@ -113,8 +113,9 @@ class _Reach:
         for module in modules:       # `helpers.step(x)`: the attributes the code names
             if _library_module(module):
                 continue
+            attrs = vars(module)      # not getattr: a module __getattr__ may import
             for name in code.co_names:
-                value = getattr(module, name, _MISSING)
+                value = attrs.get(name, _MISSING)
                 if value is not _MISSING and not isinstance(value, types.ModuleType) \
                         and self.object(value):
                     return True
@@ -157,9 +158,18 @@ class _PathOnly:
         self.co_filename = path
 
 
+_HEAPTYPE = 1 << 9
+
+
 def _library_class(cls):
+    """A static (C) type, or a class of a library module. A class whose module is not
+    imported (made by ``exec``) is the user's."""
+    if not cls.__flags__ & _HEAPTYPE:
+        return True
+    if cls.__module__ == "builtins":   # exec'd without a __name__ in its globals
+        return False
     module = sys.modules.get(cls.__module__)
-    return module is None or _library_module(module)
+    return module is not None and _library_module(module)
 
 
 def pushes_modes(code, func):
