@@ -2,7 +2,8 @@
 
 ``map`` and ``filter`` call their function at each ``next()`` (interleaved with the
 loop's body, not all at creation); ``in`` compares ``element == item`` (the element on
-the left, identity first) and stops at the first match; ``any``/``all`` stop at the
+the left, identity first) and stops at the first match, as ``==`` of two lists or tuples
+does element by element; ``any``/``all`` stop at the
 first deciding truth value; ``a or b`` / ``a and b`` test ``a`` once. Each test compares
 plain Python with the compiled function (results, effect order, exceptions), with and
 without graph breaks around the calls.
@@ -129,6 +130,18 @@ def any_all_stop_early(x):
     return x + a + b + c
 
 
+_NAN = float("nan")
+
+
+def container_equality_is_identity_first(x):
+    e = _Eq(1)
+    a = [e, 2] == [e, 2]                  # no __eq__ call: the same object
+    b = [_NAN] == [_NAN]                  # True, although nan != nan
+    c = (e,) != (e,)
+    d = [_Eq(3)] == [_Eq(3)]              # __eq__ called
+    return x + a + b + c + d
+
+
 def or_and_test_once(x):
     a = _Truth(1) or 5
     b = _Truth(-1) or 7
@@ -150,7 +163,7 @@ def or_in_a_try(x):
     map_in_a_loop, map_made_then_consumed, map_of_two_iterables_stops_at_the_shortest,
     filter_in_a_loop, map_partly_consumed_then_a_break, map_with_a_break_in_the_body,
     map_whose_function_breaks, filter_with_a_break_in_the_body, contains_order,
-    any_all_stop_early, or_and_test_once, or_in_a_try])
+    any_all_stop_early, or_and_test_once, or_in_a_try, container_equality_is_identity_first])
 def test_matches_plain_python(fn):
     compare(fn, X)
 

@@ -202,8 +202,10 @@ def _container_equal(tx, sym, a, b):
     left, right = _seq_items(tx, a), _seq_items(tx, b)
     if left is None or right is None or _is_list(a) != _is_list(b):
         return ConstVal((a is b) == (sym == "=="))
+    # element by element, identity first (CPython's PyObject_RichCompareBool): a NaN or an
+    # object whose __eq__ says False equals itself, and its __eq__ is not called
     same = len(left) == len(right) and all(
-        truthy(tx, binary(tx, "==", x, y)) for x, y in zip(left, right))
+        is_same(tx, x, y) or truthy(tx, binary(tx, "==", x, y)) for x, y in zip(left, right))
     return ConstVal(same == (sym == "=="))
 
 
