@@ -21,6 +21,7 @@ from .mode_reach import may_reach_forbidding_mode
 from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
+from .trace.codegen import fallback_code
 from .trace import dynamic
 from .trace.sources import FrameEnv
 from .trace.tracer import builtins_dict
@@ -170,6 +171,7 @@ def convert_traced(code, func, slots, options, session=None):
             # hook compiles on first entry); the break runner is never traced
             new_code, runner = build_break(result, _backend_for(options))
             _ef.set_action(runner, "skip")
+            _ef.set_action(fallback_code(code), "skip")
             info = EntryInfo("break", graphs=(result.graph,) if result.graph is not None
                              else (), guards=result.guards, breaks=result.breaks,
                              compile_time=time.perf_counter() - start)
@@ -190,6 +192,7 @@ def convert_traced(code, func, slots, options, session=None):
                          compile_time=time.perf_counter() - start)
         return (_ef.ANSWER_ENTRY, lower_guards(result.guards), slot_code(code), info)
     fn = build_callable(result, _backend_for(options))
+    _ef.set_action(fallback_code(code), "skip")    # run plainly when a graph fails
     guard = lower_guards(result.guards)
     info = EntryInfo("traced", graphs=(result.graph,) if result.graph is not None else (),
                      guards=result.guards, breaks=result.breaks,

@@ -49,7 +49,8 @@ from ..bytecode.analysis import implicit_reads, live_locals, stack_effect
 from ..bytecode.assemble import assemble
 from ..bytecode.instructions import ExceptionEntry, Instruction, decode
 from . import excstate, modeops, trampoline
-from .codegen import CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_prefix, slot_names
+from .codegen import (CO_NEWLOCALS, CO_OPTIMIZED, Emitter, emit_fallback, emit_prefix,
+                      slot_names)
 from .result import RCall, RConst, RExcPrev, RExcValue, RNull, RTuple
 from .resume import (GlobalsRef, Level, Out, cell_names, code_flags, copy_body, emit_entry,
                      emit_layout, enter_range, make_level, pending_call, resume_code,
@@ -403,7 +404,7 @@ def break_code(result, compiled_graph):
     recons = list(outer_recons) + list(inner.cell_objs) + list(frames[0].cell_objs)
     recons += [r for _, r in inner.locals] + _values(inner.stack) + list(inner.handled)
     recons += [s.ctx for s in specs if s.ctx is not None]
-    emit_prefix(e, result, compiled_graph, recons)
+    call_range = emit_prefix(e, result, compiled_graph, recons)
     e.lineno = frames[0].lineno or e.lineno
     if specs:
         e.emit(compat.emit_push_null())
@@ -446,6 +447,7 @@ def break_code(result, compiled_graph):
         e.op("POP_TOP")
         e.op("RERAISE", 0)
         table.append(ExceptionEntry(e.out[start], e.out[end], e.out[handler], 0, False))
+    table += emit_fallback(e, code, call_range)
     names = slot_names(code)
     new = assemble(e.out, table, like=code, argcount=len(names), posonlyargcount=0,
                    kwonlyargcount=0, argnames=names, cellvars=[],

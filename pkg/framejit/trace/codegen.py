@@ -8,6 +8,12 @@ numbers (so tracebacks point at user lines). Its body:
 
 1. preload every non-local source that later steps reload (side effects may rebind them);
 2. call the compiled graph on the graph inputs (if there is a graph) and unpack outputs;
+   if the graph raises an ``Exception`` (``np.linalg.inv`` of a singular matrix, a
+   FloatingPointError under ``np.errstate(all="raise")``, a warning turned into an error)
+   and it mutates nothing (no in-place op, no custom op), nothing of the segment has
+   happened yet: the frame's own code then runs unoptimized for this call
+   (``fallback_code``), so the exception is raised at its program point, after the
+   effects before it and inside the user's try/with handlers, as in Python;
 3. replay the recorded side effects in program order;
 4. raise the traced exception, or rebuild and return the traced return value.
 
@@ -21,7 +27,8 @@ import weakref
 
 from ..bytecode import compat
 from ..bytecode.assemble import assemble
-from ..bytecode.instructions import Instruction
+from ..bytecode.identity import IdentityWeakKeyDict
+from ..bytecode.instructions import ExceptionEntry, Instruction
 from .result import RCall, RConst, RDict, RGraphOut, RList, RNull, RSource, RTuple
 from .sources import LocalSource
 
@@ -230,21 +237,27 @@ _SIDE_EFFECTS = {
 def emit_prefix(e, result, compiled_graph, recons):
     """Steps 1-3 of the module docstring: preload the non-local sources that ``recons``
     (and the side effects) reload, call the graph and unpack its outputs, replay the
-    side effects. Shared by complete traces and breaks (trace/breakgen.py)."""
+    side effects. Shared by complete traces and breaks (trace/breakgen.py). Returns the
+    graph call's range ``(first, last)`` when a failing graph falls back to the frame's
+    code (``emit_fallback``), else None."""
     recons = [r for se in result.side_effects for r in (se.target, *se.args)
               if r is not None] + list(recons)
     for src in dict.fromkeys(s for r in recons for s in _sources_in(r, [])):
         if type(src) is not LocalSource:
             e.emit(src.reload())
             e.op("STORE_FAST", e.temp(("src", src)))
+    call_range = None
     if result.graph is not None:
         first = result.graph.nodes[0].loc if result.graph.nodes else None
         e.lineno = first.lineno if first is not None else e.lineno
+        start = len(e.out)
         e.emit(compat.emit_push_null())
         e.op("LOAD_CONST", compiled_graph)
         for src in result.graph_inputs:
             e.emit(src.reload())
         e.emit(compat.emit_call(len(result.graph_inputs)))
+        if not _mutates(result.graph):
+            call_range = (e.out[start], e.out[-1])
         n = len(result.graph.outputs)
         if n:
             e.op("UNPACK_SEQUENCE", n)
@@ -255,6 +268,71 @@ def emit_prefix(e, result, compiled_graph, recons):
     for se in result.side_effects:
         e.lineno = se.lineno or e.lineno
         _SIDE_EFFECTS[se.kind](e, se)
+    return call_range
+
+
+def _mutates(graph) -> bool:
+    """True when running the graph changes something before it may fail (an in-place
+    op or ``out=`` into an input, a custom op's body): it cannot be run again."""
+    from ..graph.passes import effectful
+    return any(effectful(n) for n in graph.nodes)
+
+
+#: traced code -> the same code taking the slots positionally, run plainly (the runtime
+#: marks it SKIP: the hook never traces it, its callees are compiled as usual)
+_FALLBACKS = IdentityWeakKeyDict()
+
+
+def fallback_code(code):
+    """``code`` taking the frame's argument slots positionally (localsplus order)."""
+    hit = _FALLBACKS.get(code)
+    if hit is None:
+        nslots = len(slot_names(code))
+        hit = code.replace(co_argcount=nslots, co_posonlyargcount=0, co_kwonlyargcount=0,
+                           co_flags=code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS))
+        _FALLBACKS[code] = hit
+    return hit
+
+
+def emit_fallback(e, code, call_range) -> list:
+    """Append the handler of a failing graph call (``emit_prefix``'s range): an
+    ``Exception`` drops the partial call and returns ``fallback_code(code)(*slots)``
+    (made with the frame's closure); anything else (KeyboardInterrupt ...) propagates.
+    Returns the exception-table entries; the graph call must run at stack depth 0."""
+    if call_range is None:
+        return []
+    handler = Instruction("PUSH_EXC_INFO", lineno=e.lineno)
+    e.out.append(handler)
+    check = len(e.out)
+    e.op("LOAD_CONST", Exception)
+    e.op("CHECK_EXC_MATCH")
+    reraise = Instruction("RERAISE", 0, lineno=e.lineno)
+    e.out.append(Instruction("POP_JUMP_FORWARD_IF_FALSE", lineno=e.lineno, target=reraise))
+    check_end = e.out[-1]
+    e.op("POP_TOP")
+    e.op("POP_EXCEPT")
+    e.emit(compat.emit_push_null())
+    free = list(code.co_freevars)
+    for name in free:
+        e.op("LOAD_CLOSURE", name)
+    if free:
+        e.op("BUILD_TUPLE", len(free))
+    e.op("LOAD_CONST", fallback_code(code))
+    e.op("MAKE_FUNCTION", 0x08 if free else 0)
+    names = slot_names(code)
+    for name in names:
+        e.op("LOAD_FAST", name)
+    e.emit(compat.emit_call(len(names)))
+    e.emit(compat.emit_return_value())
+    e.out.append(reraise)
+    cleanup = Instruction("COPY", 3, lineno=e.lineno)
+    e.out.append(cleanup)
+    e.op("POP_EXCEPT")
+    e.op("RERAISE", 1)
+    first, last = call_range
+    return [ExceptionEntry(first, last, handler, 0, False),
+            ExceptionEntry(e.out[check], check_end, cleanup, 1, True),
+            ExceptionEntry(reraise, reraise, cleanup, 1, True)]
 
 
 def generate_code(result, compiled_graph=None):
@@ -269,7 +347,7 @@ def generate_code(result, compiled_graph=None):
     recons = [x for x in (result.output,) if x is not None]
     if result.exception is not None:
         recons.append(result.exception.exception)
-    emit_prefix(e, result, compiled_graph, recons)
+    call_range = emit_prefix(e, result, compiled_graph, recons)
     if result.exception is not None:
         e.lineno = result.exception.lineno or e.lineno
         e.load(result.exception.exception)
@@ -278,8 +356,9 @@ def generate_code(result, compiled_graph=None):
         e.lineno = result.return_lineno or e.lineno
         e.load(result.output if result.output is not None else RConst(None))
         e.emit(compat.emit_return_value())
+    table = emit_fallback(e, code, call_range)
     names = slot_names(code)
-    new = assemble(e.out, (), like=code, argcount=len(names), posonlyargcount=0,
+    new = assemble(e.out, table, like=code, argcount=len(names), posonlyargcount=0,
                    kwonlyargcount=0, argnames=names, cellvars=[],
                    freevars=list(code.co_freevars), flags=CO_OPTIMIZED | CO_NEWLOCALS)
     _remember(new)
