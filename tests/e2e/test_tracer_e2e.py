@@ -90,3 +90,28 @@ def test_fullgraph_break_raises_graph_break_error():
     with pytest.raises(fj.GraphBreakError) as info:
         f(X)
     assert "print" in str(info.value)
+
+
+_EXPONENTS = (2, 2.0, 1, -1, -1.0, 0.5, 3, 0, np.float64(2), np.int64(2), True, -2, 2.5)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int64", "float16", "float32",
+                                   "float64", "complex64"])
+@pytest.mark.parametrize("backend", ["eager", "kernels"])
+def test_power_by_a_scalar_matches_ndarray_pow(dtype, backend):
+    """``x ** k`` follows ndarray.__pow__'s shortcuts (bool ** 2 is np.square's int8)."""
+    x = np.array([1, 0, 2, 3], dtype=dtype)
+    for k in _EXPONENTS:
+        fj.reset()
+        with np.errstate(all="ignore"):
+            try:
+                want = x ** k
+            except (ValueError, OverflowError) as exc:
+                with pytest.raises(type(exc)):
+                    fj.compile(lambda a: a ** k, backend=backend)(x)
+                continue
+            got = fj.compile(lambda a: a ** k, backend=backend)(x)
+        assert got.dtype == want.dtype, (k, got.dtype, want.dtype)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        if backend == "eager":
+            np.testing.assert_array_equal(got, want)

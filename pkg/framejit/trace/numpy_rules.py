@@ -10,7 +10,8 @@ Tables, not ladders:
   ufunc's ``__name__`` (``/`` -> ``divide``).
 - ``power_op``: ``x ** k`` exactly as ``ndarray.__pow__`` does it for a scalar exponent
   (NumPy's ``fast_scalar_power``: exact int 2 -> square, exact int -1 -> reciprocal, exact
-  float 0.5 -> sqrt, for float/complex arrays only), so eager results are bit-identical.
+  float 0.5 -> sqrt for float/complex arrays; for integer and bool arrays only int 2 ->
+  square), so eager results are bit-identical.
 - ``METHOD_RULES``: ndarray method -> normaliser giving (op, args, kwargs); any other
   method whose name is an op is called as ``op(x, *args, **kwargs)``.
 - ``STATIC_ATTRS`` (shape, dtype, ndim, size, itemsize, nbytes: trace-time values from
@@ -61,8 +62,13 @@ _FAST_POWER = {(int, 2): "square", (int, -1): "reciprocal", (float, 0.5): "sqrt"
 
 def power_op(base_meta, exponent):
     """(op, uses_exponent) for ``base ** exponent`` with an ndarray base."""
-    if base_meta.scalar or base_meta.dtype.kind not in "fc":
+    if base_meta.scalar:
         return "power", True
+    if base_meta.dtype.kind not in "fc":
+        # integer and bool arrays take only the square shortcut (bool ** 2 is int8, as
+        # np.square's, where np.power gives the default int)
+        square = type(exponent) is int and exponent == 2
+        return ("square", False) if square else ("power", True)
     key = (type(exponent), exponent)
     try:
         op = _FAST_POWER.get(key)
