@@ -577,6 +577,13 @@ def _use_map_loop(x):
     return x
 
 
+def _use_filter_loop(x):
+    for v in filter(_pos, [1, -1, 2, -3]):
+        LOG.append(("body", v))
+        x = x + v
+    return x
+
+
 def _use_in(x):
     hit = _E(2) in [1, _E(3), _E(2), _E(4)]
     miss = _E(5) not in (_E(1), _E(6))
@@ -609,6 +616,8 @@ _USES = {
     "in": _use_in,
     "any_all": lambda x: x + any([_D(0), _D(2), _D(5)]) + all((_D(1), _D(-1), _D(3))),
     "map_loop": _use_map_loop,
+    "filter_loop": _use_filter_loop,
+    "seq_equal": lambda x: x + ([_E(1), _E(2)] == [_E(1), _E(2)]) + ((_E(3),) != (_E(4),)),
 }
 
 # Callees the chain still cannot pass (docs/graph_breaks.md): the frame resumes around
@@ -616,7 +625,7 @@ _USES = {
 _OBSTACLES = {
     "hasattr": lambda x: x + hasattr(_D(2), "p"),
     "map_consumed_by_a_builtin": lambda x: x + sum(map(_key, [1, 2, 3])),
-    "filter": lambda x: x + len(list(filter(_pos, [1, -1, 2]))),
+    "filter_consumed_by_a_builtin": lambda x: x + len(list(filter(_pos, [1, -1, 2]))),
     "iter": lambda x: x + sum(v for v in _Iterable()),
 }
 

@@ -19,8 +19,8 @@ from .iteration import Exhausted, make_iter, next_value
 from .operators import is_same, truthy
 from .sources import GlobalSource, ItemSource
 from .tracer import UserRaise
-from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, MapVal, ModeCtxVal,
-                     ModeExitVal, NULL)
+from .values import (CellVal, ClassInstanceVal, ConstVal, ExceptionVal, FilterVal, MapVal,
+                     ModeCtxVal, ModeExitVal, NULL)
 
 
 def _missing(tx, f, inst):
@@ -261,13 +261,16 @@ def GET_ITER(tx, f, inst):
     f.stack.append(make_iter(tx, f.stack.pop()))
 
 
+_CALLING_ITERATORS = (MapVal, FilterVal)   # their next() calls the user's function
+
+
 @handler("FOR_ITER")
 def FOR_ITER(tx, f, inst):
     it = f.stack[-1]
     try:
         # a map's function returns the loop's next item: a break in it resumes this
         # frame after FOR_ITER with the value pushed (trace/sites.py)
-        f.stack.append(sites.arm(tx, f, next_value, tx, it) if type(it) is MapVal
+        f.stack.append(sites.arm(tx, f, next_value, tx, it) if type(it) in _CALLING_ITERATORS
                        else next_value(tx, it))
     except Exhausted:
         f.stack.pop()

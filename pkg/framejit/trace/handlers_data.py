@@ -43,7 +43,11 @@ def BINARY_OP(tx, f, inst):
 def COMPARE_OP(tx, f, inst):
     b = f.stack.pop()
     a = f.stack.pop()
-    f.stack.append(_armed(tx, f, (a, b), ops.binary, tx, inst.argval, a, b))
+    operands = (a, b)
+    if inst.argval in ("==", "!=") and type(a) in (ListVal, TupleVal) \
+            and type(b) in (ListVal, TupleVal):
+        operands = (*a.items, *b.items)           # their elements' __eq__ (sites.py)
+    f.stack.append(_armed(tx, f, operands, ops.binary, tx, inst.argval, a, b))
 
 
 def _unary(sym):

@@ -133,11 +133,19 @@ def _map_next(tx, it):
 
 
 def _filter_next(tx, it):
+    """One step of ``filter``: items until the function (or the item's truth) keeps one.
+    When FOR_ITER armed the frame, each call is a site (sites.filter_rest)."""
+    from . import sites
+    from .operators import truthy     # operators imports this module
+    owner = sites.take(tx)
     _all_steppable(tx, (it.inner,))
     while True:
         item = next_value(tx, it.inner)
-        from .operators import truthy     # operators imports this module
-        keep = item if it.fn is None else tx.call(it.fn, [item])
+        if it.fn is None:
+            keep = item
+        else:
+            site = sites.Site(sites.filter_rest, (item,), at_inst=True)
+            keep = sites.call_at(tx, owner, it.fn, [item], site)
         if truthy(tx, keep):
             return item
 

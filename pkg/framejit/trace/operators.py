@@ -199,14 +199,31 @@ _CONTAINERS = (TupleVal, ListVal, DictVal)
 
 
 def _container_equal(tx, sym, a, b):
+    """``==``/``!=`` of two lists or tuples: lengths, then element by element, identity
+    first (CPython's PyObject_RichCompareBool: a NaN or an object whose __eq__ says False
+    equals itself, and its __eq__ is not called). An element's dunder is a site of the
+    armed frame (``sites.seq_equal_rest`` finishes the comparison)."""
+    from . import sites
+    owner = sites.take(tx)
     left, right = _seq_items(tx, a), _seq_items(tx, b)
+    equal = sym == "=="
     if left is None or right is None or _is_list(a) != _is_list(b):
-        return ConstVal((a is b) == (sym == "=="))
-    # element by element, identity first (CPython's PyObject_RichCompareBool): a NaN or an
-    # object whose __eq__ says False equals itself, and its __eq__ is not called
-    same = len(left) == len(right) and all(
-        is_same(tx, x, y) or truthy(tx, binary(tx, "==", x, y)) for x, y in zip(left, right))
-    return ConstVal(same == (sym == "=="))
+        return ConstVal((a is b) == equal)
+    if len(left) != len(right):
+        return ConstVal(not equal)
+    for i, (x, y) in enumerate(zip(left, right)):
+        if is_same(tx, x, y):
+            continue
+        if ClassInstanceVal in (type(x), type(y)):
+            def site_of(rest, fallback, x=x, y=y, i=i):
+                return sites.Site(sites.seq_equal_rest, (x, y, rest, a, b, ConstVal(i),
+                                                         ConstVal(equal)))
+            eq = _dunder_binary(tx, "==", x, y, False, owner, site_of)
+        else:
+            eq = binary(tx, "==", x, y)
+        if not truthy(tx, eq):
+            return ConstVal(not equal)
+    return ConstVal(equal)
 
 
 def unary(tx, sym: str, v: Value) -> Value:

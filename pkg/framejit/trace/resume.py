@@ -326,6 +326,8 @@ def _build(level: Level):
     pending = by_offset[level.target]
     if level.at_pending and not level.throw and pending.opname in _JUMP_OR_POP:
         table = handlers + emit_jump_or_pop(out, pending, insts, table)
+    elif level.at_pending and not level.throw and pending.opname == "FOR_ITER":
+        table = handlers + emit_filter_next(out, pending, insts, table)
     else:
         table = handlers + enter_range(out, pending, table)
     if inner is not None:
@@ -425,6 +427,25 @@ def emit_jump_or_pop(out, pending, insts, table) -> list:
     out.op("JUMP_FORWARD", target=pending.target)
     out.insts.append(pop)
     last = out.op("JUMP_FORWARD", target=insts[insts.index(pending) + 1])
+    entry = pending.handler
+    if entry is None:
+        return list(table)
+    return [ExceptionEntry(first, last, entry.target, entry.depth, entry.lasti), *table]
+
+
+def emit_filter_next(out, pending, insts, table) -> list:
+    """Continue a FOR_ITER over a ``filter`` whose function's value ``sites.filter_rest``
+    turned into the item or FILTER_SKIPPED (on top, the iterator below it): go on in the
+    loop body with the item, or run the FOR_ITER again for the next one."""
+    from .sites import FILTER_SKIPPED
+    again = Instruction("POP_TOP", lineno=out.lineno)
+    first = out.op("COPY", 1)
+    out.op("LOAD_CONST", FILTER_SKIPPED)
+    out.op("IS_OP", 0)
+    out.op("POP_JUMP_FORWARD_IF_TRUE", target=again)
+    out.op("JUMP_FORWARD", target=insts[insts.index(pending) + 1])
+    out.insts.append(again)
+    last = out.op("JUMP_FORWARD", target=pending)
     entry = pending.handler
     if entry is None:
         return list(table)

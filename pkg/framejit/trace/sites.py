@@ -123,6 +123,20 @@ def contains_rest(a, b, rest, items, i, invert, value):
     return hit != invert
 
 
+def seq_equal_rest(a, b, rest, left, right, i, equal, value):
+    """``left == right`` (``equal``; ``!=`` otherwise) of two lists or tuples of one
+    length after ``a == b`` (``left[i]``, ``right[i]``) ran one dunder that returned
+    ``value``: that comparison's remaining candidates, then the later pairs, identity
+    first, up to the first unequal one (CPython's list and tuple comparison)."""
+    same = True if binary_rest(a, b, rest, "==", value) else False
+    for j in range(i + 1, len(left)):             # a range: resumable in a chain
+        if not same:
+            break
+        x, y = left[j], right[j]
+        same = True if (x is y or x == y) else False
+    return same == equal
+
+
 def any_all_rest(name, items, i, stop, value):
     """``any(items)`` (``stop`` True) / ``all(items)`` (False) after the truth method
     ``name`` of ``items[i]`` returned ``value``: the later items' truth in order."""
@@ -132,6 +146,16 @@ def any_all_rest(name, items, i, stop, value):
         if (True if items[j] else False) == stop:
             return stop
     return not stop
+
+
+FILTER_SKIPPED = ("framejit: the filter function rejected the item",)   # a unique marker
+
+
+def filter_rest(item, value):
+    """``next()`` of a ``filter`` after its function returned ``value`` for ``item``: the
+    item, or FILTER_SKIPPED (the level's FOR_ITER then takes the next item,
+    resume.emit_filter_next)."""
+    return item if value else FILTER_SKIPPED
 
 
 def truth_rest(name, value):
@@ -194,7 +218,8 @@ def reduce_rest(fn, items, start, value):
     return value
 
 
-INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, any_all_rest, truth_rest,
+INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_rest,
+                                           any_all_rest, filter_rest, truth_rest,
                                            len_rest,
                                            reduce_rest, init_rest, sorted_rest, min_rest,
                                            max_rest))
