@@ -504,3 +504,72 @@ def test_effects_after_a_break_in_a_with_dunder_run_before_a_forbidden_break(whe
     with pytest.raises(fj.GraphBreakError):
         root(np.ones(3))
     assert log == []
+
+
+# ---------------------------------------------------------------- exceptions raised by a graph
+# (found by tests/e2e/test_user_programs_*.py: ops whose exception depends on the values)
+
+def _singular_inv(x):
+    return np.linalg.inv(x)
+
+
+def _index_out_of_range(x):
+    return x[x.astype(np.int64) + 3]                  # IndexError for large values
+
+
+def _negative_int_power(x):
+    return x.astype(np.int64) ** (x.astype(np.int64) - 1)   # ValueError for x < 1
+
+
+def _errstate_raise(x):
+    with np.errstate(divide="raise"):
+        return 1.0 / (x - 1.0)                         # FloatingPointError at x == 1
+
+
+_RAISING_OPS = {"singular_inv": (_singular_inv, np.zeros((2, 2))),
+                "index_out_of_range": (_index_out_of_range, np.arange(3.0)),
+                "negative_int_power": (_negative_int_power, np.zeros(2)),
+                "errstate_raise": (_errstate_raise, np.ones(2))}
+
+_RUNTIME_RAISE_REASON = (
+    "a graph node whose exception depends on the values (np.linalg.inv of a singular "
+    "matrix, a traced index out of range, an int power with a traced negative exponent, "
+    "FloatingPointError under np.errstate(...='raise')) raises while the graph runs; the "
+    "generated code (trace/codegen.py: call the graph, then replay the recorded side "
+    "effects) is straight-line, so the effects recorded before the raising op are lost "
+    "and a try/except around it in the traced code is not there to catch it")
+
+
+@pytest.mark.xfail(strict=True, reason=_RUNTIME_RAISE_REASON)
+@pytest.mark.parametrize("case", sorted(set(_RAISING_OPS) - {"errstate_raise"}))
+def test_effects_before_an_exception_raised_by_a_graph_at_run_time(case):
+    # (not errstate_raise: entering np.errstate is itself a break, which runs the log)
+    op, arg = _RAISING_OPS[case]
+    log = []
+
+    def f(x):
+        log.append("before")                          # an effect before the raising op
+        return op(x)
+
+    with pytest.raises(Exception) as plain:
+        f(arg)
+    log.clear()
+    with pytest.raises(type(plain.value)):
+        fj.compile(f)(arg)
+    assert log == ["before"], "effects before the exception happen (SEMANTICS §3)"
+
+
+@pytest.mark.xfail(strict=True, reason=_RUNTIME_RAISE_REASON)
+@pytest.mark.parametrize("case", sorted(_RAISING_OPS))
+def test_exception_raised_by_a_graph_at_run_time_reaches_the_handler(case):
+    op, arg = _RAISING_OPS[case]
+
+    def f(x):
+        try:
+            return op(x)
+        except (ArithmeticError, LookupError, ValueError, np.linalg.LinAlgError) as exc:
+            return type(exc).__name__
+
+    want = f(arg)
+    assert isinstance(want, str)
+    assert fj.compile(f)(arg) == want
