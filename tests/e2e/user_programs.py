@@ -97,6 +97,8 @@ def _fields(value):
         return {k: _fields(v) for k, v in value.items()}
     if isinstance(value, _FUNCTIONS):   # deep copies of functions keep their repr
         return ("<function>", repr(value))
+    if isinstance(value, np.random.Generator):   # compared by the state it advanced to
+        return ("<Generator>", value.bit_generator.state)
     if hasattr(value, "__dict__") and not isinstance(value, type):
         return {"<type>": type(value).__name__, **_fields(vars(value))}
     return value
