@@ -382,11 +382,14 @@ class Predicate:
     two loop variables, ``i == n - 5`` with a dynamic ``n``, ``i < len(lst)`` likewise.
     The tests over one set of roots share one guard (``add``). Called with the root's
     value (one root) or with the tuple of the roots' values in ``roots`` order (a
-    RootsSource); never raises (a failed evaluation is a failed guard)."""
-    __slots__ = ("roots", "tests", "_checks")
+    RootsSource); never raises (a failed evaluation is a failed guard). A root whose
+    run-time type is not its traced one (``types``, int by default) fails it: a float
+    compares where an int would raise or index."""
+    __slots__ = ("roots", "types", "tests", "_checks")
 
-    def __init__(self, roots):
+    def __init__(self, roots, types=None):
         self.roots = roots
+        self.types = (int,) * len(roots) if types is None else tuple(types)
         self.tests = []
         self._checks = []
 
@@ -399,6 +402,8 @@ class Predicate:
 
     def __call__(self, value):
         values = (value,) if len(self.roots) == 1 else value
+        if any(type(v) is not t for v, t in zip(values, self.types)):
+            return False
         try:
             for check in self._checks:
                 if not check(values):
@@ -447,6 +452,7 @@ def _predicate(tx, sym, a, b):
     key = (GuardKind.PRED, source)
     guard = tx.guards.get(key)
     if guard is None:
-        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(roots))
+        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(
+            roots, [type(tx.root_values[r]) for r in roots]))
     guard.expected.add(left, sym, right, truth)
     return ConstVal(truth)
