@@ -424,9 +424,11 @@ cdef int _check_range(PyObject *v, PyObject *bounds) noexcept:
 
 
 cdef int _check_pred(PyObject *v, PyObject *pred) noexcept:
-    """v is exactly an int (one root) or a tuple (several roots, load_pack) and pred(v)
-    is True (trace/dynamic.Predicate checks the roots' types, and never raises)."""
-    if Py_TYPE(<object>v) != <PyTypeObject *>int and Py_TYPE(<object>v) != <PyTypeObject *>tuple:
+    """v is exactly an int or a float (one root) or a tuple (several roots, load_pack)
+    and pred(v) is True (TYPE guards on the roots fix their types; trace/dynamic.Predicate
+    never raises)."""
+    if Py_TYPE(<object>v) != <PyTypeObject *>int and Py_TYPE(<object>v) != <PyTypeObject *>float \
+            and Py_TYPE(<object>v) != <PyTypeObject *>tuple:
         return 0
     try:
         return (<object>pred)(<object>v) is True

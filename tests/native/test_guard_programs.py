@@ -192,6 +192,19 @@ def test_predicate_over_several_roots_matches_reference(values, actual, c, sym):
         all(type(v) is int for v in slots) and value(slots) == value(values))
 
 
+def test_predicate_over_a_float_root():
+    # a float computed after a break (err < tol): one entry per outcome, not per value
+    from framejit.trace.dynamic import Predicate
+    root = LocalSource(0, "err")
+    pred = Predicate((root,), (float,))
+    pred.add(root, "<", ConstSource(1e-3), False)
+    gs = [Guard(GuardKind.PRED, root, pred)]
+    assert both(gs, FrameEnv((0.5,), {}, {}))
+    assert both(gs, FrameEnv((float("nan"),), {}, {}))      # nan < tol is False too
+    assert not both(gs, FrameEnv((1e-4,), {}, {}))
+    assert not both(gs, FrameEnv((1,), {}, {})), "an int where a float was traced"
+
+
 def test_length_of_a_list_as_a_root():
     from framejit.trace.sources import LenSource
     gs = [Guard(GuardKind.RANGE, LenSource(LocalSource(0, "lst")), (2, 5))]

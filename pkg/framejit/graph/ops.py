@@ -241,6 +241,7 @@ _COPYING_SHAPE = [
     ("vstack", np.vstack, shapes.vstack),
     ("repeat", np.repeat, shapes.repeat),
     ("tile", np.tile, shapes.tile),
+    ("roll", np.roll, shapes.same),        # periodic stencils: np.roll(u, 1, axis=0)
     ("triu", np.triu, shapes.tri),
     ("tril", np.tril, shapes.tri),
 ]

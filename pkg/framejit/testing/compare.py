@@ -61,6 +61,9 @@ def array_diff(want, got, tol=None, where="value"):
         return [f"{where}: shape {g.shape} != expected {w.shape}"]
     if w.size == 0:
         return out
+    if w.dtype.kind == "c":        # signbit and NaN positions are per component
+        return (array_diff(w.real, g.real, tol, f"{where}.real")
+                + array_diff(w.imag, g.imag, tol, f"{where}.imag"))
     if not _floatlike(w):
         bad = w != g
         if np.any(bad):

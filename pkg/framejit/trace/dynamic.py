@@ -18,8 +18,10 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
   time where a break passes them on), and order comparisons with a static int are
   decided at trace time under a RANGE guard (``while i < n:`` does not specialize ``i``);
 - any other int comparison (``==``, ``!=``, of ``%``/``//`` expressions, of two dynamic
-  ints: ``i == j``, ``i + 1 < n``) and truthiness (``if i % 2:``) is decided under a
-  PRED guard (``Predicate``) on the root, or on the tuple of the roots (RootsSource);
+  ints: ``i == j``, ``i + 1 < n``), every comparison of a dynamic float (``err < tol``
+  on a float computed from array data each iteration) and truthiness (``if i % 2:``) is
+  decided under a PRED guard (``Predicate``) on the root, or on the tuple of the roots
+  (RootsSource);
   ``decide`` is the same for callers that need a bool (trace/dyn_items.py,
   trace/dyn_ranges.py);
 - against None (or a str, a tuple ...: ``k is None``, ``k == None``) it is decided by its
@@ -35,6 +37,8 @@ its variables. Entries compiled while a source was still static are demoted once
 marked (runtime.py, ``specialized_on``).
 """
 from __future__ import annotations
+
+import operator
 
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
@@ -178,8 +182,8 @@ def constrain(tx, parts, below, bound):
 # ---------------------------------------------------------------- operators
 
 _ARITH = {sym: NUMBER_OPS[sym] for sym in "+-*"}
-_COMPARE = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__}
-_EQUALITY = {"==": int.__eq__, "!=": int.__ne__}
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_EQUALITY = {"==": operator.eq, "!=": operator.ne}
 DIVMOD = {sym: NUMBER_OPS[sym] for sym in ("%", "//")}
 
 
@@ -213,6 +217,10 @@ def int_binary(tx, sym, a, b):
     # a float: an exact expression, evaluated at run time as Python would
     if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, b)):
         return _float_expr(tx, sym, a, b)
+    # a float comparison (``if err < tol: break`` on a float computed from array data
+    # each iteration): decided under a PRED guard, one entry per outcome, not per value
+    if sym in _OPS_ALL:
+        return _predicate(tx, sym, a, b)
     return None
 
 
@@ -368,17 +376,20 @@ _OPS_ALL = {**_COMPARE, **_EQUALITY}
 
 
 class Predicate:
-    """A guard on dynamic int roots: each test ``left <sym> right`` (int expressions of
-    the roots, or constants) has the truth the trace saw — ``i % 10 == 0`` in a loop
+    """A guard on dynamic int or float roots: each test ``left <sym> right`` (number
+    expressions of the roots, or constants) has the truth the trace saw — ``i % 10 == 0`` in a loop
     body gives one entry for True and one for False, not one per ``i``; ``i < j`` over
     two loop variables, ``i == n - 5`` with a dynamic ``n``, ``i < len(lst)`` likewise.
     The tests over one set of roots share one guard (``add``). Called with the root's
     value (one root) or with the tuple of the roots' values in ``roots`` order (a
-    RootsSource); never raises (a failed evaluation is a failed guard)."""
-    __slots__ = ("roots", "tests", "_checks")
+    RootsSource); never raises (a failed evaluation is a failed guard). A root whose
+    run-time type is not its traced one (``types``, int by default) fails it: a float
+    compares where an int would raise or index."""
+    __slots__ = ("roots", "types", "tests", "_checks")
 
-    def __init__(self, roots):
+    def __init__(self, roots, types=None):
         self.roots = roots
+        self.types = (int,) * len(roots) if types is None else tuple(types)
         self.tests = []
         self._checks = []
 
@@ -391,6 +402,8 @@ class Predicate:
 
     def __call__(self, value):
         values = (value,) if len(self.roots) == 1 else value
+        if any(type(v) is not t for v, t in zip(values, self.types)):
+            return False
         try:
             for check in self._checks:
                 if not check(values):
@@ -425,9 +438,9 @@ def _compile(source, roots):
 
 
 def _predicate(tx, sym, a, b):
-    """A comparison of int expressions decided at trace time under a PRED guard on their
+    """A comparison of int or float expressions decided at trace time under a PRED guard on their
     roots (a static side is guarded by value as any constant); None: specialize."""
-    if type(a.value) is not int or type(b.value) is not int:
+    if type(a.value) not in (int, float) or type(b.value) not in (int, float):
         return None
     left = a.source if a.dynamic else ConstSource(tx.pyval(a))
     right = b.source if b.dynamic else ConstSource(tx.pyval(b))
@@ -439,6 +452,7 @@ def _predicate(tx, sym, a, b):
     key = (GuardKind.PRED, source)
     guard = tx.guards.get(key)
     if guard is None:
-        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(roots))
+        guard = tx.guards[key] = Guard(GuardKind.PRED, source, Predicate(
+            roots, [type(tx.root_values[r]) for r in roots]))
     guard.expected.add(left, sym, right, truth)
     return ConstVal(truth)

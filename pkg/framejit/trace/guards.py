@@ -11,8 +11,8 @@
 - LEN:   ``len(value) == expected`` (with the TYPE guard of the container).
 - KEYS:  ``tuple(value) == expected`` (dict keys, in order).
 - ALIAS: ``value is <expected source's value>`` (two paths reached one object).
-- PRED:  ``expected(value)`` is True: a predicate on a dynamic int root, or on the
-  tuple of several roots (a ``RootsSource``) (trace/dynamic.Predicate, e.g.
+- PRED:  ``expected(value)`` is True: a predicate on a dynamic int or float root (of
+  the type it was traced with), or on the tuple of several roots (a ``RootsSource``) (trace/dynamic.Predicate, e.g.
   ``(i % 10 == 0) is True``, ``(i < j) is False``); one guard per root (or tuple of
   roots), whose tests accumulate.
 - RANGE: ``type(value) in (int, float) and lo <= value < hi`` for ``expected == (lo, hi)``, a None
@@ -102,7 +102,7 @@ _CHECKS = {
     GuardKind.LEN: lambda v, e, env: len(v) == e,
     GuardKind.KEYS: lambda v, e, env: tuple(v) == e,
     GuardKind.ALIAS: lambda v, e, env: v is e.fetch(env),
-    GuardKind.PRED: lambda v, e, env: type(v) in (int, tuple) and e(v),
+    GuardKind.PRED: lambda v, e, env: type(v) in (int, float, tuple) and e(v),
     GuardKind.RANGE: lambda v, e, env: type(v) in (int, float) and (e[0] is None or e[0] <= v) and (
         e[1] is None or v < e[1]),
 }

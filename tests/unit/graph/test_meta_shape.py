@@ -84,6 +84,14 @@ def test_tile(dt, shape, reps):
 
 
 @FAST
+@given(dtypes, shapes, st.sampled_from([0, 1, -3, 7, (1, 2), (1, -1)]),
+       st.sampled_from([None, 0, 1, -1, 3, (0, 1), (0, 0), (1,)]))
+def test_roll(dt, shape, shift, axis):
+    check("roll", N(value(shape, dt)), shift, axis)
+    check("roll", N(value(shape, dt)), shift, axis=axis)
+
+
+@FAST
 @given(st.sampled_from(["triu", "tril", "ravel"]), dtypes, shapes, small_ints)
 def test_tri_ravel(op, dt, shape, k):
     if op == "ravel":
