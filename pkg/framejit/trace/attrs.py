@@ -25,6 +25,7 @@ from . import markers, numpy_rules as npr
 from .breaks import BreakKind
 from .guards import GuardKind
 from .sources import AttrSource
+from .wrap import is_library_code
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
                      EnumerateVal, ExceptionVal, FilterVal, FunctionVal, IteratorVal, ListVal,
                      MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SuperVal,
@@ -151,9 +152,15 @@ _BINDING_WRAPPERS = frozenset([markers.Marker.MODE_DECORATED, markers.Marker.COM
                                markers.Marker.DISABLED])
 
 
+def _function_descriptor(tx, cls, inst, raw):
+    """A function found on a class: bound to ``inst``. One defined in a library (a method
+    a user class inherits from a stdlib or site-packages base) is never inlined."""
+    fn = ConstVal(raw) if is_library_code(raw.__code__) else FunctionVal(raw)
+    return MethodVal(fn, inst) if inst is not None else fn
+
+
 _DESCRIPTORS = {
-    types.FunctionType: lambda tx, cls, inst, raw: (
-        MethodVal(FunctionVal(raw), inst) if inst is not None else FunctionVal(raw)),
+    types.FunctionType: _function_descriptor,
     staticmethod: lambda tx, cls, inst, raw: tx.wrap(raw.__func__),
     classmethod: lambda tx, cls, inst, raw: MethodVal(tx.wrap(raw.__func__), ConstVal(cls)),
     property: lambda tx, cls, inst, raw: (
@@ -164,6 +171,8 @@ _DESCRIPTORS = {
 def _instance_attr(tx, v, name):
     if name in v.attrs:
         return v.attrs[name]
+    if name == "__dict__":      # the instance's live namespace: not modelled
+        tx.unsupported(f"the __dict__ of a {v.cls.__qualname__} instance")
     if name == "__class__":
         return ConstVal(v.cls)
     if name not in v.deleted and v.obj is not None and name in v.obj.__dict__ and not (

@@ -1,0 +1,93 @@
+"""Objects of library classes and instance namespaces inside compiled code.
+
+A method a class has from the standard library or site-packages (``logging.Logger.info``,
+a user subclass's inherited ``LoggerAdapter.info``) is never inlined: calling it is a
+graph break and it runs in plain Python, so its output is the library's own. An
+instance's ``__dict__`` (and ``vars()``) is its live namespace, not the class's. Each
+test compares plain Python with the compiled function.
+"""
+import argparse
+import logging
+
+import numpy as np
+import pytest
+
+import framejit as fj
+
+from test_breaks_toplevel import LOG, compare
+
+
+class _ListHandler(logging.Handler):
+    def emit(self, record):
+        LOG.append((record.name, record.levelname, record.getMessage()))
+
+
+_LOGGER = logging.getLogger("framejit.tests.library_objects")
+_LOGGER.addHandler(_ListHandler())
+_LOGGER.setLevel(logging.INFO)
+_LOGGER.propagate = False
+
+
+class _Adapter(logging.LoggerAdapter):
+    def note(self, msg):
+        self.info("note: %s", msg)            # inherited from the library class
+
+
+class _Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    fj.reset()
+    yield
+    fj.reset()
+
+
+def logs_around_array_work(x):
+    _LOGGER.info("start %d", x.size)
+    y = np.sin(x) * 2
+    _LOGGER.debug("not shown")
+    _Adapter(_LOGGER, {}).note("mid")
+    if _LOGGER.isEnabledFor(logging.INFO):
+        _LOGGER.warning("max %.3f", 1.5)
+    return y + 1
+
+
+def namespace_of_an_instance(x):
+    p = _Point(1, 2)
+    d = dict(p.__dict__)
+    v = vars(_Point(3, 4))
+    p.__dict__["z"] = 5                    # the live namespace
+    return x + d["y"] + v["x"] + p.z
+
+
+def namespace_of_an_argument(x, p):
+    keys = sorted(p.__dict__)
+    return x * len(keys) + p.x
+
+
+def argparse_namespace_attributes(x, args):
+    return x * args.lr + args.steps
+
+
+@pytest.mark.parametrize("fn", [logs_around_array_work, namespace_of_an_instance])
+def test_matches_plain_python(fn):
+    compare(fn, np.arange(4.0))
+
+
+def test_namespace_of_an_argument():
+    compare(namespace_of_an_argument, np.arange(3.0), _Point(2.0, 3.0))
+
+
+def test_a_library_method_is_not_inlined():
+    rep = fj.explain(logs_around_array_work)(np.arange(4.0))
+    files = {f.filename for b in rep.break_reasons for f in b.user_stack}
+    assert files == {__file__}, files     # no frame of logging/__init__.py was traced
+
+
+def test_attribute_reads_of_a_library_object_stay_in_the_graph():
+    args = argparse.Namespace(lr=0.5, steps=3)
+    compare(argparse_namespace_attributes, np.arange(3.0), args, fullgraph=True)
