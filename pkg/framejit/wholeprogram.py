@@ -27,11 +27,14 @@ Invariants:
   installed borrow it): a few hundred bytes per install() call.
 """
 import re
+import sys
+import types
 
 from . import _native
 from .api import CompileOptions, _check_backend
 from .config import _bind_disable_mirror, config
 from .runtime import _library_module, is_user_code
+from .trace.wrap import is_library_code
 
 _modes = _native._modes
 _ef = _native._evalframe
@@ -52,7 +55,11 @@ class Scope:
     longest prefix of ``include`` or ``exclude`` that matches decides (traced /
     not traced); with none matching, a function is traced when ``include`` is empty and
     it is user code by the default rule (``runtime.is_user_code``: not framejit, NumPy,
-    the standard library or site-packages). framejit and NumPy are never traced.
+    the standard library or site-packages), where code compiled from a string (its file
+    name ``<...>``) belongs to the file of its module: it is left out when that module
+    is a library's or is not a loaded module at all (``namedtuple``'s generated
+    ``__new__``, throwaway ``exec`` namespaces), traced for a user file or an
+    interactive ``__main__``. framejit and NumPy are never traced.
     Functions inlined into a traced frame follow the tracer's own rule, whatever the
     scope: to keep a function out of every trace, use ``framejit.disable``.
     """
@@ -72,10 +79,25 @@ class Scope:
             for prefix, traced in self._rules:
                 if _matches(prefix, module):
                     return traced
-        return not self.include and is_user_code(code, module)
+        return not self.include and _default_user_code(code, module)
 
     def __repr__(self):
         return f"Scope(include={self.include!r}, exclude={self.exclude!r})"
+
+
+def _default_user_code(code, module):
+    """``Scope``'s default rule: ``is_user_code``, with code from a string judged by the
+    file of the loaded module whose globals it runs in."""
+    if not code.co_filename.startswith("<"):
+        return is_user_code(code, module)
+    loaded = sys.modules.get(module) if isinstance(module, str) else None
+    if loaded is None:
+        return False
+    path = getattr(loaded, "__file__", None)
+    if not isinstance(path, str):          # an interactive __main__: the user's
+        return is_user_code(code, module)
+    # the library verdict reads only co_filename (trace/wrap.py, one list of dirs)
+    return not is_library_code(types.SimpleNamespace(co_filename=path))
 
 
 class InstallOptions(CompileOptions):
