@@ -23,9 +23,12 @@ Invariants:
   ``framejit.reset()`` clears them but does not uninstall.
 - ``config.disable`` (or ``FRAMEJIT_DISABLE=1``) suspends the global entry: install()
   then only records its settings, which take effect when ``disable`` is set to False.
+- At interpreter exit (atexit) the global entry is removed, so that the hook does not
+  call the converter while modules are being torn down.
 - Each install()'s payload stays referenced for good (mode entries pushed while it was
   installed borrow it): a few hundred bytes per install() call.
 """
+import atexit
 import re
 import sys
 import types
@@ -191,3 +194,4 @@ def installed():
 
 
 _bind_disable_mirror(lambda value: _apply(disabled=value))
+atexit.register(_modes.uninstall_global)
