@@ -21,7 +21,7 @@
  * compile entry is the global one and whose mode key has the bit set runs as it is,
  * without asking the converter: whole-program mode costs nothing per call for code
  * with no array work. Explicit compile entries ignore the bits (they trace as always).
- * install() clears every bit (its settings may differ); reset() and clear() too.
+ * install() with different include/exclude clears every bit; reset() and clear() too.
  * Inside framejit.explain() (the thread's `explaining` flag) the code's own cache is
  * neither read nor written: every frame goes to the converter, which keeps a private
  * cache and answers RUN_ONCE (run this code now, store nothing).

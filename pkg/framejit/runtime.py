@@ -9,8 +9,9 @@ cache entry:
 a guard program plus a replacement code object that takes the frame's argument slots
 positionally. Under ``framejit.install()`` (the options are ``InstallOptions``) the
 install scope decides what is user code, and ``convert_installed`` lets a frame with
-nothing worth running go uncompiled for good (see there). It always runs with the hook paused for its thread; its exceptions
-propagate out of the call of the compiled function.
+nothing worth running go uncompiled for good (see there). It always runs with the hook
+paused for its thread; its exceptions propagate out of the call of the compiled
+function.
 """
 import logging
 import time
