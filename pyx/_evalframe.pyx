@@ -10,7 +10,9 @@ converter callback, per-code cache inspection, markers, reset and counters.
 The converter is called as ``converter(code, func, slots, payload)`` with the hook
 paused for the calling thread and must return ``(answer, guard, code, info)`` with
 answer one of ANSWER_ENTRY, ANSWER_SKIP, ANSWER_RUN_ONLY, ANSWER_DEFAULT_ONCE,
-ANSWER_RUN_ONCE (run the returned code now, cache nothing: explain sessions).
+ANSWER_RUN_ONCE (run the returned code now, cache nothing: explain sessions),
+ANSWER_INSTALL_SKIP (guard item: a mask of mode keys, or None for the frame's own;
+the code runs as it is under framejit.install()'s global entry, see evalframe.h).
 """
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
@@ -34,6 +36,7 @@ cdef extern from "framejit/evalframe.h":
         fj_cache *next_cache
         PyObject *code
         int action
+        unsigned int install_skip
         Py_ssize_t n_entries
         Py_ssize_t misses
         fj_entry *head
@@ -47,6 +50,7 @@ cdef extern from "framejit/evalframe.h":
         FJ_ANSWER_RUN_ONLY
         FJ_ANSWER_DEFAULT_ONCE
         FJ_ANSWER_RUN_ONCE
+        FJ_ANSWER_INSTALL_SKIP
 
     Py_ssize_t fj_extra_index
     int fj_installed
@@ -73,6 +77,7 @@ ANSWER_SKIP = FJ_ANSWER_SKIP
 ANSWER_RUN_ONLY = FJ_ANSWER_RUN_ONLY
 ANSWER_DEFAULT_ONCE = FJ_ANSWER_DEFAULT_ONCE
 ANSWER_RUN_ONCE = FJ_ANSWER_RUN_ONCE
+ANSWER_INSTALL_SKIP = FJ_ANSWER_INSTALL_SKIP
 _ACTIONS = {FJ_ACTION_DEFAULT: "default", FJ_ACTION_SKIP: "skip", FJ_ACTION_RUN_ONLY: "run_only"}
 _ACTION_IDS = {v: k for k, v in _ACTIONS.items()}
 
@@ -175,6 +180,7 @@ def clear(code):
     if c != NULL:
         fj_cache_clear_entries(c)
         c.action = FJ_ACTION_DEFAULT
+        c.install_skip = 0
         c.misses = 0
 
 
@@ -184,7 +190,22 @@ def reset():
     while c != &fj_all_caches:
         fj_cache_clear_entries(c)
         c.action = FJ_ACTION_DEFAULT
+        c.install_skip = 0
         c.misses = 0
+        c = c.next_cache
+
+
+def install_skip(code):
+    """The install-skip mask of ``code`` (bit k: mode key k; 0 when it has no cache)."""
+    cdef fj_cache *c = fj_cache_get(<PyObject *>code)
+    return 0 if c == NULL else c.install_skip
+
+
+def clear_install_skips():
+    """Forget every install-skip mark (framejit.install() with new settings)."""
+    cdef fj_cache *c = fj_all_caches.next_cache
+    while c != &fj_all_caches:
+        c.install_skip = 0
         c = c.next_cache
 
 

@@ -43,18 +43,44 @@ def pop(unsigned long long token):
 
 
 def stack():
-    """This thread's stack, outermost first, as (kind, flag) pairs."""
+    """This thread's stack, outermost first, as (kind, flag) pairs; framejit.install()'s
+    global compile entry, when installed, comes first (it is not counted by depth())."""
     cdef fj_mode_stack *s = fj_modes_api_table.current()
+    cdef const fj_mode_entry *g = fj_modes_api_table.installed()
     cdef Py_ssize_t i
-    return tuple((KINDS[s.entries[i].kind - 1], bool(s.entries[i].flag)) for i in range(s.len))
+    base = (("compile", bool(g.flag)),) if g != NULL else ()
+    return base + tuple((KINDS[s.entries[i].kind - 1], bool(s.entries[i].flag))
+                        for i in range(s.len))
 
 
 def payloads():
-    """The payloads of this thread's entries, outermost first (None where unset)."""
+    """The payloads of the entries of stack(), outermost first (None where unset)."""
     cdef fj_mode_stack *s = fj_modes_api_table.current()
+    cdef const fj_mode_entry *g = fj_modes_api_table.installed()
     cdef Py_ssize_t i
-    return tuple(<object>s.entries[i].payload if s.entries[i].payload != NULL else None
-                 for i in range(s.len))
+    base = (<object>g.payload,) if g != NULL and g.payload != NULL else ((None,) if g != NULL else ())
+    return base + tuple(<object>s.entries[i].payload if s.entries[i].payload != NULL else None
+                        for i in range(s.len))
+
+
+def install_global(bint fullgraph, payload):
+    """Make the global compile entry (framejit.install) ``compile(fullgraph)`` with
+    ``payload``; it is the outermost entry of every thread's stack. The payload is kept
+    alive for good (entries pushed meanwhile borrow it)."""
+    fj_modes_api_table.install(fullgraph, <PyObject *>payload)
+
+
+def uninstall_global():
+    """Remove the global compile entry (idempotent)."""
+    fj_modes_api_table.uninstall()
+
+
+def installed_global():
+    """(fullgraph, payload) of the global compile entry, or None."""
+    cdef const fj_mode_entry *g = fj_modes_api_table.installed()
+    if g == NULL:
+        return None
+    return (bool(g.flag), <object>g.payload if g.payload != NULL else None)
 
 
 def resolved():
@@ -76,11 +102,13 @@ def innermost_compile_payload():
 
 
 def depth():
+    """Entries pushed on this thread's stack (framejit.install()'s global one excluded)."""
     return fj_modes_api_table.current().len
 
 
 def compile_entries_total():
-    """Compile entries pushed over all threads (the hook is installed while > 0)."""
+    """Compile entries over all threads, framejit.install()'s global one included (the
+    hook is installed while > 0)."""
     return fj_modes_api_table.compile_entries_total()
 
 

@@ -54,6 +54,18 @@ static inline Py_ssize_t fj_code_nslots(PyCodeObject *co)
     return n;
 }
 
+/* The block co_extra points to: 3.11's _PyCodeObjectExtra, which only
+ * Objects/codeobject.c declares (same layout there). */
+typedef struct { Py_ssize_t ce_size; void *ce_extras[1]; } fj_code_extra_block;
+
+/* Borrowed: what _PyCode_SetExtra stored at `index` of a code object (NULL if nothing),
+ * read inline: the hook asks this for every frame it sees. */
+static inline void *fj_code_extra(PyCodeObject *co, Py_ssize_t index)
+{
+    fj_code_extra_block *x = (fj_code_extra_block *)co->co_extra;
+    return (x != NULL && index >= 0 && index < x->ce_size) ? x->ce_extras[index] : NULL;
+}
+
 /* True when a frame must go straight to the default evaluator for what it is:
  * generators, coroutines and async generators are never compiled as frames. */
 static inline int fj_code_is_generator_like(PyCodeObject *co)

@@ -14,6 +14,14 @@
  * runtime.py): it is checked only after every live entry missed, and not counted toward
  * cache_size_limit; it still serves the values it was made for (say, the first
  * iteration of a loop, on every later call).
+ * Under framejit.install() (the global compile entry of modes.h) a code object can be
+ * marked *install-skip* for a mode key (a bit of `install_skip`): the converter traced
+ * it there and found nothing worth running (no graph), or install's include/exclude
+ * rule leaves it out (all bits). After its entries missed, a frame whose innermost
+ * compile entry is the global one and whose mode key has the bit set runs as it is,
+ * without asking the converter: whole-program mode costs nothing per call for code
+ * with no array work. Explicit compile entries ignore the bits (they trace as always).
+ * install() with different include/exclude clears every bit; reset() and clear() too.
  * Inside framejit.explain() (the thread's `explaining` flag) the code's own cache is
  * neither read nor written: every frame goes to the converter, which keeps a private
  * cache and answers RUN_ONCE (run this code now, store nothing).
@@ -44,7 +52,9 @@ enum fj_action { FJ_ACTION_DEFAULT = 0, FJ_ACTION_SKIP = 1, FJ_ACTION_RUN_ONLY =
 
 /* Converter answers (first item of the tuple it returns). */
 enum fj_answer { FJ_ANSWER_ENTRY = 0, FJ_ANSWER_SKIP = 1, FJ_ANSWER_RUN_ONLY = 2,
-                 FJ_ANSWER_DEFAULT_ONCE = 3, FJ_ANSWER_RUN_ONCE = 4 };
+                 FJ_ANSWER_DEFAULT_ONCE = 3, FJ_ANSWER_RUN_ONCE = 4,
+                 /* install-skip: item 1 is the mask of mode keys (None: this frame's) */
+                 FJ_ANSWER_INSTALL_SKIP = 5 };
 
 typedef int (*fj_guard_check_t)(PyObject *prog, PyObject **slots, Py_ssize_t nslots,
                                 PyObject *globals, PyObject *builtins, PyObject *closure);
@@ -64,6 +74,7 @@ typedef struct fj_cache {
     struct fj_cache *prev_cache, *next_cache;   /* fj_all_caches list */
     PyObject *code;         /* borrowed: the code object owning this cache */
     int action;
+    unsigned int install_skip;  /* bit k: install-skip under mode key k (see top) */
     Py_ssize_t n_entries;
     Py_ssize_t misses;      /* converter calls for this code */
     fj_entry *head;
@@ -74,7 +85,7 @@ static fj_eval_func fj_prev_eval = NULL;
 static int fj_installed = 0;
 static PyObject *fj_converter = NULL;      /* owned */
 static fj_guard_check_t fj_guard_check = NULL;
-static fj_cache fj_all_caches = {&fj_all_caches, &fj_all_caches, NULL, 0, 0, 0, NULL};
+static fj_cache fj_all_caches = {&fj_all_caches, &fj_all_caches, NULL, 0, 0, 0, 0, NULL};
 static unsigned long long fj_stat_hits = 0, fj_stat_misses = 0, fj_stat_intercepts = 0;
 
 static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag);
@@ -210,6 +221,15 @@ static PyObject *fj_call_converter(fj_frame *f, Py_ssize_t nslots, PyObject *pay
     return res;
 }
 
+/* True when `c` is install-skipped for the mode in force at `top`: its mode key's bit is
+ * set and the innermost compile entry is framejit.install()'s global one. */
+static inline int fj_install_skipped(const fj_cache *c, const fj_mode_entry *top)
+{
+    const fj_mode_entry *g = fj_modes_installed();
+    return ((c->install_skip >> (top->strict | (top->eogb << 1))) & 1) && g != NULL &&
+           top->compile_payload == g->compile_payload;
+}
+
 static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
 {
     const fj_mode_entry *top;
@@ -225,8 +245,10 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     if (!top->active || throwflag || fj_modes_current()->paused)
         return fj_prev_eval(ts, f, throwflag);
     co = fj_frame_code(f);
-    c = fj_cache_get((PyObject *)co);
-    if ((c && c->action == FJ_ACTION_SKIP) || fj_code_is_generator_like(co) ||
+    c = (fj_cache *)fj_code_extra(co, fj_extra_index);
+    if ((c && (c->action == FJ_ACTION_SKIP ||
+               (c->install_skip && c->head == NULL && fj_install_skipped(c, top)))) ||
+        fj_code_is_generator_like(co) ||
         fj_frame_started(f) || fj_tstate_tracing(ts))
         return fj_prev_eval(ts, f, throwflag);
 
@@ -258,6 +280,9 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
                 }
             }
         }
+        /* install-skip after the entries missed (code without entries: checked above) */
+        if (c->install_skip && fj_install_skipped(c, top))
+            return fj_prev_eval(ts, f, throwflag);
         /* past cache_size_limit: run unoptimized, except where a break would raise:
          * there the converter still traces (without caching), so a forbidden break
          * raises as on any other call (SEMANTICS: the mode decides, not the cache) */
@@ -291,6 +316,14 @@ static PyObject *fj_eval_frame(PyThreadState *ts, fj_frame *f, int throwflag)
     c = fj_cache_ensure((PyObject *)co);
     if (c == NULL) { Py_DECREF(answer); return NULL; }
     c->misses++;
+    if (a == FJ_ANSWER_INSTALL_SKIP) {
+        PyObject *mask = PyTuple_GET_ITEM(answer, 1);
+        long bits = mask == Py_None ? (1L << mode_key) : PyLong_AsLong(mask);
+        Py_DECREF(answer);
+        if (bits == -1 && PyErr_Occurred()) return NULL;
+        c->install_skip |= (unsigned int)bits;
+        return fj_prev_eval(ts, f, throwflag);
+    }
     if (a == FJ_ANSWER_SKIP || a == FJ_ANSWER_RUN_ONLY) {
         c->action = a == FJ_ANSWER_SKIP ? FJ_ACTION_SKIP : FJ_ACTION_RUN_ONLY;
         Py_DECREF(answer);
@@ -352,6 +385,7 @@ static Py_ssize_t fj_modes_compile_total(void) { return fj_compile_entries_total
 static fj_modes_api_t fj_modes_api_table = {
     fj_modes_top, fj_modes_current, fj_modes_push, fj_modes_pop,
     fj_modes_set_activation_cb, fj_modes_compile_total,
+    fj_modes_install, fj_modes_uninstall, fj_modes_installed,
 };
 
 #endif /* FRAMEJIT_EVALFRAME_H */

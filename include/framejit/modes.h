@@ -15,6 +15,15 @@
  * inline and grows on the heap (deep recursion through compiled functions), and the
  * heap block is released when the stack empties.
  *
+ * The global entry (framejit.install): fj_mode_base is what an empty stack resolves to
+ * and what its first push resolves on top of. Normally all zeros (no mode); while
+ * installed it is a compile entry, so it is the OUTERMOST entry of every thread's stack
+ * (SEMANTICS.md §2) without being pushed on any of them: depth() does not count it,
+ * threads started later see it at once, and it counts as one compile entry for the
+ * hook's activation. Its payload is referenced for good (never released): entries
+ * pushed while it was installed borrow it as their compile_payload and may outlive an
+ * uninstall (they keep the state they resolved, until popped).
+ *
  * Compiled into exactly one translation unit (_modes.pyx); other modules reach it
  * through the capsule that _modes exports (fj_modes_api).
  */
@@ -81,7 +90,7 @@ static void fj_modes_make_key(void) { pthread_key_create(&fj_modes_key, fj_modes
 static Py_ssize_t fj_compile_entries_total = 0;   /* protected by the GIL */
 static fj_activation_cb fj_on_activation = NULL;
 
-static const fj_mode_entry fj_mode_base = {0, 0, 0, 0, 0, 0, NULL, NULL};
+static fj_mode_entry fj_mode_base = {0, 0, 0, 0, 0, 0, NULL, NULL};   /* see "global entry" */
 
 /* Borrowed pointer to this thread's stack, created on first use; NULL only when out of
  * memory (then with an exception set). */
@@ -185,6 +194,38 @@ static inline int fj_modes_pop(unsigned long long token)
     return 0;
 }
 
+/* Make the global entry a compile(fullgraph) entry with `payload` (borrowed; a reference
+ * is taken and kept for good), replacing an installed one. Always succeeds. */
+static inline void fj_modes_install(int fullgraph, PyObject *payload)
+{
+    int was_installed = fj_mode_base.kind == FJ_MODE_COMPILE;
+    fj_mode_entry e = {0, 0, 0, 0, 0, 0, NULL, NULL};
+    e.kind = FJ_MODE_COMPILE;
+    e.flag = e.strict = fullgraph ? 1 : 0;
+    e.active = 1;
+    Py_XINCREF(payload);          /* never released: see "global entry" above */
+    e.payload = e.compile_payload = payload;
+    fj_mode_base = e;
+    if (!was_installed && ++fj_compile_entries_total == 1 && fj_on_activation)
+        fj_on_activation(1);
+}
+
+/* Back to no global entry (idempotent). */
+static inline void fj_modes_uninstall(void)
+{
+    static const fj_mode_entry none = {0, 0, 0, 0, 0, 0, NULL, NULL};
+    if (fj_mode_base.kind != FJ_MODE_COMPILE) return;
+    fj_mode_base = none;
+    if (--fj_compile_entries_total == 0 && fj_on_activation)
+        fj_on_activation(0);
+}
+
+/* Borrowed: the global entry, or NULL when none is installed. */
+static inline const fj_mode_entry *fj_modes_installed(void)
+{
+    return fj_mode_base.kind == FJ_MODE_COMPILE ? &fj_mode_base : NULL;
+}
+
 /* Function table exported in a capsule named "framejit._modes.fj_modes_api". */
 typedef struct {
     const fj_mode_entry *(*top)(void);
@@ -193,6 +234,9 @@ typedef struct {
     int (*pop)(unsigned long long token);
     void (*set_activation_cb)(fj_activation_cb cb);
     Py_ssize_t (*compile_entries_total)(void);
+    void (*install)(int fullgraph, PyObject *payload);
+    void (*uninstall)(void);
+    const fj_mode_entry *(*installed)(void);
 } fj_modes_api_t;
 
 #endif /* FRAMEJIT_MODES_H */

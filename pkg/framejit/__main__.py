@@ -1,8 +1,16 @@
-"""``python -m framejit demo`` and ``python -m framejit info``."""
+"""``python -m framejit demo``, ``python -m framejit info`` and
+``python -m framejit run script.py [args...]``.
+
+Every command is ``name(args) -> exit status`` in COMMANDS, ``args`` being the words
+after its name.
+"""
+import os
 import sys
 
+USAGE = "usage: python -m framejit {demo | info | run script.py [args...]}"
 
-def demo():
+
+def demo(args=()):
     """Intercept, trace, cache, break and explain: framejit end to end in one screen."""
     import time
 
@@ -59,22 +67,45 @@ def demo():
     return 0 if ok else 1
 
 
-def info():
+def info(args=()):
     import framejit as fj
     for k, v in fj.build_info().items():
         print(f"{k}: {v}")
     return 0
 
 
-COMMANDS = {"demo": demo, "info": info}
+def run(args):
+    """Run a script as ``python script.py args...`` would -- ``sys.argv``, ``__main__``,
+    ``__file__`` and ``sys.path[0]`` (the script's directory) set as usual -- with
+    ``framejit.install()`` in force. The module body itself runs as plain Python (module
+    bodies are never compiled); the functions it calls are compiled. The script's
+    ``sys.exit`` status and uncaught exceptions end the process as they would."""
+    if not args:
+        print(USAGE, file=sys.stderr)
+        return 2
+    import runpy
+
+    import framejit as fj
+    path = args[0]
+    if not os.path.isfile(path):
+        print(f"python -m framejit run: can't open file {path!r}", file=sys.stderr)
+        return 2
+    sys.argv = list(args)
+    sys.path[:1] = [os.path.dirname(os.path.abspath(path))]
+    fj.install()
+    runpy.run_path(path, run_name="__main__")
+    return 0
+
+
+COMMANDS = {"demo": demo, "info": info, "run": run}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print(f"usage: python -m framejit {{{','.join(COMMANDS)}}}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
-    return COMMANDS[argv[0]]()
+    return COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ BACKEND_NAMES = ("kernels", "eager")
 class CompileOptions:
     """What one ``framejit.compile`` call asked for; the payload of its mode entry."""
     __slots__ = ("fullgraph", "backend", "fn", "code", "key")
+    installed = False     # True for framejit.install()'s options (wholeprogram.py)
 
     def __init__(self, fn, fullgraph, backend):
         self.fn = fn

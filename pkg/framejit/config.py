@@ -67,8 +67,9 @@ class Config:
         if name not in _FIELDS:
             raise AttributeError(f"framejit.config has no option {name!r}; options: {sorted(_FIELDS)}")
         object.__setattr__(self, name, _FIELDS[name][0](name, value))
-        if name == "disable" and _on_disable is not None:
-            _on_disable(value)
+        if name == "disable":
+            for listener in _on_disable:
+                listener(value)
         if name in _mirrors:
             _mirrors[name](value)
 
@@ -80,13 +81,14 @@ class Config:
         return {k: (getattr(self, k), doc) for k, (_, _, doc) in _FIELDS.items()}
 
 
-_on_disable = None   # set by framejit._native: mirrors `disable` into the C wrappers
+_on_disable = []     # callbacks(value): the C wrappers' mirror (framejit._native) and
+                     # framejit.install()'s global entry (wholeprogram.py)
 _mirrors = {}        # option name -> callback(value) that mirrors it into an extension
 
 
 def _bind_disable_mirror(callback):
-    global _on_disable
-    _on_disable = callback
+    """Call ``callback(value)`` now and whenever ``disable`` is set."""
+    _on_disable.append(callback)
     callback(config.disable)
 
 

@@ -7,8 +7,11 @@ RUN_ONLY, with one warning naming the guard that kept failing; entries demoted b
 an int they specialized on became dynamic do not count), and otherwise builds a new
 cache entry:
 a guard program plus a replacement code object that takes the frame's argument slots
-positionally. It always runs with the hook paused for its thread; its exceptions
-propagate out of the call of the compiled function.
+positionally. Under ``framejit.install()`` (the options are ``InstallOptions``) the
+install scope decides what is user code, and ``convert_installed`` lets a frame with
+nothing worth running go uncompiled for good (see there). It always runs with the hook
+paused for its thread; its exceptions propagate out of the call of the compiled
+function.
 """
 import logging
 import time
@@ -72,6 +75,9 @@ def should_skip(code, options, func=None):
             options.code is code or original_code(code) is options.code):
         return False   # compiled explicitly (or a resume function of it): traced anywhere
     module = func.__globals__.get("__name__") if func is not None else None
+    scope = getattr(options, "scope", None)     # framejit.install(include=, exclude=)
+    if scope is not None:
+        return not scope.traces(code, module)
     return not is_user_code(code, module)
 
 
@@ -134,8 +140,10 @@ def _backend_for(options):
     return lambda graph, example_inputs: _ef.PausedCall(backend(graph, example_inputs))
 
 
-def convert(code, func, slots, options):
+def convert(code, func, slots, options, install_policy=True):
     """The hook's miss path: an (answer, guard, code, info) tuple for this frame."""
+    if install_policy and options is not None and options.installed:
+        return convert_installed(code, func, slots, options)
     if should_skip(code, options, func):
         return (_ef.ANSWER_SKIP, None, None, None)
     session = explain.current()
@@ -154,6 +162,34 @@ def convert(code, func, slots, options):
         debug.log_recompile(code, recompile)
         _mark_dynamic(code, func, slots, recompile)
     return convert_traced(code, func, slots, options)
+
+
+_ALL_MODE_KEYS = 0b1111     # install-skip under every mode key (strict | eogb << 1)
+
+
+def convert_installed(code, func, slots, options):
+    """convert() for a frame whose innermost compile entry is framejit.install()'s global
+    one: the same entries as under ``compile``, except for frames with nothing worth
+    running, which are marked install-skip for the mode they were traced under and run
+    as they are, now and on later calls under the global entry (evalframe.h):
+    - a function whose trace built no graph: pure Python, or breaks before any array
+      work (what follows its first break is then not compiled either; its callees are,
+      as frames of their own);
+    - a resume function whose trace built no graph and did not break (a pure tail; one
+      that breaks keeps its entry, so array work after the break is compiled);
+    and only when no entry of the code has a graph. include/exclude leave code out
+    under every mode. Running the original code is always correct (a trace has no
+    effects); a break that the mode forbids still raises."""
+    if code.co_flags & _CO_OPTIMIZED and should_skip(code, options, func):
+        return (_ef.ANSWER_INSTALL_SKIP, _ALL_MODE_KEYS, None, None)
+    answer = convert(code, func, slots, options, install_policy=False)
+    info = answer[3]
+    if (answer[0] == _ef.ANSWER_ENTRY and not info.graphs
+            and (info.kind != "break" or original_code(code) is code)
+            and not any(e["info"] is not None and e["info"].graphs
+                        for e in _ef.cache_entries(code))):
+        return (_ef.ANSWER_INSTALL_SKIP, None, None, None)
+    return answer
 
 
 def convert_traced(code, func, slots, options, session=None):

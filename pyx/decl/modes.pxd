@@ -34,3 +34,6 @@ cdef extern from "framejit/modes.h" nogil:
         int (*pop)(unsigned long long token)
         void (*set_activation_cb)(fj_activation_cb cb)
         Py_ssize_t (*compile_entries_total)()
+        void (*install)(int fullgraph, PyObject *payload)
+        void (*uninstall)()
+        const fj_mode_entry *(*installed)()
