@@ -577,6 +577,13 @@ def _use_map_loop(x):
     return x
 
 
+def _use_iter(x):
+    for v in _Iterable():
+        LOG.append(("body", v))
+        x = x + v
+    return x
+
+
 def _use_filter_loop(x):
     for v in filter(_pos, [1, -1, 2, -3]):
         LOG.append(("body", v))
@@ -617,6 +624,7 @@ _USES = {
     "any_all": lambda x: x + any([_D(0), _D(2), _D(5)]) + all((_D(1), _D(-1), _D(3))),
     "map_loop": _use_map_loop,
     "filter_loop": _use_filter_loop,
+    "iter": _use_iter,
     "seq_equal": lambda x: x + ([_E(1), _E(2)] == [_E(1), _E(2)]) + ((_E(3),) != (_E(4),)),
 }
 
@@ -626,7 +634,6 @@ _OBSTACLES = {
     "hasattr": lambda x: x + hasattr(_D(2), "p"),
     "map_consumed_by_a_builtin": lambda x: x + sum(map(_key, [1, 2, 3])),
     "filter_consumed_by_a_builtin": lambda x: x + len(list(filter(_pos, [1, -1, 2]))),
-    "iter": lambda x: x + sum(v for v in _Iterable()),
 }
 
 

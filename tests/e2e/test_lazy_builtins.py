@@ -4,7 +4,8 @@
 loop's body, not all at creation); ``in`` compares ``element == item`` (the element on
 the left, identity first) and stops at the first match, as ``==`` of two lists or tuples
 does element by element; ``any``/``all`` stop at the
-first deciding truth value; ``a or b`` / ``a and b`` test ``a`` once. Each test compares
+first deciding truth value; ``a or b`` / ``a and b`` test ``a`` once; an iterator class's
+``__iter__`` is called once and its ``__next__`` per item (StopIteration ends the loop). Each test compares
 plain Python with the compiled function (results, effect order, exceptions), with and
 without graph breaks around the calls.
 """
@@ -142,6 +143,51 @@ def container_equality_is_identity_first(x):
     return x + a + b + c + d
 
 
+class _Countdown:
+    """An iterator class: ``__iter__`` returns self, ``__next__`` raises StopIteration."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        LOG.append("iter")
+        return self
+
+    def __next__(self):
+        if self.n <= 0:
+            LOG.append("stop")
+            raise StopIteration
+        self.n -= 1
+        LOG.append(("next", self.n))
+        return self.n
+
+
+class _BadIterable:
+    def __iter__(self):
+        return [1, 2]
+
+
+def iterator_class(x):
+    for v in _Countdown(3):
+        x = x + v
+    c = _Countdown(2)
+    a, b, z = next(c), next(c), next(c, -1)
+    return x + a + b + z + sum(_Countdown(4)) + len(list(_Countdown(2)))
+
+
+def iterator_class_with_a_break_in_the_body(x, it):
+    for v in it:
+        x = x * 2 + v
+        fj.graph_break()
+    return x, it.n
+
+
+def iter_returning_a_list_raises(x):
+    for v in _BadIterable():
+        x = x + v
+    return x
+
+
 def or_and_test_once(x):
     a = _Truth(1) or 5
     b = _Truth(-1) or 7
@@ -163,9 +209,26 @@ def or_in_a_try(x):
     map_in_a_loop, map_made_then_consumed, map_of_two_iterables_stops_at_the_shortest,
     filter_in_a_loop, map_partly_consumed_then_a_break, map_with_a_break_in_the_body,
     map_whose_function_breaks, filter_with_a_break_in_the_body, contains_order,
-    any_all_stop_early, or_and_test_once, or_in_a_try, container_equality_is_identity_first])
+    any_all_stop_early, or_and_test_once, or_in_a_try, container_equality_is_identity_first,
+    iterator_class, iter_returning_a_list_raises])
 def test_matches_plain_python(fn):
     compare(fn, X)
+
+
+def test_an_iterator_class_is_traced_not_re_iterated():
+    be = compare(iterator_class, X)
+    assert len(be.graphs) == 1, "the iterator protocol is traced: one graph, no break"
+    compare(lambda x, n: iterator_class_with_a_break_in_the_body(x, _Countdown(n)), X, 4)
+    compiled = fj.compile(iterator_class_with_a_break_in_the_body)
+    for n in (4, 2, 5):                   # an iterator the caller holds, advanced in place
+        LOG.clear()
+        want, it = iterator_class_with_a_break_in_the_body(X.copy(), _Countdown(n)), None
+        want_log = list(LOG)
+        LOG.clear()
+        it = _Countdown(n)
+        got = compiled(X.copy(), it)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1] == want[1] == it.n == 0 and LOG == want_log
 
 
 def test_map_and_filter_errors_match_python():

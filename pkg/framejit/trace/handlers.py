@@ -258,7 +258,10 @@ handler("JUMP_IF_FALSE_OR_POP")(_jump_or_pop(False))
 
 @handler("GET_ITER")
 def GET_ITER(tx, f, inst):
-    f.stack.append(make_iter(tx, f.stack.pop()))
+    v = f.stack.pop()
+    # a user __iter__: a resume chain pushes its (checked) value (sites.iter_rest)
+    f.stack.append(sites.arm(tx, f, make_iter, tx, v) if type(v) is ClassInstanceVal
+                   else make_iter(tx, v))
 
 
 _CALLING_ITERATORS = (MapVal, FilterVal)   # their next() calls the user's function

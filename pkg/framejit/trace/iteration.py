@@ -46,11 +46,22 @@ def _array_iter(tx, v):
 
 
 def _instance_iter(tx, v):
+    """``iter(obj)`` of a plain-class instance: its ``__iter__``'s value, which must be an
+    iterator (it is not iterated again: ``return self`` of a class with ``__next__``).
+    When GET_ITER armed the frame, the call is a site (sites.iter_rest)."""
+    from . import sites
     from .attrs import lookup_special
+    owner = sites.take(tx)
     meth = lookup_special(tx, v, "__iter__")
     if meth is None:
         tx.raise_type(TypeError, f"'{v.cls.__name__}' object is not iterable")
-    return make_iter(tx, tx.call(meth, []))
+    it = sites.call_at(tx, owner, meth, [], sites.Site(sites.iter_rest))
+    if isinstance(it, _SELF_ITERATORS) or (
+            type(it) is ClassInstanceVal and lookup_special(tx, it, "__next__") is not None):
+        return it
+    from .attrs import value_type
+    tx.raise_type(TypeError, f"iter() returned non-iterator of type "
+                             f"'{value_type(it).__name__}'")
 
 
 _MAKE = {
@@ -113,6 +124,21 @@ def _enumerate_next(tx, it):
     if it.source is not None:       # a resumed EnumerateCursor: it counts in place
         tx.record("setattr", it, "count", (it.count,))
     return TupleVal([count, item])
+
+
+def _instance_next(tx, it):
+    """``next()`` of a plain-class iterator: its ``__next__``, StopIteration ends it."""
+    from .attrs import lookup_special
+    from .tracer import UserRaise
+    meth = lookup_special(tx, it, "__next__")
+    if meth is None:
+        tx.raise_type(TypeError, f"'{it.cls.__name__}' object is not an iterator")
+    try:
+        return tx.call(meth, [])
+    except UserRaise as exc:
+        if issubclass(exc.exc.cls, StopIteration):
+            raise Exhausted from None
+        raise
 
 
 def _all_steppable(tx, inners):
@@ -180,7 +206,8 @@ def _zip_strict_error(tx, inners, k):
 
 
 _NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next,
-         CursorVal: cursor_next, MapVal: _map_next, FilterVal: _filter_next}
+         CursorVal: cursor_next, MapVal: _map_next, FilterVal: _filter_next,
+         ClassInstanceVal: _instance_next}
 
 
 def next_value(tx, it):

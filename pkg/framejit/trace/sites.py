@@ -158,6 +158,14 @@ def filter_rest(item, value):
     return item if value else FILTER_SKIPPED
 
 
+def iter_rest(value):
+    """``iter(obj)`` after ``obj.__iter__()`` returned ``value``: CPython's check."""
+    if not hasattr(type(value), "__next__"):
+        raise TypeError("iter() returned non-iterator of type '" + type(value).__name__ +
+                        "'")
+    return value
+
+
 def truth_rest(name, value):
     """The truth value of an object whose ``__bool__`` / ``__len__`` returned ``value``."""
     if name == "__bool__":
@@ -219,7 +227,7 @@ def reduce_rest(fn, items, start, value):
 
 
 INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_rest,
-                                           any_all_rest, filter_rest, truth_rest,
+                                           any_all_rest, filter_rest, iter_rest, truth_rest,
                                            len_rest,
                                            reduce_rest, init_rest, sorted_rest, min_rest,
                                            max_rest))
