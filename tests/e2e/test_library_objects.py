@@ -91,3 +91,46 @@ def test_a_library_method_is_not_inlined():
 def test_attribute_reads_of_a_library_object_stay_in_the_graph():
     args = argparse.Namespace(lr=0.5, steps=3)
     compare(argparse_namespace_attributes, np.arange(3.0), args, fullgraph=True)
+
+
+# ---------------------------------------------------------------- frozen dataclasses
+
+import dataclasses  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class _Config:
+    clip: float = 0.5
+    steps: int = 2
+
+    @property
+    def doubled(self):
+        return self.steps * 2
+
+    def scale(self, x):
+        return x * self.steps
+
+
+def reads_a_frozen_config(x, cfg):
+    return cfg.scale(np.clip(x, -cfg.clip, cfg.clip)) + cfg.doubled
+
+
+def writes_a_frozen_config(x, cfg):
+    try:
+        cfg.steps = 3
+    except dataclasses.FrozenInstanceError as e:
+        LOG.append(str(e))
+    try:
+        del cfg.clip
+    except dataclasses.FrozenInstanceError as e:
+        LOG.append(str(e))
+    return x + cfg.steps
+
+
+def test_a_frozen_dataclass_is_read_in_the_graph():
+    compare(reads_a_frozen_config, np.arange(4.0), _Config(), fullgraph=True)
+    compare(reads_a_frozen_config, np.arange(4.0), _Config(0.25, 3))
+
+
+def test_stores_into_a_frozen_dataclass_raise_as_in_python():
+    compare(writes_a_frozen_config, np.arange(4.0), _Config())

@@ -28,7 +28,7 @@ from .sources import AttrSource
 from .wrap import is_library_code
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
                      EnumerateVal, ExceptionVal, FilterVal, FunctionVal, IteratorVal, ListVal,
-                     MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SuperVal,
+                     MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SetVal, SuperVal,
                      TupleVal, ZipVal)
 
 TRUSTED_MODULES = frozenset(["numpy", "math", "cmath", "builtins", "functools", "operator",
@@ -40,6 +40,7 @@ _TYPES = {
     TupleVal: lambda v: tuple,
     ListVal: lambda v: list,
     DictVal: lambda v: dict,
+    SetVal: lambda v: set,
     FunctionVal: lambda v: type(v.fn),
     ClosureVal: lambda v: types.FunctionType,
     MethodVal: lambda v: types.MethodType,
@@ -259,6 +260,7 @@ _GET = {
     TupleVal: _method_holder,
     ListVal: _method_holder,
     DictVal: _method_holder,
+    SetVal: _method_holder,
     FunctionVal: _function_attr,
     ExceptionVal: _exception_attr,
     OpaqueVal: _opaque_attr,
@@ -279,9 +281,16 @@ def get_attr(tx, v, name: str):
 # ---------------------------------------------------------------- set / delete
 
 
+def _own_setter(cls, slot):
+    return getattr(cls, slot) is not getattr(object, slot)
+
+
 def set_attr(tx, v, name, value):
     if type(v) is not ClassInstanceVal:
         tx.unsupported(f"setting attribute .{name} on a {value_type(v).__name__}")
+    if _own_setter(v.cls, "__setattr__"):       # a frozen dataclass's raises: run it
+        tx.unsupported(f"setting attribute .{name} of a {v.cls.__qualname__} (its class "
+                       "has its own __setattr__)")
     if isinstance(getattr(v.cls, name, None), property):
         tx.unsupported(f"setting property .{name}")
     v.attrs[name] = value
@@ -293,6 +302,9 @@ def set_attr(tx, v, name, value):
 def del_attr(tx, v, name):
     if type(v) is not ClassInstanceVal:
         tx.unsupported(f"deleting attribute .{name} of a {value_type(v).__name__}")
+    if _own_setter(v.cls, "__delattr__"):
+        tx.unsupported(f"deleting attribute .{name} of a {v.cls.__qualname__} (its class "
+                       "has its own __delattr__)")
     present = name in v.attrs or (v.obj is not None and name in v.obj.__dict__
                                   and name not in v.deleted)
     if not present:
@@ -452,6 +464,9 @@ CONTAINER_METHODS = {ListVal: _LIST_METHODS, TupleVal: _TUPLE_METHODS, DictVal: 
 
 
 def container_method(tx, obj, name, args, kwargs):
+    if type(obj) is SetVal and not kwargs:
+        from .sets import call_method
+        return call_method(tx, obj, name, args)
     table = CONTAINER_METHODS.get(type(obj), {})
     rule = table.get(name)
     if rule is None or kwargs:

@@ -25,7 +25,7 @@ from .dyn_ranges import make_range
 from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, FilterVal,
-                     IteratorVal, ListVal, MapVal, PartialVal, SuperVal, TupleVal, ZipVal)
+                     IteratorVal, ListVal, MapVal, PartialVal, SetVal, SuperVal, TupleVal, ZipVal)
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
@@ -61,6 +61,8 @@ def _len(tx, args, kwargs):
         return ConstVal(v.length())    # a lazy list's or tuple's items stay unread
     if t is DictVal:
         return ConstVal(len(v.items))
+    if t is SetVal:
+        return ConstVal(len(v.real))
     if t is ArrayVal:
         if v.meta.scalar or not v.meta.shape:
             tx.raise_type(TypeError, "len() of unsized object")
@@ -175,6 +177,14 @@ def _tuple(tx, args, kwargs):
 @rule(list)
 def _list(tx, args, kwargs):
     return ListVal(unpack(tx, args[0]) if args else [])
+
+
+@rule(set)
+def _set(tx, args, kwargs):
+    from .sets import from_items
+    if kwargs:
+        tx.raise_type(TypeError, "set() takes no keyword arguments")
+    return from_items(tx, unpack(tx, args[0]) if args else [])
 
 
 @rule(dict)

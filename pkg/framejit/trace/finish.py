@@ -26,7 +26,8 @@ from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCurs
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
-                     OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal, MapVal, FilterVal)
+                     OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal, MapVal, FilterVal,
+                     SetVal)
 
 
 def new_object(cls, attrs):
@@ -182,6 +183,8 @@ _RECON = {
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     MapVal: Finisher._map,
+    SetVal: lambda f, v: RCall(RConst(set), (RTuple(tuple(RConst(x) for x in v.real)),),
+                               ident=v.ident),
     FilterVal: Finisher._filter,
     ModeExitVal: lambda f, v: RCall(RConst(getattr), (f.recon(v.ctx), RConst("__exit__"))),
     SuperVal: lambda f, v: RCall(RConst(super), (RConst(v.cls), f.recon(v.obj))),

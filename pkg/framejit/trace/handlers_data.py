@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from ..bytecode import compat
 from . import operators as ops
-from . import sites
+from . import sets, sites
 from .attrs import del_attr, get_attr, set_attr
 from .breaks import BreakKind
 from .handlers import handler
 from .iteration import unpack
 from .subscript import del_item, get_item, set_item
 from .values import (ArrayVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal, ListVal, NULL,
-                     TupleVal)
+                     SetVal, TupleVal)
 
 # BINARY_OP argument -> (operator symbol, in place?), derived from dis.
 _BINOPS = tuple((sym[:-1], True) if sym.endswith("=") else (sym, False)
@@ -163,6 +163,29 @@ def BUILD_TUPLE(tx, f, inst):
 @handler("BUILD_LIST")
 def BUILD_LIST(tx, f, inst):
     f.stack.append(ListVal(f.popn(inst.argval)))
+
+
+@handler("BUILD_SET")
+def BUILD_SET(tx, f, inst):
+    f.stack.append(sets.from_items(tx, f.popn(inst.argval)))
+
+
+@handler("SET_ADD")
+def SET_ADD(tx, f, inst):
+    v = f.stack.pop()
+    s = f.stack[-inst.argval]
+    if type(s) is not SetVal:
+        tx.unsupported(f"a set comprehension into a {type(s).__name__}")
+    s.real.add(sets.element(tx, v))
+
+
+@handler("SET_UPDATE")
+def SET_UPDATE(tx, f, inst):
+    items = unpack(tx, f.stack.pop())
+    s = f.stack[-inst.argval]
+    if type(s) is not SetVal:
+        tx.unsupported(f"set update of a {type(s).__name__}")
+    s.real.update(sets.element(tx, v) for v in items)
 
 
 @handler("BUILD_MAP")

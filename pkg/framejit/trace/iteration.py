@@ -17,7 +17,7 @@ from .cursor import zip_longer, zip_shorter
 from .dynamic import int_binary
 from .resumed_iter import cursor_next
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
-                     FilterVal, IteratorVal, ListVal, MapVal, TupleVal, ZipVal)
+                     FilterVal, IteratorVal, ListVal, MapVal, SetVal, TupleVal, ZipVal)
 
 
 class Exhausted(Exception):
@@ -35,6 +35,9 @@ def _const_iter(tx, v):
         iter(value)
     except TypeError as exc:
         tx.raise_python(exc)
+    if not hasattr(type(value), "__getitem__") or isinstance(value, dict):
+        # a frozenset (``for v in {1, 2}`` is one), a dict's keys ...: its iteration order
+        return IteratorVal(ConstVal(tuple(value)))
     return IteratorVal(v)
 
 
@@ -69,6 +72,7 @@ _MAKE = {
     TupleVal: lambda tx, v: IteratorVal(v),
     ListVal: lambda tx, v: IteratorVal(v),
     DictVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.items])),
+    SetVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.real])),
     ArrayVal: _array_iter,
     ClassInstanceVal: _instance_iter,
 }

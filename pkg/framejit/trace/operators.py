@@ -11,10 +11,10 @@ methods are inlined. Dispatch is by operand types through small tables.
 """
 from __future__ import annotations
 
-from . import numpy_rules as npr
+from . import numpy_rules as npr, sets
 from .breaks import BreakKind
 from .guards import GuardKind
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal,
+from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal, SetVal,
                      TupleVal, Value)
 from .dynamic import int_binary, int_negate, int_truth
 from .dyn_inputs import lift_operands
@@ -190,6 +190,13 @@ def binary(tx, sym: str, a: Value, b: Value, inplace: bool = False) -> Value:
         return _const_binary(tx, sym, a, b, inplace)
     if ta is ClassInstanceVal or tb is ClassInstanceVal:
         return _dunder_binary(tx, sym, a, b, inplace)
+    if ta is SetVal or tb is SetVal:
+        out = sets.binary(tx, sym, a, b, inplace)
+        if out is not None:
+            return out
+        if sym in ("==", "!="):
+            return ConstVal(sym == "!=")          # a set never equals a non-set
+        tx.raise_type(TypeError, type_error_message(sym, a, b, inplace))
     if sym in ("==", "!=") and (ta in _CONTAINERS or tb in _CONTAINERS):
         return _container_equal(tx, sym, a, b)
     return _sequence_binary(tx, sym, a, b, inplace)
@@ -274,6 +281,8 @@ def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:
     t = type(container)
     if t is DictVal:
         return (tx.pyval(item) in container.items) != invert
+    if t is SetVal:
+        return (sets.element(tx, item) in container.real) != invert
     if t is ConstVal and type(item) is ConstVal:
         return tx.fold(lambda x, c: x in c, tx.pyval(item), tx.pyval(container)) != invert
     items = _seq_items(tx, container)
@@ -337,6 +346,7 @@ _TRUTHY = {
     TupleVal: lambda tx, v: v.length() > 0,
     ListVal: lambda tx, v: v.length() > 0,
     DictVal: lambda tx, v: bool(v.items),
+    SetVal: lambda tx, v: bool(v.real),
     ClassInstanceVal: _instance_truthy,
 }
 

@@ -193,6 +193,18 @@ class DictVal(Value):
         self.mutated = False
 
 
+class SetVal(Value):
+    """A set the trace made; ``real`` is a Python set of its elements' values, changed
+    in program order (trace/sets.py)."""
+    __slots__ = ("real", "ident")
+    mutable = True
+
+    def __init__(self, real):
+        self.source = None
+        self.real = real
+        self.ident = next(_ids)
+
+
 class FunctionVal(Value):
     """``by_identity`` False: guarded by code, globals and defaults only (trace/wrap.py);
     ``fn`` is then one example of the functions the entry accepts."""

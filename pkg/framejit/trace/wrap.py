@@ -312,6 +312,25 @@ def is_plain_class(cls) -> bool:
     return hit
 
 
+_readable_cache = weakref.WeakKeyDictionary()
+
+
+def is_readable_class(cls) -> bool:
+    """A user class whose instances are read like a plain class's but written through a
+    ``__setattr__``/``__delattr__`` of its own (``dataclass(frozen=True)``): attribute reads
+    and methods are traced, a store or delete is a break (attrs.set_attr)."""
+    hit = _readable_cache.get(cls)
+    if hit is None:
+        hit = (type(cls) in (type,) or type(cls).__module__ == "abc") and (
+            cls.__getattribute__ is object.__getattribute__
+            and cls.__module__ not in ("builtins",)
+            and not issubclass(cls, (BaseException, np.ndarray, np.generic))
+            and "__slots__" not in vars(cls)
+            and cls.__new__ is object.__new__)
+        _readable_cache[cls] = hit
+    return hit
+
+
 def _wrap_exception(tx, obj, source):
     """A real exception (a resumed handler's): by type; identity kept through its source."""
     tx.add_guard(GuardKind.TYPE, source, type(obj))
@@ -329,7 +348,8 @@ def _wrap_other(tx, obj, source):
     if marker is markers.Marker.MODE_CONTEXT:
         return _wrap_mode_context(tx, obj, source)
     cls = type(obj)
-    if marker is None and is_plain_class(cls) and hasattr(obj, "__dict__"):
+    if marker is None and (is_plain_class(cls) or is_readable_class(cls)) \
+            and hasattr(obj, "__dict__"):
         tx.add_guard(GuardKind.TYPE, source, cls)
         val = ClassInstanceVal(cls, obj, source)
         _remember(tx, obj, val)
