@@ -41,35 +41,55 @@ def _entry_frame(tx, code, f_globals, f_builtins, closure, slots):
     return frame
 
 
+from .generators import GeneratorRetrace, check_closing  # noqa: E402
+
+
 def trace_frame(code, globals, builtins, closure, slots, mode_stack=()):
     """Trace ``code`` symbolically; see the module docstring.
 
     An allowed break deep in the inline stack that cannot resume in every frame (see
     ``Tracer._resume_obstacle``) is traced again, stopping at the outer frame's pending
-    instruction instead: the same deterministic trace up to there.
+    instruction instead: the same deterministic trace up to there. A trace that would
+    have to rebuild an inlined generator is traced again with the generator's call as
+    the break (trace/generators.py).
     """
     start = time.perf_counter()
     stop = None
+    inline_generators = True
     while True:
         tx = Tracer(code, globals, builtins, closure, slots, mode_stack)
+        tx.inline_generators = inline_generators
         if stop is not None:
             tx.stop_depth, tx.stop_inst, tx.stop_break = stop
-        frame = _entry_frame(tx, code, globals, builtins, closure, slots)
         try:
-            retval = tx.run_frame(frame)
-        except UserRaise as raised:
-            return finish(tx, raised=raised, start=start)
-        except BreakSignal as signal:
-            if signal.raises:
-                raise break_error(signal.graph_break) from None
-            if signal.retrace is not None and (stop is None or signal.retrace[0] < stop[0]):
-                # the depth strictly decreases: at most one re-trace per inline level
-                stop = (*signal.retrace, stop[2] if stop else signal.graph_break)
-                continue
-            return finish(tx, signal=signal, start=start)
-        except RecursionError as exc:
-            raise TraceError(f"framejit: tracing {code.co_name} recursed too deeply") from exc
-        return finish(tx, retval=retval, start=start)
+            done, stop = _trace_once(tx, code, globals, builtins, closure, slots, stop,
+                                     start)
+        except GeneratorRetrace:
+            inline_generators, stop = False, None
+            continue
+        if done is not None:
+            return done
+
+
+def _trace_once(tx, code, globals, builtins, closure, slots, stop, start):
+    """One trace: ``(result, None)``, or ``(None, stop)`` to trace again with a forced
+    break. GeneratorRetrace (also from ``finish``, rebuilding values) goes to the caller."""
+    frame = _entry_frame(tx, code, globals, builtins, closure, slots)
+    try:
+        retval = tx.run_frame(frame)
+        check_closing(tx)
+    except UserRaise as raised:
+        return finish(tx, raised=raised, start=start), None
+    except BreakSignal as signal:
+        if signal.raises:
+            raise break_error(signal.graph_break) from None
+        if signal.retrace is not None and (stop is None or signal.retrace[0] < stop[0]):
+            # the depth strictly decreases: at most one re-trace per inline level
+            return None, (*signal.retrace, stop[2] if stop else signal.graph_break)
+        return finish(tx, signal=signal, start=start), None
+    except RecursionError as exc:
+        raise TraceError(f"framejit: tracing {code.co_name} recursed too deeply") from exc
+    return finish(tx, retval=retval, start=start), None
 
 
 def build_break(result, backend):

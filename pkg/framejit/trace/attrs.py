@@ -27,9 +27,9 @@ from .guards import GuardKind
 from .sources import AttrSource
 from .wrap import is_library_code
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
-                     EnumerateVal, ExceptionVal, FilterVal, FunctionVal, IteratorVal, ListVal,
-                     MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal, SetVal, SuperVal,
-                     TupleVal, ZipVal)
+                     EnumerateVal, ExceptionVal, FilterVal, FunctionVal, GenVal, IteratorVal,
+                     ListVal, MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
+                     SetVal, SuperVal, TupleVal, ZipVal)
 
 TRUSTED_MODULES = frozenset(["numpy", "math", "cmath", "builtins", "functools", "operator",
                              "itertools", "collections", "typing", "framejit"])
@@ -41,6 +41,7 @@ _TYPES = {
     ListVal: lambda v: list,
     DictVal: lambda v: dict,
     SetVal: lambda v: set,
+    GenVal: lambda v: types.GeneratorType,
     FunctionVal: lambda v: type(v.fn),
     ClosureVal: lambda v: types.FunctionType,
     MethodVal: lambda v: types.MethodType,

@@ -22,7 +22,8 @@ from .breaks import BreakKind
 from .handlers import Lazy
 from .dynamic import float_of_dynamic
 from .dyn_ranges import make_range
-from .iteration import EnumerateVal, Exhausted, make_iter, next_value, unpack
+from .iteration import (EnumerateVal, Exhausted, is_materialized, items_lazily, make_iter,
+                        next_value, unpack)
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, FilterVal,
                      IteratorVal, ListVal, MapVal, PartialVal, SetVal, SuperVal, TupleVal, ZipVal)
@@ -121,14 +122,21 @@ def _extreme(pick):
 
     def extreme_rule(tx, args, kwargs):
         owner = sites.take(tx)
-        items = unpack(tx, args[0]) if len(args) == 1 else list(args)
         key = kwargs.get("key")
+        has_key = key is not None and not _is_none(key)
+        if len(args) == 1 and has_key and not is_materialized(args[0]):
+            # an iterator: each item's key is computed as it comes (CPython's order)
+            items, keys = [], []
+            for item in items_lazily(tx, args[0]):
+                items.append(item)
+                keys.append(tx.call(key, [item]))
+        else:
+            items = unpack(tx, args[0]) if len(args) == 1 else list(args)
+            keys = _keys(tx, owner, items, key, helper) if has_key and items else items
         if not items:
             if "default" in kwargs:
                 return kwargs["default"]
             tx.raise_type(ValueError, f"{pick.__name__}() iterable argument is empty")
-        keys = (_keys(tx, owner, items, key, helper) if key is not None and not _is_none(key)
-                else items)
         values = [tx.pyval(k) for k in keys]
         best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
         return items[best]
@@ -151,7 +159,7 @@ def _abs(tx, args, kwargs):
 @rule(sum)
 def _sum(tx, args, kwargs):
     acc = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
-    for item in unpack(tx, args[0]):
+    for item in items_lazily(tx, args[0]):      # each + as the item comes
         acc = ops.binary(tx, "+", acc, item)
     return acc
 
@@ -318,8 +326,8 @@ def _any_all(stop):
     def any_all_rule(tx, args, kwargs):
         owner = sites.take(tx)
         seq = args[0]
-        items = unpack(tx, seq)
-        for i, item in enumerate(items):
+        items = unpack(tx, seq) if is_materialized(seq) else items_lazily(tx, seq)
+        for i, item in enumerate(items):        # an iterator is consumed up to the answer
             if type(item) is ClassInstanceVal and type(seq) in (ListVal, TupleVal):
                 truth = _instance_truth_at(tx, owner, item, seq, i, stop)
             else:
@@ -393,6 +401,8 @@ def _partial(tx, args, kwargs):
 @rule(functools.reduce)
 def _reduce(tx, args, kwargs):
     owner = sites.take(tx)
+    if not is_materialized(args[1]):            # an iterator: each call as its item comes
+        return _reduce_lazily(tx, args)
     fn, it = args[0], unpack(tx, args[1])
     if len(args) > 2:
         acc = args[2]
@@ -403,6 +413,19 @@ def _reduce(tx, args, kwargs):
     for i, item in enumerate(it):
         site = sites.Site(sites.reduce_rest, (fn, TupleVal(it), ConstVal(i + 1)))
         acc = sites.call_at(tx, owner, fn, [acc, item], site)
+    return acc
+
+
+def _reduce_lazily(tx, args):
+    fn, items = args[0], items_lazily(tx, args[1])
+    if len(args) > 2:
+        acc = args[2]
+    else:
+        acc = next(items, None)
+        if acc is None:
+            tx.raise_type(TypeError, "reduce() of empty iterable with no initial value")
+    for item in items:
+        acc = tx.call(fn, [acc, item])
     return acc
 
 

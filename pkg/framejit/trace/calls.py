@@ -28,7 +28,8 @@ from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, Clos
 from .wrap import has_array, is_plain_class, node_arg
 
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
-CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x100 | 0x200
+CO_GENERATOR = 0x20
+CO_GENERATOR_LIKE = CO_GENERATOR | 0x80 | 0x100 | 0x200
 
 
 # ---------------------------------------------------------------- argument binding
@@ -81,13 +82,18 @@ def bind_arguments(tx, code, qualname, defaults, kwdefaults, args, kwargs) -> li
 def inline(tx, code, globals_, qualname, defaults, kwdefaults, cells, args, kwargs,
            fn_source=None):
     """Run ``code`` as an inlined frame; ``cells`` maps free-variable names to CellVals."""
-    if code.co_flags & CO_GENERATOR_LIKE:
+    generator = code.co_flags & CO_GENERATOR_LIKE == CO_GENERATOR and tx.inline_generators
+    if code.co_flags & CO_GENERATOR_LIKE and not generator:
         tx.graph_break(BreakKind.GENERATOR, f"call to generator/coroutine {qualname}")
     slots = bind_arguments(tx, code, qualname, defaults, kwdefaults, args, kwargs)
     base = None if globals_ is tx.f_globals else ConstSource(globals_)
     frame = Frame(code, globals_, builtins_dict(globals_), tx.frame, fn_source, base)
     frame.locals[:len(slots)] = slots
     frame.cells.update(cells)
+    if generator:                 # its body runs at each next() (trace/generators.py)
+        from .generators import make_generator
+        tx.inline_direct = None
+        return make_generator(tx, frame)
     # the parent's pending instruction continues with this frame's value (resume
     # chains rely on it; trace/sites.py)
     frame.direct = tx.inline_direct is tx.frame

@@ -27,7 +27,7 @@ from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, Clos
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
                      ListVal, MethodVal, ModeCtxVal, ModeExitVal, ModuleVal, NullVal,
                      OpaqueVal, PartialVal, SuperVal, TupleVal, ZipVal, MapVal, FilterVal,
-                     SetVal)
+                     SetVal, GenVal)
 
 
 def new_object(cls, attrs):
@@ -157,6 +157,11 @@ class Finisher:
         return RCall(RConst(zip), self.recon_all(v.inners), kwargs)
 
 
+def _rebuild_generator(fin, v):
+    from .generators import rebuild
+    return rebuild(fin, v)
+
+
 _RECON = {
     ConstVal: lambda f, v: RSource(v.source) if v.source is not None else RConst(v.value),
     ArrayVal: Finisher._array,
@@ -183,6 +188,7 @@ _RECON = {
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     MapVal: Finisher._map,
+    GenVal: lambda f, v: _rebuild_generator(f, v),
     SetVal: lambda f, v: RCall(RConst(set), (RTuple(tuple(RConst(x) for x in v.real)),),
                                ident=v.ident),
     FilterVal: Finisher._filter,

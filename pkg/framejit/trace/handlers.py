@@ -288,10 +288,25 @@ def RETURN_VALUE(tx, f, inst):
     return True
 
 
-@handler("RETURN_GENERATOR", "YIELD_VALUE", "SEND", "GET_YIELD_FROM_ITER", "GET_AWAITABLE",
-         "GET_AITER", "GET_ANEXT", "BEFORE_ASYNC_WITH", "ASYNC_GEN_WRAP", "END_ASYNC_FOR")
+@handler("SEND", "GET_YIELD_FROM_ITER", "GET_AWAITABLE", "GET_AITER", "GET_ANEXT",
+         "BEFORE_ASYNC_WITH", "ASYNC_GEN_WRAP", "END_ASYNC_FOR")
 def GENERATOR(tx, f, inst):
     tx.graph_break(BreakKind.GENERATOR, f"{inst.opname} in {f.code.co_name}")
+
+
+@handler("RETURN_GENERATOR")
+def RETURN_GENERATOR(tx, f, inst):
+    if not f.generator:
+        GENERATOR(tx, f, inst)
+    f.stack.append(ConstVal(None))    # the first next(): the body starts (POP_TOP drops it)
+
+
+@handler("YIELD_VALUE")
+def YIELD_VALUE(tx, f, inst):
+    if not f.generator:
+        GENERATOR(tx, f, inst)
+    from .generators import suspend
+    return suspend(tx, f)
 
 
 # ---------------------------------------------------------------- exceptions

@@ -15,16 +15,17 @@ from . import dyn_ranges
 from .breaks import BreakKind
 from .cursor import zip_longer, zip_shorter
 from .dynamic import int_binary
+from .generators import next_item
 from .resumed_iter import cursor_next
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
-                     FilterVal, IteratorVal, ListVal, MapVal, SetVal, TupleVal, ZipVal)
+                     FilterVal, GenVal, IteratorVal, ListVal, MapVal, SetVal, TupleVal, ZipVal)
 
 
 class Exhausted(Exception):
     """The iterator has no more items (StopIteration of the traced program)."""
 
 
-_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal, MapVal, FilterVal)
+_SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal, MapVal, FilterVal, GenVal)
 
 
 def _const_iter(tx, v):
@@ -211,7 +212,7 @@ def _zip_strict_error(tx, inners, k):
 
 _NEXT = {IteratorVal: _seq_next, EnumerateVal: _enumerate_next, ZipVal: _zip_next,
          CursorVal: cursor_next, MapVal: _map_next, FilterVal: _filter_next,
-         ClassInstanceVal: _instance_next}
+         ClassInstanceVal: _instance_next, GenVal: next_item}
 
 
 def next_value(tx, it):
@@ -219,6 +220,25 @@ def next_value(tx, it):
     if rule is None:
         tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(it).__name__}")
     return rule(tx, it)
+
+
+def items_lazily(tx, v):
+    """The items of an iterable value one ``next()`` at a time (a Python generator), for
+    consumers that interleave their own work with the iteration (``any``, ``sum``, a
+    ``key=``) or stop early, as CPython's builtins do with an iterator argument."""
+    it = make_iter(tx, v)
+    while True:
+        try:
+            item = next_value(tx, it)
+        except Exhausted:
+            return
+        yield item
+
+
+def is_materialized(v) -> bool:
+    """A list, tuple or constant sequence: its items exist, iterating it calls nothing."""
+    return type(v) in (ListVal, TupleVal) or (
+        type(v) is ConstVal and isinstance(v.value, (tuple, range, str)))
 
 
 def unpack(tx, v) -> list:

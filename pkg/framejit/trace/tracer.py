@@ -67,7 +67,7 @@ class Frame:
     __slots__ = ("code", "insts", "ip", "inst", "stack", "locals", "cells", "globals",
                  "builtins", "fn_source", "parent", "kw_names", "modes", "retval",
                  "exc_stack", "global_base", "saved_stack", "saved_kw_names", "direct",
-                 "mode_origins", "saved_modes", "site")
+                 "mode_origins", "saved_modes", "site", "generator", "suspended")
 
     def __init__(self, code, globals_, builtins, parent=None, fn_source=None, global_base=None):
         self.code = code
@@ -92,6 +92,8 @@ class Frame:
         self.site = None                 # how the pending instruction continues (sites.py)
         self.direct = False              # the parent's pending instruction takes its value
         self.mode_origins = []           # per entry of ``modes``: ModeCtxVal (with) or payload
+        self.generator = False           # an inlined generator's frame (trace/generators.py)
+        self.suspended = False           # it stopped at a yield (its retval is the item)
 
     def push(self, v):
         self.stack.append(v)
@@ -142,6 +144,8 @@ class Tracer:
         self.root_values = {}        # dynamic int root source -> its value at entry
         self.dyn_inputs = {}         # (dynamic int source, dtype) -> its 0-d graph input
         self.cell_vals = {}          # id(real cell) -> (cell, CellVal): one value per cell
+        self.inline_generators = True  # False: a generator call is a break (a re-trace)
+        self.generators = []         # the GenVals made (trace/generators.py)
 
     # ------------------------------------------------------------------ running
     def run_frame(self, frame):
@@ -265,6 +269,8 @@ class Tracer:
         raises = _breaks.would_raise(self.modes)
         if raises:
             raise BreakSignal(gb, True, None)
+        from .generators import check_not_inside_generator
+        check_not_inside_generator(self)
         raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
 
     def user_stack(self) -> tuple:
@@ -306,6 +312,8 @@ class Tracer:
             hint=orig.hint, message=orig.message,
             instruction=f"{inst.opname} at {stack[-1].filename}:{stack[-1].lineno}",
             forced=True)
+        from .generators import check_not_inside_generator
+        check_not_inside_generator(self)
         raise BreakSignal(gb, False, self.snapshot(), self._resume_obstacle())
 
     def unsupported(self, detail: str, kind=BreakKind.UNSUPPORTED_OBJECT):

@@ -193,6 +193,21 @@ class DictVal(Value):
         self.mutated = False
 
 
+class GenVal(Value):
+    """A generator the trace made from a generator function or expression it inlines:
+    ``frame`` is its suspended frame, run by each ``next()`` up to a ``yield``
+    (trace/generators.py). It cannot be rebuilt: a trace in which one is unfinished at a
+    break or at the end is traced again without inlining generators."""
+    __slots__ = ("frame", "done", "ident")
+    mutable = True
+
+    def __init__(self, frame):
+        self.source = None
+        self.frame = frame
+        self.done = False
+        self.ident = next(_ids)
+
+
 class SetVal(Value):
     """A set the trace made; ``real`` is a Python set of its elements' values, changed
     in program order (trace/sets.py)."""
