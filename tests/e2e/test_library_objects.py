@@ -134,3 +134,39 @@ def test_a_frozen_dataclass_is_read_in_the_graph():
 
 def test_stores_into_a_frozen_dataclass_raise_as_in_python():
     compare(writes_a_frozen_config, np.arange(4.0), _Config())
+
+
+# ---------------------------------------------------------------- identity and enums
+
+import enum  # noqa: E402
+
+_MISSING = object()
+
+
+class _Mode(enum.Enum):
+    FAST = 1
+    SLOW = 2
+
+    def factor(self):
+        return self.value * 2
+
+
+def enum_and_sentinel_identity(x, mode=_Mode.FAST, default=_MISSING):
+    print(end="")                          # a break: both arrive through a resume function
+    fast = mode is _Mode.FAST
+    missing = default is _MISSING
+    return x * mode.value + fast + missing + (mode is not _Mode.SLOW) + len(mode.name)
+
+
+def enum_members_in_one_graph(x, mode):
+    return x * mode.value + (mode == _Mode.SLOW) + mode.factor()
+
+
+@pytest.mark.parametrize("args", [(), (_Mode.SLOW,), (_Mode.FAST, 3), (_Mode.SLOW, _MISSING)])
+def test_identity_of_objects_the_trace_cannot_see_into(args):
+    compare(enum_and_sentinel_identity, np.arange(3.0), *args)
+
+
+def test_enum_members_are_constants():
+    for mode in (_Mode.FAST, _Mode.SLOW):
+        compare(enum_members_in_one_graph, np.arange(3.0), mode, fullgraph=True)

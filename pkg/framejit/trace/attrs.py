@@ -15,6 +15,7 @@ trace.
 """
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import types
@@ -122,6 +123,10 @@ def _const_attr(tx, v, name):
         if found is not None:
             return found
         # not in any class dict: a type slot (``np.ndarray.__name__``), read below
+    if isinstance(value, enum.Enum):
+        raw = inspect.getattr_static(type(value), name, None)
+        if type(raw) is types.FunctionType and not is_library_code(raw.__code__):
+            return MethodVal(FunctionVal(raw), v)     # a method of the user's enum
     attr = tx.fold(getattr, value, name)
     if callable(attr) and not isinstance(attr, type):
         return BuiltinMethodVal(v, name)

@@ -263,13 +263,29 @@ def is_same(tx, a: Value, b: Value) -> bool:
         const, other = (a, b) if type(a) is ConstVal else (b, a)
         # a traced object is never a trace-time constant unless it is one (a dynamic
         # number is a number by its type guards: its value stays unread); an opaque one
-        # is guarded by type for that (``tb is not None``: a later call may pass None)
+        # is guarded by type for that (``tb is not None``: a later call may pass None),
+        # and by identity when it has the constant's type (``m is Mode.A``)
         if not const.dynamic:
             tx.pyval(const)
-        if type(other) is OpaqueVal and other.source is not None:
-            tx.add_guard(GuardKind.TYPE, other.source, type(other.obj))
+        if type(other) is OpaqueVal:
+            if type(other.obj) is type(const.value) and not const.dynamic:
+                return _same_object(tx, other, other.obj, const.value)
+            if other.source is not None:
+                tx.add_guard(GuardKind.TYPE, other.source, type(other.obj))
         return False
+    if type(a) is OpaqueVal and type(b) is OpaqueVal:      # two paths, maybe one object
+        same = a.obj is b.obj
+        for v in (a, b):
+            _same_object(tx, v, v.obj, v.obj)
+        return same
     return a is b
+
+
+def _same_object(tx, v, obj, expected) -> bool:
+    """``obj is expected`` for an opaque value: guarded by identity through its source."""
+    if v.source is not None:
+        tx.add_guard(GuardKind.ID, v.source, obj)
+    return obj is expected
 
 
 def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:

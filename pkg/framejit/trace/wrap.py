@@ -16,6 +16,7 @@ Dispatch is by ``type(obj)`` through ``_WRAPPERS``; the fallback classifies by p
 """
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import weakref
@@ -49,7 +50,8 @@ def is_constant(obj) -> bool:
         return True
     if t is tuple:
         return all(is_constant(o) for o in obj)
-    return isinstance(obj, (np.generic, np.dtype))
+    # enum members: singletons whose .name/.value never change (guarded by identity)
+    return isinstance(obj, (np.generic, np.dtype, enum.Enum))
 
 
 def _value_guardable(obj) -> bool:
