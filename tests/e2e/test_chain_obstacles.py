@@ -626,12 +626,13 @@ _USES = {
     "filter_loop": _use_filter_loop,
     "iter": _use_iter,
     "seq_equal": lambda x: x + ([_E(1), _E(2)] == [_E(1), _E(2)]) + ((_E(3),) != (_E(4),)),
+    "hasattr": lambda x: x + hasattr(_D(2), "p") + hasattr(_Odd("p"), "p") * 10,
+    "getattr_default": lambda x: x + getattr(_D(2), "p", 7) + getattr(_Odd("p"), "p", 5),
 }
 
 # Callees the chain still cannot pass (docs/graph_breaks.md): the frame resumes around
 # the call. Results and effects are still Python's.
 _OBSTACLES = {
-    "hasattr": lambda x: x + hasattr(_D(2), "p"),
     "map_consumed_by_a_builtin": lambda x: x + sum(map(_key, [1, 2, 3])),
     "filter_consumed_by_a_builtin": lambda x: x + len(list(filter(_pos, [1, -1, 2]))),
 }
@@ -737,6 +738,125 @@ def _misbehaving(x):
         except (TypeError, ValueError, AttributeError, KeyError) as e:
             LOG.append((what, type(e).__name__, e.args))
     return x
+
+
+@fj.disable
+def _raise_attr(msg):
+    LOG.append(("raise-attr", msg))
+    raise AttributeError(msg)
+
+
+def _decorated_getter(self):
+    _brk(("dec", self.how))
+    if self.how == "attr":
+        raise AttributeError("decorated")
+    return 6
+
+
+class _Attr:
+    """Getters that break, then answer, raise AttributeError or raise something else."""
+
+    def __init__(self, how):
+        self.how = how
+
+    @property
+    def after(self):                  # raises after its break
+        _brk(("after", self.how))
+        if self.how == "attr":
+            raise AttributeError("after the break")
+        if self.how == "key":
+            raise KeyError("after the break")
+        return 3
+
+    @property
+    def at(self):                     # the breaking call itself raises
+        LOG.append(("at", self.how))
+        if self.how == "attr":
+            _raise_attr("at the break")
+        elif self.how == "key":
+            _raise_now("at the break")
+        return 4
+
+    @property
+    def handled(self):                # the breaking call raises into the getter's handler
+        try:
+            _raise_attr("in handled")
+        except AttributeError:
+            LOG.append(("handled", self.how))
+            if self.how != "ok":
+                raise
+        return 5
+
+    @property
+    def deeper(self):                 # a callee of the getter raises after its break
+        return _attr_deeper(self.how)
+
+    decorated = property(fj.error_on_graph_break(False)(_decorated_getter))
+
+
+def _attr_deeper(how):
+    _brk(("deeper", how))
+    if how != "ok":
+        _raise_attr("deeper")
+    return 7
+
+
+class _Ctx:
+    def __enter__(self):
+        LOG.append("enter")
+        return self
+
+    def __exit__(self, t, v, tb):
+        LOG.append(("exit", t and t.__name__))
+        return False
+
+
+_ATTR_NAMES = ("after", "at", "handled", "deeper", "decorated")
+
+
+def _use_attr_answers(x):
+    for how in ("ok", "attr", "key"):
+        for name in _ATTR_NAMES:
+            try:
+                x = x + hasattr(_Attr(how), name)
+                x = x + getattr(_Attr(how), name, 10)
+                with _Ctx():
+                    x = x + getattr(_Attr(how), name, 100) * hasattr(_Attr(how), name)
+            except KeyError as e:
+                LOG.append(("caught", e.args))
+    return x
+
+
+def test_hasattr_and_getattr_default_answer_a_getters_attribute_error_in_the_chain():
+    """A getter's AttributeError (after its break, raised by the breaking call itself,
+    re-raised from its handler, from a callee, through a decorated getter's mode entry)
+    is hasattr's False and getattr's default; other exceptions reach the caller's
+    handlers (a ``with`` block's exit included)."""
+    compare(_use_attr_answers, X)
+    _chained(_use_attr_answers, X)
+
+
+@pytest.mark.parametrize("name", _ATTR_NAMES)
+def test_relaxed_break_behind_hasattr_then_forbidden_break(name):
+    """The getter's rest after its break (its handler, its AttributeError) is in the
+    forbidden segment: nothing of it runs."""
+    def use(x):
+        return x + hasattr(_Attr("attr"), name)
+
+    LOG.clear()
+    use(X.copy())
+    last = max(i for i, e in enumerate(LOG) if e[0] in ("brk", "raise-attr"))
+    expected = LOG[:last + 1]
+
+    @fj.compile(fullgraph=True)
+    def root(x):
+        with fj.set_fullgraph(False):
+            y = use(x)
+        LOG.append("root")
+        fj.graph_break()
+        return y
+
+    assert _raises_before(root, X) == [expected] * 2
 
 
 def test_exceptions_after_a_break_behind_a_site_are_pythons():

@@ -29,7 +29,7 @@ from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
-SITE_RULES = (sorted, min, max, len, getattr, functools.reduce, any, all)
+SITE_RULES = (sorted, min, max, len, getattr, hasattr, functools.reduce, any, all)
 
 
 def rule(*fns):
@@ -250,9 +250,11 @@ def _callable(tx, args, kwargs):
     return ConstVal(hasattr(value_type(v), "__call__"))
 
 
-def _attr_default(tx, obj, name, default):
+def _attr_default(tx, obj, name, default, owner=None, site=None):
+    """``getattr(obj, name)``, ``default`` on AttributeError. A getter or ``__getattr__``
+    it inlines continues through ``site`` when ``owner`` is armed (sites.run_at)."""
     try:
-        return get_attr(tx, obj, name)
+        return sites.run_at(tx, owner, site, get_attr, tx, obj, name)
     except UserRaise as exc:
         if default is not None and issubclass(exc.exc.cls, AttributeError):
             return default
@@ -261,16 +263,18 @@ def _attr_default(tx, obj, name, default):
 
 @rule(getattr)
 def _getattr(tx, args, kwargs):
-    if len(args) > 2:
-        sites.take(tx)      # a default replaces an AttributeError: not the getter's value
-    # else a property getter's value is getattr's (the armed frame's site, sites.py)
-    return _attr_default(tx, args[0], tx.pyval(args[1]), args[2] if len(args) > 2 else None)
+    if len(args) < 3:   # a property getter's value is getattr's (the armed frame's site)
+        return _attr_default(tx, args[0], tx.pyval(args[1]), None)
+    # the default replaces an AttributeError: in a chain, the site's catch does
+    site = sites.Site(sites.getattr_rest, (args[2],), catch=AttributeError)
+    return _attr_default(tx, args[0], tx.pyval(args[1]), args[2], sites.take(tx), site)
 
 
 @rule(hasattr)
 def _hasattr(tx, args, kwargs):
     missing = ConstVal(_MISSING)
-    found = _attr_default(tx, args[0], tx.pyval(args[1]), missing)
+    site = sites.Site(sites.hasattr_rest, catch=AttributeError)
+    found = _attr_default(tx, args[0], tx.pyval(args[1]), missing, sites.take(tx), site)
     return ConstVal(found is not missing)
 
 

@@ -14,7 +14,12 @@ what the instruction continues with. A ``Site`` on the frame says how:
   check ...); the tracer inlines it like user code, so a break in a later callback
   resumes through it too;
 - ``at_inst``: continue *at* the instruction, re-running it on the helper's result
-  (a jump on a truth value re-runs on a real bool).
+  (a jump on a truth value re-runs on a real bool);
+- ``catch``: an exception class the instruction itself handles (``hasattr`` and
+  ``getattr`` with a default: AttributeError): when the callee raises one, the value is
+  ``CAUGHT`` instead and the helper makes it the instruction's answer (the level's
+  prologue catches it around the callee level's call, trace/resume.py; an exception the
+  breaking instruction raises goes there through the exception continuation).
 
 Which frame may own a site: an instruction handler *arms* the frame (``arm``) only where
 the operation's value is the instruction's; the first call made disarms it (calls.call),
@@ -32,6 +37,7 @@ class Site:
     args: tuple = ()
     discard: bool = False
     at_inst: bool = False
+    catch: type = None
 
 
 DISCARD = Site(discard=True)
@@ -57,13 +63,19 @@ def take(tx):
 def call_at(tx, owner, fn, args, site, kwargs=None):
     """``tx.call`` whose inlined callee, when ``owner`` is armed, continues through
     ``site`` (see the module docstring)."""
+    return run_at(tx, owner, site, tx.call, fn, args, kwargs)
+
+
+def run_at(tx, owner, site, op, *args):
+    """``op(*args)`` with ``owner`` armed (when it is the current frame) and continuing
+    through ``site``: the first call ``op`` makes is the site's callee."""
     if owner is None or owner is not tx.frame:
-        return tx.call(fn, args, kwargs)
+        return op(*args)
     saved = owner.site
     owner.site = site
     tx.armed = owner
     try:
-        return tx.call(fn, args, kwargs)
+        return op(*args)
     finally:
         owner.site = saved
         tx.armed = None
@@ -75,6 +87,11 @@ def stack_entries(site) -> list:
         return []
     from .values import NULL, ConstVal
     return [NULL, ConstVal(site.helper), *site.args]
+
+
+def catch_of(site):
+    """Level.catch: the exception class the level's prologue turns into ``CAUGHT``."""
+    return None if site is None else site.catch
 
 
 def post_code(site) -> int:
@@ -158,6 +175,21 @@ def filter_rest(item, value):
     return item if value else FILTER_SKIPPED
 
 
+CAUGHT = ("framejit: the callee raised the exception the instruction handles",)
+
+
+def hasattr_rest(value):
+    """``hasattr(obj, name)`` after the getter returned ``value`` (CAUGHT: it raised
+    AttributeError)."""
+    return value is not CAUGHT
+
+
+def getattr_rest(default, value):
+    """``getattr(obj, name, default)`` after the getter returned ``value`` (CAUGHT: it
+    raised AttributeError)."""
+    return default if value is CAUGHT else value
+
+
 def iter_rest(value):
     """``iter(obj)`` after ``obj.__iter__()`` returned ``value``: CPython's check."""
     if not hasattr(type(value), "__next__"):
@@ -227,7 +259,8 @@ def reduce_rest(fn, items, start, value):
 
 
 INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_rest,
-                                           any_all_rest, filter_rest, iter_rest, truth_rest,
+                                           any_all_rest, filter_rest, iter_rest,
+                                           hasattr_rest, getattr_rest, truth_rest,
                                            len_rest,
                                            reduce_rest, init_rest, sorted_rest, min_rest,
                                            max_rest))
