@@ -89,6 +89,13 @@ def stack_entries(site) -> list:
     return [NULL, ConstVal(site.helper), *site.args]
 
 
+def fed(consumer, item):
+    """The site of a ``map``'s / ``filter``'s function call while a builtin consumes it:
+    the consumer's helper (``consumer``, its state before the item) also takes the
+    filter's ``item`` (MAPPED for a map) before the value (``produced``)."""
+    return Site(consumer.helper, (*consumer.args, item))
+
+
 def catch_of(site):
     """Level.catch: the exception class the level's prologue turns into ``CAUGHT``."""
     return None if site is None else site.catch
@@ -234,20 +241,88 @@ def sorted_rest(items, key, reverse, keys, value):
     return [items[i] for i in order]
 
 
-def min_rest(items, key, keys, value):
-    """``min(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
-    keys.append(value)
-    for i in range(len(keys), len(items)):       # a range: resumable in a chain
-        keys.append(key(items[i]))
-    return items[min(range(len(keys)), key=keys.__getitem__)]
+NO_DEFAULT = ("framejit: min()/max() without a default",)      # a unique marker
 
 
-def max_rest(items, key, keys, value):
-    """``max(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
+def extreme_rest(pick, key, items, keys, rest, default, value):
+    """``pick(iterable, key=key, default=default)`` (``pick`` min or max) after the key
+    of ``items[-1]`` returned ``value``: ``keys`` those of the items before, ``rest`` the
+    iterator of the later items."""
     keys.append(value)
-    for i in range(len(keys), len(items)):       # a range: resumable in a chain
-        keys.append(key(items[i]))
-    return items[max(range(len(keys)), key=keys.__getitem__)]
+    return extreme_finish(pick, key, items, keys, rest, default)
+
+
+def extreme_next_rest(pick, key, items, keys, rest, default, item, value):
+    """``pick(map(...))`` after the map's function returned ``value`` (``produced``)."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        items.append(value)
+        if key is not None:
+            keys.append(key(value))
+    return extreme_finish(pick, key, items, keys, rest, default)
+
+
+def extreme_finish(pick, key, items, keys, rest, default):
+    """The later items (and their keys) in order, then the first least / greatest."""
+    for value in rest:
+        items.append(value)
+        if key is not None:
+            keys.append(key(value))
+    if not items:
+        return pick(()) if default is NO_DEFAULT else default   # pick(()): CPython's error
+    ranked = items if key is None else keys
+    return items[pick(range(len(ranked)), key=ranked.__getitem__)]
+
+
+MAPPED = ("framejit: the map function's value is the item",)   # a unique marker
+
+
+def produced(item, value):
+    """What the next() of a map (``item`` MAPPED) or a filter (``item`` its item) gives
+    after its function returned ``value``: FILTER_SKIPPED when the filter drops it."""
+    if item is MAPPED:
+        return value
+    return item if value else FILTER_SKIPPED
+
+
+def sum_rest(acc, rest, item, value):
+    """``sum(map(...), start)`` after the map's function returned ``value``: ``acc`` the
+    sum before it, ``rest`` the map (its later items are added as they come)."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        acc = acc + value
+    for value in rest:
+        acc = acc + value
+    return acc
+
+
+def collect_rest(make, done, rest, item, value):
+    """``make(map(...))`` (list, tuple) after the map's function returned ``value``:
+    ``done`` the items before, ``rest`` the map."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        done.append(value)
+    for value in rest:
+        done.append(value)
+    return make(done)
+
+
+def sorted_collect_rest(key, reverse, done, rest, item, value):
+    """``sorted(map(...), key=key, reverse=reverse)`` after the map's function returned
+    ``value``: all items first, then the keys and the sort (as CPython's sorted)."""
+    return sorted(collect_rest(list, done, rest, item, value), key=key, reverse=reverse)
+
+
+def any_all_next_rest(stop, rest, item, value):
+    """``any(map(...))`` (``stop`` True) / ``all`` after the map's function returned
+    ``value``: truth tests up to the first that equals ``stop``."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED and (True if value else False) == stop:
+        return stop
+    for value in rest:
+        if (True if value else False) == stop:
+            return stop
+    return not stop
 
 
 def reduce_rest(fn, items, start, value):
@@ -262,5 +337,7 @@ INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_r
                                            any_all_rest, filter_rest, iter_rest,
                                            hasattr_rest, getattr_rest, truth_rest,
                                            len_rest,
-                                           reduce_rest, init_rest, sorted_rest, min_rest,
-                                           max_rest))
+                                           reduce_rest, init_rest, sorted_rest,
+                                           extreme_rest, extreme_next_rest, extreme_finish,
+                                           produced, sum_rest, collect_rest,
+                                           sorted_collect_rest, any_all_next_rest))
