@@ -659,6 +659,8 @@ _USES = {
     "min_max_map_key": lambda x: x + min(map(_key, [1, 3, 2]), key=_key) * 10 + max(
         filter(_pos, (4, -9, 6)), key=_key),
     "comprehension_over_map": lambda x: x + [v * 2 for v in map(_key, [1, 2])][1],
+    "seq_order": lambda x: x + ([_E(1), _D(1)] < [_E(1), _D(2)]) + (
+        (_E(3),) <= (_E(3), 1)) * 2 + ([_D(3)] > [_D(2)]) * 4 + ((_E(5), 2) >= (_E(5),)) * 8,
 }
 
 # Callees the chain still cannot pass (docs/graph_breaks.md): the frame resumes around
@@ -949,6 +951,33 @@ def test_property_builtins_consume_a_breaking_map_as_python(consume, use_filter,
     compare(root, X)
     if items:
         _chained(root, X)
+
+
+class _EqRaises:
+    def __eq__(self, o):
+        _brk("eq-raises")
+        raise KeyError("from __eq__")
+
+    __hash__ = None
+
+
+def _use_seq_order_raising(x):
+    for left, right in (([_E(1), _D(1)], [_E(1), 5]),     # __lt__, then no reflection
+                        ((_EqRaises(), 1), (_E(2), 0)),
+                        ([_E(7), _Odd("bool")], [_E(7), 3])):
+        try:
+            with _Ctx():
+                LOG.append(("lt", left < right))
+        except (TypeError, KeyError) as e:
+            LOG.append(("caught", type(e).__name__, e.args))
+    return x + 1
+
+
+def test_list_ordering_whose_element_dunders_break_and_raise():
+    """The deciding pair's TypeError (no reflected method), an ``__eq__`` raising after
+    its break, a truth test of ``__eq__``'s value: Python's, through one chain."""
+    compare(_use_seq_order_raising, X)
+    _chained(_use_seq_order_raising, X)
 
 
 def test_exceptions_after_a_break_behind_a_site_are_pythons():

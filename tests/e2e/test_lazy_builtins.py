@@ -145,6 +145,25 @@ def container_equality_is_identity_first(x):
     return x + a + b + c + d
 
 
+class _Ord(_Eq):
+    def __lt__(self, other):
+        LOG.append(("lt", self.k, getattr(other, "k", other)))
+        return self.k < getattr(other, "k", other)
+
+
+def sequence_ordering_decides_on_the_first_unequal_pair(x):
+    e = _Ord(1)
+    a = [e, _Ord(2)] < [e, _Ord(3)]       # e is e: no __eq__; then 2 == 3, 2 < 3
+    b = (_NAN, 1) < (_NAN, 2)             # NaN is itself: the second pair decides
+    c = [_Ord(4)] <= [_Ord(4), 0]         # equal prefix: the lengths
+    d = (1, 2) > (1,)
+    try:
+        [1] < (1,)
+    except TypeError as exc:
+        LOG.append(exc.args)
+    return x + a + b + c + d
+
+
 class _Countdown:
     """An iterator class: ``__iter__`` returns self, ``__next__`` raises StopIteration."""
 
@@ -250,7 +269,7 @@ def or_in_a_try(x):
     map_whose_function_breaks, filter_with_a_break_in_the_body, contains_order,
     any_all_stop_early, or_and_test_once, or_in_a_try, container_equality_is_identity_first,
     iterator_class, iter_returning_a_list_raises, consumers_take_a_map_item_by_item,
-    empty_min_max_are_pythons_errors])
+    empty_min_max_are_pythons_errors, sequence_ordering_decides_on_the_first_unequal_pair])
 def test_matches_plain_python(fn):
     compare(fn, X)
 

@@ -30,7 +30,7 @@ from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
 SITE_RULES = (sorted, min, max, len, getattr, hasattr, functools.reduce, any, all, sum, list,
-              tuple)
+              tuple, *(ops.npr.PY_OPERATORS[sym] for sym in ops.ORDERINGS))
 #: Iterators whose next() calls a function: a consumer's site (``_each``).
 _PRODUCERS = (MapVal, FilterVal)
 

@@ -161,6 +161,19 @@ def seq_equal_rest(a, b, rest, left, right, i, equal, value):
     return same == equal
 
 
+def seq_order_rest(a, b, rest, left, right, i, op, value):
+    """``op(left, right)`` (``<`` & co.) of two lists or tuples after ``a == b``
+    (``left[i]``, ``right[i]``) ran one dunder that returned ``value``: the first unequal
+    pair (identity first) decides with ``op``, else the lengths (CPython's comparison)."""
+    if not binary_rest(a, b, rest, "==", value):
+        return op(a, b)
+    for j in range(i + 1, min(len(left), len(right))):   # a range: resumable in a chain
+        x, y = left[j], right[j]
+        if not (x is y or x == y):
+            return op(x, y)
+    return op(len(left), len(right))
+
+
 def any_all_rest(name, items, i, stop, value):
     """``any(items)`` (``stop`` True) / ``all(items)`` (False) after the truth method
     ``name`` of ``items[i]`` returned ``value``: the later items' truth in order."""
@@ -334,6 +347,7 @@ def reduce_rest(fn, items, start, value):
 
 
 INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_rest,
+                                           seq_order_rest,
                                            any_all_rest, filter_rest, iter_rest,
                                            hasattr_rest, getattr_rest, truth_rest,
                                            len_rest,
