@@ -16,6 +16,9 @@ behave as in the user's function — preceded by a prologue that
    call is covered by a copy of the original call's exception-table entry (a ``with`` or
    ``try`` around it), through a handler that first pops the callee's mode entries when
    there are some: an exception of the callee reaches the frame's handlers as in Python.
+   A site that handles an exception class itself (``Level.catch``: ``hasattr``) covers
+   the call with an ``except`` handler instead (``emit_catch``), which turns that class
+   into ``sites.CAUGHT`` for the site's helper and passes the rest on to the frame's.
    An exception continuation (``Level.throw``) re-raises its ``__fj_x`` argument there
    instead of calling a callee level (at the breaking instruction itself, for the
    innermost level of a break runner's raise target);
