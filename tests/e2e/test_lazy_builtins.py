@@ -4,7 +4,9 @@
 loop's body, not all at creation); ``in`` compares ``element == item`` (the element on
 the left, identity first) and stops at the first match, as ``==`` of two lists or tuples
 does element by element; ``any``/``all`` stop at the
-first deciding truth value; ``a or b`` / ``a and b`` test ``a`` once; an iterator class's
+first deciding truth value (over a map too: its function runs only up to the answer);
+``sum``/``min``/``max`` take a map's items one at a time (an item's ``__add__`` or ``key=``
+call right after the function made it); ``a or b`` / ``a and b`` test ``a`` once; an iterator class's
 ``__iter__`` is called once and its ``__next__`` per item (StopIteration ends the loop). Each test compares
 plain Python with the compiled function (results, effect order, exceptions), with and
 without graph breaks around the calls.
@@ -143,6 +145,25 @@ def container_equality_is_identity_first(x):
     return x + a + b + c + d
 
 
+class _Ord(_Eq):
+    def __lt__(self, other):
+        LOG.append(("lt", self.k, getattr(other, "k", other)))
+        return self.k < getattr(other, "k", other)
+
+
+def sequence_ordering_decides_on_the_first_unequal_pair(x):
+    e = _Ord(1)
+    a = [e, _Ord(2)] < [e, _Ord(3)]       # e is e: no __eq__; then 2 == 3, 2 < 3
+    b = (_NAN, 1) < (_NAN, 2)             # NaN is itself: the second pair decides
+    c = [_Ord(4)] <= [_Ord(4), 0]         # equal prefix: the lengths
+    d = (1, 2) > (1,)
+    try:
+        [1] < (1,)
+    except TypeError as exc:
+        LOG.append(exc.args)
+    return x + a + b + c + d
+
+
 class _Countdown:
     """An iterator class: ``__iter__`` returns self, ``__next__`` raises StopIteration."""
 
@@ -188,6 +209,43 @@ def iter_returning_a_list_raises(x):
     return x
 
 
+class _Num:
+    def __init__(self, k):
+        self.k = k
+
+    def __add__(self, other):
+        LOG.append(("add", self.k, getattr(other, "k", other)))
+        return _Num(self.k + getattr(other, "k", other))
+
+    __radd__ = __add__
+
+
+def _num(v):
+    LOG.append(("num", v))
+    return _Num(v)
+
+
+def consumers_take_a_map_item_by_item(x):
+    a = any(map(_p, [-1, 2, 3]))          # stops at 2: _p(3) never runs
+    b = all(map(_p, (1, -2, 3)))
+    c = any(filter(_p, [0, -1]))
+    d = min(map(_g, [3, 1, 2]), key=lambda v: LOG.append(("key", v)) or -v)
+    e = sum(map(_num, [1, 2, 3]), _Num(10)).k      # each __add__ right after its item
+    f = max(filter(_p, [-1, 4, 2]), key=lambda v: LOG.append(("kf", v)) or v)
+    return x + a + b + c + d + e + f
+
+
+def empty_min_max_are_pythons_errors(x):
+    for pick in (min, max):
+        for items in ([], map(_g, []), filter(_p, [-1])):
+            try:
+                pick(items)
+            except ValueError as e:
+                LOG.append(e.args)
+        LOG.append(pick(filter(_p, [0]), default="d"))
+    return x
+
+
 def or_and_test_once(x):
     a = _Truth(1) or 5
     b = _Truth(-1) or 7
@@ -210,7 +268,8 @@ def or_in_a_try(x):
     filter_in_a_loop, map_partly_consumed_then_a_break, map_with_a_break_in_the_body,
     map_whose_function_breaks, filter_with_a_break_in_the_body, contains_order,
     any_all_stop_early, or_and_test_once, or_in_a_try, container_equality_is_identity_first,
-    iterator_class, iter_returning_a_list_raises])
+    iterator_class, iter_returning_a_list_raises, consumers_take_a_map_item_by_item,
+    empty_min_max_are_pythons_errors, sequence_ordering_decides_on_the_first_unequal_pair])
 def test_matches_plain_python(fn):
     compare(fn, X)
 

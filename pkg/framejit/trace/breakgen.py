@@ -87,9 +87,11 @@ def _outer_level(fs, inner, lineno_inst, throw=False, foreign=False):
     decorated callee (a ``with`` block's entries are the frame's own: its ``__exit__``
     pops them)."""
     pops = sum(1 for s in fs.mode_specs if s.ctx is None) + fs.extra_pops
+    # a thrown exception skips the site's helper unless the site catches it
+    post = 0 if throw and fs.catch is None else fs.post
     return Level(fs.code, _resume_target(fs), layout_of(fs.stack),
                  tuple(n for n, _ in fs.locals), pops, inner, lineno_inst.lineno or 0, throw,
-                 foreign, 0 if throw else fs.post, fs.at_pending)
+                 foreign, post, fs.at_pending, fs.catch)
 
 
 def _foreign(frames, i) -> bool:
@@ -98,7 +100,10 @@ def _foreign(frames, i) -> bool:
 
 
 def _call_has_handler(fs) -> bool:
-    """A ``with``/``try`` handler covers the outer frame's pending call."""
+    """A ``with``/``try`` handler covers the outer frame's pending call, or its site
+    catches an exception class (``hasattr``: trace/sites.py)."""
+    if fs.catch is not None:
+        return True
     decoded = decode(fs.code)
     return pending_call(decoded.instructions, decoded.by_offset, _resume_target(fs),
                         fs.at_pending).handler is not None

@@ -30,7 +30,10 @@ from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal
 
 BUILTIN_CALLS: dict = {}
 #: Builtins whose callbacks are call sites of the armed frame (trace/sites.py).
-SITE_RULES = (sorted, min, max, len, getattr, functools.reduce, any, all)
+SITE_RULES = (sorted, min, max, len, getattr, hasattr, functools.reduce, any, all, sum, list,
+              tuple, *(ops.npr.PY_OPERATORS[sym] for sym in ops.ORDERINGS))
+#: Iterators whose next() calls a function: a consumer's site (``_each``).
+_PRODUCERS = (MapVal, FilterVal)
 
 
 def rule(*fns):
@@ -117,30 +120,55 @@ def _keys(tx, owner, items, key, helper, *extra):
     return keys
 
 
-def _extreme(pick):
-    helper = sites.min_rest if pick is min else sites.max_rest
+def _each(tx, owner, it, site_of):
+    """The items of iterator ``it`` one at a time, as CPython's consumers take them (a
+    map's function runs just before its item is used). When ``owner`` is armed, the
+    function call of a map's or filter's next() is a site of it: ``site_of(it)``, the
+    consumer's helper with its state before the item (sites.fed adds the item)."""
+    while True:
+        site = site_of(it) if owner is not None and type(it) in _PRODUCERS else None
+        try:
+            item = sites.run_at(tx, owner if site is not None else None, site,
+                                next_value, tx, it)
+        except Exhausted:
+            return
+        yield item
 
+
+def _extreme(pick):
+    """``min``/``max``: items and ``key=`` values taken in CPython's order (one item, its
+    key, the next item ...); a key call and a map's function are sites of the armed
+    frame (sites.extreme_rest / extreme_next_rest finish the rest)."""
     def extreme_rule(tx, args, kwargs):
         owner = sites.take(tx)
+        it = make_iter(tx, args[0] if len(args) == 1 else TupleVal(list(args)))
         key = kwargs.get("key")
-        has_key = key is not None and not _is_none(key)
-        if len(args) == 1 and has_key and not is_materialized(args[0]):
-            # an iterator: each item's key is computed as it comes (CPython's order)
-            items, keys = [], []
-            for item in items_lazily(tx, args[0]):
-                items.append(item)
-                keys.append(tx.call(key, [item]))
-        else:
-            items = unpack(tx, args[0]) if len(args) == 1 else list(args)
-            keys = _keys(tx, owner, items, key, helper) if has_key and items else items
+        key = None if key is None or _is_none(key) else key
+        default = kwargs.get("default", ConstVal(sites.NO_DEFAULT))
+        items, keys = [], []
+
+        def state(it):
+            return (ConstVal(pick), _or_none(key), ListVal(list(items)),
+                    ListVal(list(keys)), it, default)
+
+        next_site = lambda it: sites.Site(sites.extreme_next_rest, state(it))  # noqa: E731
+        for item in _each(tx, owner, it, next_site):
+            items.append(item)
+            if key is not None:
+                site = sites.Site(sites.extreme_rest, state(it))
+                keys.append(sites.call_at(tx, owner, key, [item], site))
         if not items:
             if "default" in kwargs:
-                return kwargs["default"]
-            tx.raise_type(ValueError, f"{pick.__name__}() iterable argument is empty")
-        values = [tx.pyval(k) for k in keys]
+                return default
+            tx.fold(pick, ())             # CPython's ValueError
+        values = [tx.pyval(k) for k in (keys if key is not None else items)]
         best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
         return items[best]
     return extreme_rule
+
+
+def _or_none(key):
+    return ConstVal(None) if key is None else key
 
 
 def _is_none(v):
@@ -158,10 +186,29 @@ def _abs(tx, args, kwargs):
 
 @rule(sum)
 def _sum(tx, args, kwargs):
+    """Each item added as it comes; a map's function is a site (sites.sum_rest)."""
+    owner = sites.take(tx)
     acc = args[1] if len(args) > 1 else kwargs.get("start", ConstVal(0))
-    for item in items_lazily(tx, args[0]):      # each + as the item comes
+    site_of = lambda it: sites.Site(sites.sum_rest, (acc, it))   # noqa: E731 (acc: now)
+    for item in _each(tx, owner, make_iter(tx, args[0]), site_of):
         acc = ops.binary(tx, "+", acc, item)
     return acc
+
+
+def _collect(tx, owner, src, site_of):
+    """The items of ``src`` (list(src)); a map's function is a site of ``owner`` (the
+    armed frame): ``site_of(done, it)``, ``done`` the items before."""
+    if type(src) in (ListVal, TupleVal) or owner is None:
+        return unpack(tx, src)
+    done = []
+    for item in _each(tx, owner, make_iter(tx, src), lambda it: site_of(ListVal(list(done)),
+                                                                          it)):
+        done.append(item)
+    return done
+
+
+def _collect_as(make):
+    return lambda done, it: sites.Site(sites.collect_rest, (ConstVal(make), done, it))
 
 
 @rule(isinstance)
@@ -179,12 +226,12 @@ def _type(tx, args, kwargs):
 
 @rule(tuple)
 def _tuple(tx, args, kwargs):
-    return TupleVal(unpack(tx, args[0]) if args else [])
+    return TupleVal(_collect(tx, sites.take(tx), args[0], _collect_as(tuple)) if args else [])
 
 
 @rule(list)
 def _list(tx, args, kwargs):
-    return ListVal(unpack(tx, args[0]) if args else [])
+    return ListVal(_collect(tx, sites.take(tx), args[0], _collect_as(list)) if args else [])
 
 
 @rule(set)
@@ -268,9 +315,11 @@ def _callable(tx, args, kwargs):
     return ConstVal(hasattr(value_type(v), "__call__"))
 
 
-def _attr_default(tx, obj, name, default):
+def _attr_default(tx, obj, name, default, owner=None, site=None):
+    """``getattr(obj, name)``, ``default`` on AttributeError. A getter or ``__getattr__``
+    it inlines continues through ``site`` when ``owner`` is armed (sites.run_at)."""
     try:
-        return get_attr(tx, obj, name)
+        return sites.run_at(tx, owner, site, get_attr, tx, obj, name)
     except UserRaise as exc:
         if default is not None and issubclass(exc.exc.cls, AttributeError):
             return default
@@ -279,16 +328,18 @@ def _attr_default(tx, obj, name, default):
 
 @rule(getattr)
 def _getattr(tx, args, kwargs):
-    if len(args) > 2:
-        sites.take(tx)      # a default replaces an AttributeError: not the getter's value
-    # else a property getter's value is getattr's (the armed frame's site, sites.py)
-    return _attr_default(tx, args[0], tx.pyval(args[1]), args[2] if len(args) > 2 else None)
+    if len(args) < 3:   # a property getter's value is getattr's (the armed frame's site)
+        return _attr_default(tx, args[0], tx.pyval(args[1]), None)
+    # the default replaces an AttributeError: in a chain, the site's catch does
+    site = sites.Site(sites.getattr_rest, (args[2],), catch=AttributeError)
+    return _attr_default(tx, args[0], tx.pyval(args[1]), args[2], sites.take(tx), site)
 
 
 @rule(hasattr)
 def _hasattr(tx, args, kwargs):
     missing = ConstVal(_MISSING)
-    found = _attr_default(tx, args[0], tx.pyval(args[1]), missing)
+    site = sites.Site(sites.hasattr_rest, catch=AttributeError)
+    found = _attr_default(tx, args[0], tx.pyval(args[1]), missing, sites.take(tx), site)
     return ConstVal(found is not missing)
 
 
@@ -303,10 +354,12 @@ def _setattr(tx, args, kwargs):
 
 @rule(sorted)
 def _sorted(tx, args, kwargs):
-    owner = sites.take(tx)
-    items = unpack(tx, args[0])
     key = kwargs.get("key")
     reverse = tx.pyval(kwargs["reverse"]) if "reverse" in kwargs else False
+    # all items first (a map's function: sites.sorted_collect_rest), then the keys
+    owner = sites.take(tx)
+    items = _collect(tx, owner, args[0], lambda done, it: sites.Site(
+        sites.sorted_collect_rest, (_or_none(key), ConstVal(reverse), done, it)))
     keys = [tx.pyval(k) for k in (
         _keys(tx, owner, items, key, sites.sorted_rest, ConstVal(reverse))
         if key is not None and not _is_none(key) else items)]
@@ -322,17 +375,22 @@ def _reversed(tx, args, kwargs):
 def _any_all(stop):
     """``any`` (``stop`` True) / ``all`` (False): truth tests in order up to the first
     that equals ``stop``. Over a list or tuple each ``__bool__``/``__len__`` is a site of
-    the armed frame (sites.any_all_rest finishes the rest)."""
+    the armed frame (sites.any_all_rest finishes the rest); over an iterator the items
+    are taken one by one, so a map's function runs only up to the answer."""
     def any_all_rule(tx, args, kwargs):
         owner = sites.take(tx)
         seq = args[0]
-        items = unpack(tx, seq) if is_materialized(seq) else items_lazily(tx, seq)
-        for i, item in enumerate(items):        # an iterator is consumed up to the answer
-            if type(item) is ClassInstanceVal and type(seq) in (ListVal, TupleVal):
-                truth = _instance_truth_at(tx, owner, item, seq, i, stop)
-            else:
-                truth = ops.truthy(tx, item)
-            if truth == stop:
+        if type(seq) in (ListVal, TupleVal):
+            for i, item in enumerate(unpack(tx, seq)):
+                truth = (_instance_truth_at(tx, owner, item, seq, i, stop)
+                         if type(item) is ClassInstanceVal else ops.truthy(tx, item))
+                if truth == stop:
+                    return ConstVal(stop)
+            return ConstVal(not stop)
+        # an iterator is taken item by item, up to the answer (a map's function: a site)
+        site_of = lambda it: sites.Site(sites.any_all_next_rest, (ConstVal(stop), it))  # noqa
+        for item in _each(tx, owner, make_iter(tx, seq), site_of):
+            if ops.truthy(tx, item) == stop:
                 return ConstVal(stop)
         return ConstVal(not stop)
     return any_all_rule

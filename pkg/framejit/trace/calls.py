@@ -440,10 +440,10 @@ def _site_capable(rule, fn) -> bool:
     if rule is not call_const:
         return False
     value = fn.value
-    if isinstance(value, type):
-        return is_plain_class(value)
     from .builtins_rules import SITE_RULES
-    return any(value is b for b in SITE_RULES)
+    if any(value is b for b in SITE_RULES):      # list, tuple: classes with a rule
+        return True
+    return isinstance(value, type) and is_plain_class(value)
 
 
 def call(tx, fn, args, kwargs):

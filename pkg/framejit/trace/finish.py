@@ -17,7 +17,7 @@ from ..bytecode.analysis import implicit_reads, live_locals
 from ..bytecode.instructions import decode
 from .handlers import Lazy
 from .resume import origin
-from .sites import post_code
+from .sites import catch_of, post_code
 from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, RExcPrev,
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
@@ -257,14 +257,16 @@ def _frame_state(fin, snap, innermost, handled=()):
         cell_objs.append(fin.recon(cell))
     if where.after:       # paused in a resume level's prologue: the level says how
         resume_at, post, at_pending = where.offset, where.post, where.at_pending
+        catch = where.catch
     else:                 # paused at the instruction: its site says how (trace/sites.py)
         at_pending = snap.site is not None and snap.site.at_inst
         resume_at, post = (where.offset if at_pending else -1), post_code(snap.site)
+        catch = catch_of(snap.site)
     return FrameState(code, where.offset, snap.lineno, _stack_recons(fin, snap, handled),
                       local_recons, cell_recons, tuple(snap.modes), inst.opname,
                       tuple(snap.kw_names), _mode_specs(fin, snap), tuple(cell_objs),
                       resume_at, where.pops, fin.recon_all(handled), snap.globals,
-                      post, at_pending)
+                      post, at_pending, catch)
 
 
 def _break_point(fin, tx, signal):

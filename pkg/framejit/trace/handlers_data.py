@@ -44,9 +44,9 @@ def COMPARE_OP(tx, f, inst):
     b = f.stack.pop()
     a = f.stack.pop()
     operands = (a, b)
-    if inst.argval in ("==", "!=") and type(a) in (ListVal, TupleVal) \
+    if inst.argval in ops.COMPARISONS and type(a) in (ListVal, TupleVal) \
             and type(b) in (ListVal, TupleVal):
-        operands = (*a.items, *b.items)           # their elements' __eq__ (sites.py)
+        operands = (*a.items, *b.items)           # their elements' dunders (sites.py)
     f.stack.append(_armed(tx, f, operands, ops.binary, tx, inst.argval, a, b))
 
 

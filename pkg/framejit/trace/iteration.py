@@ -17,14 +17,17 @@ from .cursor import zip_longer, zip_shorter
 from .dynamic import int_binary
 from .generators import next_item
 from .resumed_iter import cursor_next
-from .values import (ArrayVal, ClassInstanceVal, ConstVal, CursorVal, DictVal, EnumerateVal,
-                     FilterVal, GenVal, IteratorVal, ListVal, MapVal, SetVal, TupleVal, ZipVal)
+from .values import (ArrayVal, ClassInstanceVal, ClosureVal, ConstVal, CursorVal, DictVal,
+                     EnumerateVal, FilterVal, FunctionVal, GenVal, IteratorVal, ListVal, MapVal,
+                     MethodVal, SetVal, TupleVal, ZipVal)
 
 
 class Exhausted(Exception):
     """The iterator has no more items (StopIteration of the traced program)."""
 
 
+#: Functions whose return value is their call's (a consumer's site may wait for it).
+_DIRECT_FUNCTIONS = (FunctionVal, ClosureVal, MethodVal)
 _SELF_ITERATORS = (IteratorVal, EnumerateVal, ZipVal, CursorVal, MapVal, FilterVal, GenVal)
 
 
@@ -153,14 +156,27 @@ def _all_steppable(tx, inners):
             tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(inner).__name__}")
 
 
+def _consumer(owner, fn):
+    """``(owner, site)`` for the function call of a map's / filter's next(): a builtin
+    consuming it (builtins_rules._each) armed ``owner`` with its own site; FOR_ITER
+    armed it with none. A consumer needs the function's value as it is: a class (its
+    ``__init__`` has a site of its own) or a builtin is not its site's callee."""
+    site = None if owner is None else owner.site
+    if site is not None and type(fn) not in _DIRECT_FUNCTIONS:
+        return None, None
+    return owner, site
+
+
 def _map_next(tx, it):
     """One step of ``map``: the inners in order (the shortest ends it, after the earlier
     ones moved, as CPython's), then the call."""
     from . import sites
-    owner = sites.take(tx)        # FOR_ITER armed: the call's value is the next item
+    # FOR_ITER armed: the call's value is the next item; a consumer: its site
+    owner, consumer = _consumer(sites.take(tx), it.fn)
     _all_steppable(tx, it.inners)
     items = [next_value(tx, inner) for inner in it.inners]
-    return sites.call_at(tx, owner, it.fn, items, None)
+    site = None if consumer is None else sites.fed(consumer, ConstVal(sites.MAPPED))
+    return sites.call_at(tx, owner, it.fn, items, site)
 
 
 def _filter_next(tx, it):
@@ -168,14 +184,15 @@ def _filter_next(tx, it):
     When FOR_ITER armed the frame, each call is a site (sites.filter_rest)."""
     from . import sites
     from .operators import truthy     # operators imports this module
-    owner = sites.take(tx)
+    owner, consumer = _consumer(sites.take(tx), it.fn)
     _all_steppable(tx, (it.inner,))
     while True:
         item = next_value(tx, it.inner)
         if it.fn is None:
             keep = item
         else:
-            site = sites.Site(sites.filter_rest, (item,), at_inst=True)
+            site = (sites.Site(sites.filter_rest, (item,), at_inst=True) if consumer is None
+                    else sites.fed(consumer, item))
             keep = sites.call_at(tx, owner, it.fn, [item], site)
         if truthy(tx, keep):
             return item

@@ -113,7 +113,7 @@ def _type_error(tx, sym, a, b):
                              f"'{python_type(a).__name__}' and '{python_type(b).__name__}'")
 
 
-_COMPARISONS = frozenset(["<", "<=", "==", "!=", ">", ">="])
+_COMPARISONS = COMPARISONS = frozenset(["<", "<=", "==", "!=", ">", ">="])
 
 
 def type_error_message(sym, a, b, inplace=False) -> str:
@@ -199,10 +199,14 @@ def binary(tx, sym: str, a: Value, b: Value, inplace: bool = False) -> Value:
         tx.raise_type(TypeError, type_error_message(sym, a, b, inplace))
     if sym in ("==", "!=") and (ta in _CONTAINERS or tb in _CONTAINERS):
         return _container_equal(tx, sym, a, b)
+    if sym in ORDERINGS and (ta in _SEQUENCES or tb in _SEQUENCES):
+        return _container_order(tx, sym, a, b)
     return _sequence_binary(tx, sym, a, b, inplace)
 
 
 _CONTAINERS = (TupleVal, ListVal, DictVal)
+_SEQUENCES = (TupleVal, ListVal)
+ORDERINGS = frozenset(["<", "<=", ">", ">="])
 
 
 def _container_equal(tx, sym, a, b):
@@ -231,6 +235,35 @@ def _container_equal(tx, sym, a, b):
         if not truthy(tx, eq):
             return ConstVal(not equal)
     return ConstVal(equal)
+
+
+def _container_order(tx, sym, a, b):
+    """``<``, ``<=``, ``>``, ``>=`` of two lists or of two tuples, as CPython: the first
+    index whose elements are not equal (identity first, then ``==``'s truth) decides
+    with ``sym`` on that pair (its value as it is, not made a bool); the lengths when
+    one is a prefix of the other. An element's dunder is a site of the armed frame: an
+    ``__eq__`` through ``sites.seq_order_rest``, the deciding pair's through
+    ``sites.binary_rest`` (its value is the instruction's)."""
+    from . import sites
+    owner = sites.take(tx)
+    left, right = _seq_items(tx, a), _seq_items(tx, b)
+    if left is None or right is None or _is_list(a) != _is_list(b):
+        return _type_error(tx, sym, a, b)
+    op = ConstVal(npr.PY_OPERATORS[sym])
+    for i, (x, y) in enumerate(zip(left, right)):
+        if is_same(tx, x, y):
+            continue
+        if ClassInstanceVal in (type(x), type(y)):
+            def site_of(rest, fallback, x=x, y=y, i=i):
+                return sites.Site(sites.seq_order_rest, (x, y, rest, a, b, ConstVal(i), op))
+            eq = _dunder_binary(tx, "==", x, y, False, owner, site_of)
+        else:
+            eq = binary(tx, "==", x, y)
+        if not truthy(tx, eq):
+            if ClassInstanceVal in (type(x), type(y)):
+                return _dunder_binary(tx, sym, x, y, False, owner)
+            return binary(tx, sym, x, y)
+    return ConstVal(tx.fold(npr.PY_OPERATORS[sym], len(left), len(right)))
 
 
 def unary(tx, sym: str, v: Value) -> Value:

@@ -136,6 +136,8 @@ class FrameState:
     post: int = 0               # outer frame: what its level does with the callee's value
     #                             (resume.Level.post; trace/sites.py)
     at_pending: bool = False    # outer frame: resume AT the pending instruction
+    catch: object = None        # outer frame: the exception class its level turns into
+    #                             sites.CAUGHT (resume.Level.catch)
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,9 @@ behave as in the user's function — preceded by a prologue that
    call is covered by a copy of the original call's exception-table entry (a ``with`` or
    ``try`` around it), through a handler that first pops the callee's mode entries when
    there are some: an exception of the callee reaches the frame's handlers as in Python.
+   A site that handles an exception class itself (``Level.catch``: ``hasattr``) covers
+   the call with an ``except`` handler instead (``emit_catch``), which turns that class
+   into ``sites.CAUGHT`` for the site's helper and passes the rest on to the frame's.
    An exception continuation (``Level.throw``) re-raises its ``__fj_x`` argument there
    instead of calling a callee level (at the breaking instruction itself, for the
    innermost level of a break runner's raise target);
@@ -79,7 +82,10 @@ class Level:
     0 push it, -1 drop it, n > 0 call the helper below it (layout's top) with n - 1
     arguments and the value; also applied to the value on top of ``layout`` when
     ``inner`` is None. ``at_pending``: the target is the pending instruction itself
-    (re-run on the helper's value; a raise target's instruction)."""
+    (re-run on the helper's value; a raise target's instruction). ``catch``: an exception
+    class the pending instruction handles itself (``hasattr``; sites.Site.catch): when
+    the callee level raises (or ``throw`` re-raises) one, the prologue's handler pushes
+    ``sites.CAUGHT`` as the value and calls the helper (``post`` > 0) on it."""
     code: object
     target: int
     layout: tuple
@@ -91,6 +97,7 @@ class Level:
     foreign: bool = False
     post: int = 0
     at_pending: bool = False
+    catch: object = None
 
     @property
     def cells(self) -> tuple:
@@ -244,7 +251,7 @@ def _level_key(level, died=None):
     while level is not None:
         key.append((IdRef(level.code, died), level.target, level.layout, level.local_names,
                     level.pops, level.lineno, level.throw, level.foreign, level.post,
-                    level.at_pending))
+                    level.at_pending, level.catch))
         level = level.inner
     return tuple(key)
 
@@ -310,19 +317,29 @@ def _build(level: Level):
         out.call(len(inner_args) + 1)
         inner_call = len(out.insts) - 1
     emit_pop_modes(out, level.pops)
-    post_call = None
-    if level.post > 0 and not level.throw:
+    # where the callee's exceptions go: the frame's handler, or the catch of the site
+    caught = []
+
+    def to_catch(first, last) -> list:
+        if level.catch is None:
+            return _covered(first, last, around)
+        caught.append((first, last))      # emit_catch covers them
+        return []
+
+    if level.throw:
+        out.op("LOAD_FAST", "__fj_x")
+        reraise = out.op("RERAISE", 0)
+        handlers += to_catch(reraise, reraise)
+    post_call = post_start = None
+    if level.post > 0 and (not level.throw or level.catch):
         # the helper finishes the pending instruction; its exceptions are the
         # instruction's (they reach the frame's handlers)
+        post_start = len(out.insts)
         post = out.call(level.post)
         post_call = len(out.insts) - 1
         handlers += _covered(post, post, around)
     elif level.post < 0 and not level.throw:
         out.op("POP_TOP")
-    if level.throw:
-        out.op("LOAD_FAST", "__fj_x")
-        reraise = out.op("RERAISE", 0)
-        handlers += _covered(reraise, reraise, around)
     pending = by_offset[level.target]
     if level.at_pending and not level.throw and pending.opname in _JUMP_OR_POP:
         table = handlers + emit_jump_or_pop(out, pending, insts, table)
@@ -339,10 +356,12 @@ def _build(level: Level):
             emit_pop_modes(out, level.pops)
             again = out.op("RERAISE", 0)
             table = [ExceptionEntry(first, call, out.insts[pop_start], len(level.layout),
-                                    False), *_covered(out.insts[pop_start], again, around),
+                                    False), *to_catch(out.insts[pop_start], again),
                      *table]
         else:
-            table = _covered(first, call, around) + table
+            table = to_catch(first, call) + table
+    if caught:
+        table = emit_catch(out, level, out.insts[post_start], caught, around) + table
     args.append(TRAMP_ARG)
     new = assemble(out.insts + insts, table, like=code, argcount=len(args),
                    posonlyargcount=0, kwonlyargcount=0, argnames=args, cellvars=[],
@@ -370,6 +389,7 @@ class Origin:
     pops: int = 0
     post: int = 0
     at_pending: bool = False
+    catch: object = None
 
 
 def _record_origins(new, level, n_prologue, inner_call, post_call):
@@ -381,7 +401,7 @@ def _record_origins(new, level, n_prologue, inner_call, post_call):
     mapping = {g.offset: Origin(o.offset) for g, o in zip(got[n_prologue:], orig)}
     if inner_call is not None:
         mapping[got[inner_call].offset] = Origin(level.target, True, level.pops,
-                                                 level.post, level.at_pending)
+                                                 level.post, level.at_pending, level.catch)
     if post_call is not None:   # a callback of the helper breaks: its value is pushed
         mapping[got[post_call].offset] = Origin(level.target, True, 0, 0, level.at_pending)
     _ORIGINS[new] = (IdRef(level.code), mapping)
@@ -397,6 +417,33 @@ def origin(code, offset):
     if original is None:   # cannot happen while the resume code runs; be safe anyway
         return code, None
     return original, hit[1].get(offset)
+
+
+def emit_catch(out, level, post_start, ranges, around) -> list:
+    """The handler of a site's ``catch`` (``except level.catch:`` as CPython compiles
+    it): the exception of the callee level (each of ``ranges``, first and last
+    instruction) becomes ``sites.CAUGHT``, passed to the helper call at ``post_start``;
+    any other exception goes on to the frame's handler (``around``). Returns the
+    exception-table entries."""
+    from .sites import CAUGHT
+    depth = len(level.layout)
+    reraise = Instruction("RERAISE", 0, lineno=out.lineno)
+    start = out.op("PUSH_EXC_INFO")
+    out.op("LOAD_CONST", level.catch)
+    out.op("CHECK_EXC_MATCH")
+    out.op("POP_JUMP_FORWARD_IF_FALSE", target=reraise)
+    matched = out.op("POP_TOP")
+    out.op("POP_EXCEPT")
+    out.op("LOAD_CONST", CAUGHT)
+    out.op("JUMP_BACKWARD", target=post_start)
+    out.insts.append(reraise)
+    cleanup = out.op("COPY", 3)
+    out.op("POP_EXCEPT")
+    last = out.op("RERAISE", 1)
+    return [*(ExceptionEntry(first, end, start, depth, False) for first, end in ranges),
+            ExceptionEntry(start, matched, cleanup, depth + 1, True),
+            ExceptionEntry(reraise, reraise, cleanup, depth + 1, True),
+            *_covered(cleanup, last, around)]
 
 
 def enter_range(out, target, table) -> list:

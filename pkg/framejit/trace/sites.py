@@ -14,7 +14,12 @@ what the instruction continues with. A ``Site`` on the frame says how:
   check ...); the tracer inlines it like user code, so a break in a later callback
   resumes through it too;
 - ``at_inst``: continue *at* the instruction, re-running it on the helper's result
-  (a jump on a truth value re-runs on a real bool).
+  (a jump on a truth value re-runs on a real bool);
+- ``catch``: an exception class the instruction itself handles (``hasattr`` and
+  ``getattr`` with a default: AttributeError): when the callee raises one, the value is
+  ``CAUGHT`` instead and the helper makes it the instruction's answer (the level's
+  prologue catches it around the callee level's call, trace/resume.py; an exception the
+  breaking instruction raises goes there through the exception continuation).
 
 Which frame may own a site: an instruction handler *arms* the frame (``arm``) only where
 the operation's value is the instruction's; the first call made disarms it (calls.call),
@@ -32,6 +37,7 @@ class Site:
     args: tuple = ()
     discard: bool = False
     at_inst: bool = False
+    catch: type = None
 
 
 DISCARD = Site(discard=True)
@@ -57,13 +63,19 @@ def take(tx):
 def call_at(tx, owner, fn, args, site, kwargs=None):
     """``tx.call`` whose inlined callee, when ``owner`` is armed, continues through
     ``site`` (see the module docstring)."""
+    return run_at(tx, owner, site, tx.call, fn, args, kwargs)
+
+
+def run_at(tx, owner, site, op, *args):
+    """``op(*args)`` with ``owner`` armed (when it is the current frame) and continuing
+    through ``site``: the first call ``op`` makes is the site's callee."""
     if owner is None or owner is not tx.frame:
-        return tx.call(fn, args, kwargs)
+        return op(*args)
     saved = owner.site
     owner.site = site
     tx.armed = owner
     try:
-        return tx.call(fn, args, kwargs)
+        return op(*args)
     finally:
         owner.site = saved
         tx.armed = None
@@ -75,6 +87,18 @@ def stack_entries(site) -> list:
         return []
     from .values import NULL, ConstVal
     return [NULL, ConstVal(site.helper), *site.args]
+
+
+def fed(consumer, item):
+    """The site of a ``map``'s / ``filter``'s function call while a builtin consumes it:
+    the consumer's helper (``consumer``, its state before the item) also takes the
+    filter's ``item`` (MAPPED for a map) before the value (``produced``)."""
+    return Site(consumer.helper, (*consumer.args, item))
+
+
+def catch_of(site):
+    """Level.catch: the exception class the level's prologue turns into ``CAUGHT``."""
+    return None if site is None else site.catch
 
 
 def post_code(site) -> int:
@@ -137,6 +161,19 @@ def seq_equal_rest(a, b, rest, left, right, i, equal, value):
     return same == equal
 
 
+def seq_order_rest(a, b, rest, left, right, i, op, value):
+    """``op(left, right)`` (``<`` & co.) of two lists or tuples after ``a == b``
+    (``left[i]``, ``right[i]``) ran one dunder that returned ``value``: the first unequal
+    pair (identity first) decides with ``op``, else the lengths (CPython's comparison)."""
+    if not binary_rest(a, b, rest, "==", value):
+        return op(a, b)
+    for j in range(i + 1, min(len(left), len(right))):   # a range: resumable in a chain
+        x, y = left[j], right[j]
+        if not (x is y or x == y):
+            return op(x, y)
+    return op(len(left), len(right))
+
+
 def any_all_rest(name, items, i, stop, value):
     """``any(items)`` (``stop`` True) / ``all(items)`` (False) after the truth method
     ``name`` of ``items[i]`` returned ``value``: the later items' truth in order."""
@@ -156,6 +193,21 @@ def filter_rest(item, value):
     item, or FILTER_SKIPPED (the level's FOR_ITER then takes the next item,
     resume.emit_filter_next)."""
     return item if value else FILTER_SKIPPED
+
+
+CAUGHT = ("framejit: the callee raised the exception the instruction handles",)
+
+
+def hasattr_rest(value):
+    """``hasattr(obj, name)`` after the getter returned ``value`` (CAUGHT: it raised
+    AttributeError)."""
+    return value is not CAUGHT
+
+
+def getattr_rest(default, value):
+    """``getattr(obj, name, default)`` after the getter returned ``value`` (CAUGHT: it
+    raised AttributeError)."""
+    return default if value is CAUGHT else value
 
 
 def iter_rest(value):
@@ -202,20 +254,88 @@ def sorted_rest(items, key, reverse, keys, value):
     return [items[i] for i in order]
 
 
-def min_rest(items, key, keys, value):
-    """``min(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
-    keys.append(value)
-    for i in range(len(keys), len(items)):       # a range: resumable in a chain
-        keys.append(key(items[i]))
-    return items[min(range(len(keys)), key=keys.__getitem__)]
+NO_DEFAULT = ("framejit: min()/max() without a default",)      # a unique marker
 
 
-def max_rest(items, key, keys, value):
-    """``max(items, key=key)`` after the key of ``items[len(keys)]`` returned ``value``."""
+def extreme_rest(pick, key, items, keys, rest, default, value):
+    """``pick(iterable, key=key, default=default)`` (``pick`` min or max) after the key
+    of ``items[-1]`` returned ``value``: ``keys`` those of the items before, ``rest`` the
+    iterator of the later items."""
     keys.append(value)
-    for i in range(len(keys), len(items)):       # a range: resumable in a chain
-        keys.append(key(items[i]))
-    return items[max(range(len(keys)), key=keys.__getitem__)]
+    return extreme_finish(pick, key, items, keys, rest, default)
+
+
+def extreme_next_rest(pick, key, items, keys, rest, default, item, value):
+    """``pick(map(...))`` after the map's function returned ``value`` (``produced``)."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        items.append(value)
+        if key is not None:
+            keys.append(key(value))
+    return extreme_finish(pick, key, items, keys, rest, default)
+
+
+def extreme_finish(pick, key, items, keys, rest, default):
+    """The later items (and their keys) in order, then the first least / greatest."""
+    for value in rest:
+        items.append(value)
+        if key is not None:
+            keys.append(key(value))
+    if not items:
+        return pick(()) if default is NO_DEFAULT else default   # pick(()): CPython's error
+    ranked = items if key is None else keys
+    return items[pick(range(len(ranked)), key=ranked.__getitem__)]
+
+
+MAPPED = ("framejit: the map function's value is the item",)   # a unique marker
+
+
+def produced(item, value):
+    """What the next() of a map (``item`` MAPPED) or a filter (``item`` its item) gives
+    after its function returned ``value``: FILTER_SKIPPED when the filter drops it."""
+    if item is MAPPED:
+        return value
+    return item if value else FILTER_SKIPPED
+
+
+def sum_rest(acc, rest, item, value):
+    """``sum(map(...), start)`` after the map's function returned ``value``: ``acc`` the
+    sum before it, ``rest`` the map (its later items are added as they come)."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        acc = acc + value
+    for value in rest:
+        acc = acc + value
+    return acc
+
+
+def collect_rest(make, done, rest, item, value):
+    """``make(map(...))`` (list, tuple) after the map's function returned ``value``:
+    ``done`` the items before, ``rest`` the map."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED:
+        done.append(value)
+    for value in rest:
+        done.append(value)
+    return make(done)
+
+
+def sorted_collect_rest(key, reverse, done, rest, item, value):
+    """``sorted(map(...), key=key, reverse=reverse)`` after the map's function returned
+    ``value``: all items first, then the keys and the sort (as CPython's sorted)."""
+    return sorted(collect_rest(list, done, rest, item, value), key=key, reverse=reverse)
+
+
+def any_all_next_rest(stop, rest, item, value):
+    """``any(map(...))`` (``stop`` True) / ``all`` after the map's function returned
+    ``value``: truth tests up to the first that equals ``stop``."""
+    value = produced(item, value)
+    if value is not FILTER_SKIPPED and (True if value else False) == stop:
+        return stop
+    for value in rest:
+        if (True if value else False) == stop:
+            return stop
+    return not stop
 
 
 def reduce_rest(fn, items, start, value):
@@ -227,7 +347,11 @@ def reduce_rest(fn, items, start, value):
 
 
 INLINED = frozenset(f.__code__ for f in (binary_rest, contains_rest, seq_equal_rest,
-                                           any_all_rest, filter_rest, iter_rest, truth_rest,
+                                           seq_order_rest,
+                                           any_all_rest, filter_rest, iter_rest,
+                                           hasattr_rest, getattr_rest, truth_rest,
                                            len_rest,
-                                           reduce_rest, init_rest, sorted_rest, min_rest,
-                                           max_rest))
+                                           reduce_rest, init_rest, sorted_rest,
+                                           extreme_rest, extreme_next_rest, extreme_finish,
+                                           produced, sum_rest, collect_rest,
+                                           sorted_collect_rest, any_all_next_rest))
