@@ -170,3 +170,22 @@ def test_identity_of_objects_the_trace_cannot_see_into(args):
 def test_enum_members_are_constants():
     for mode in (_Mode.FAST, _Mode.SLOW):
         compare(enum_members_in_one_graph, np.arange(3.0), mode, fullgraph=True)
+
+
+class _Fallback:
+    @property
+    def p(self):
+        LOG.append("property")
+        raise AttributeError("not yet")
+
+    def __getattr__(self, name):
+        LOG.append(("__getattr__", name))
+        return 5.0
+
+
+def property_falls_back_to_getattr(x, obj):
+    return x + obj.p + getattr(obj, "p", 0) + hasattr(obj, "p")
+
+
+def test_a_property_raising_attribute_error_falls_back_to_getattr():
+    compare(property_falls_back_to_getattr, np.arange(3.0), _Fallback())

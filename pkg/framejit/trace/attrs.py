@@ -26,6 +26,7 @@ from . import markers, numpy_rules as npr
 from .breaks import BreakKind
 from .guards import GuardKind
 from .sources import AttrSource
+from .tracer import UserRaise
 from .wrap import is_library_code
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
                      EnumerateVal, ExceptionVal, FilterVal, FunctionVal, GenVal, IteratorVal,
@@ -187,7 +188,13 @@ def _instance_attr(tx, v, name):
         val = tx.wrap(v.obj.__dict__[name], AttrSource(v.source, name) if v.source else None)
         v.attrs[name] = val
         return val
-    found = class_attr(tx, v.cls, v, name, v.source)
+    try:
+        found = class_attr(tx, v.cls, v, name, v.source)
+    except UserRaise as exc:
+        # a property that raises AttributeError falls back to __getattr__, as in CPython
+        if not (issubclass(exc.exc.cls, AttributeError) and hasattr(v.cls, "__getattr__")):
+            raise
+        found = None
     if found is not None:
         return found
     if hasattr(v.cls, "__getattr__"):
