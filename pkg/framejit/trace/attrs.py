@@ -328,13 +328,24 @@ def _index_of(tx, items, x):
     return -1
 
 
-def _list_append(tx, lst, args):
+def list_append(tx, lst, args):
     if lst.loaded:
         return list_mutate(tx, lst, "append", args, lst.items + [args[0]])
     lst.append(args[0])     # a lazy list stays unread (no LEN guard)
     lst.mutated = True
     if lst.source is not None:
         tx.record("call_method", lst, "append", args)
+
+
+def list_extend(tx, lst, args):
+    new = _iter_items(tx, args[0])      # first: ``l.extend(l)`` reads the items
+    if lst.loaded:
+        return list_mutate(tx, lst, "extend", args, lst.items + new)
+    for item in new:        # a lazy list stays unread (no LEN guard), as for append
+        lst.append(item)
+    lst.mutated = True
+    if lst.source is not None:
+        tx.record("call_method", lst, "extend", args)
 
 
 def _list_pop(tx, lst, args):
@@ -423,8 +434,8 @@ def _seq_getitem(tx, seq, args):
 
 
 _LIST_METHODS = {
-    "append": _list_append,
-    "extend": lambda tx, l, a: list_mutate(tx, l, "extend", a, l.items + _iter_items(tx, a[0])),
+    "append": list_append,
+    "extend": list_extend,
     "insert": _list_insert,
     "pop": _list_pop,
     "remove": _list_remove,

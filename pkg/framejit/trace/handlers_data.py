@@ -205,9 +205,9 @@ def FORMAT_VALUE(tx, f, inst):
 def LIST_APPEND(tx, f, inst):
     v = f.stack.pop()
     lst = f.stack[-inst.argval]
-    if lst.source is not None:
-        from .attrs import list_mutate
-        list_mutate(tx, lst, "append", (v,), lst.items + [v])
+    if lst.source is not None:   # a comprehension resumed after a break: its list is
+        from .attrs import list_append     # an argument, kept lazy (no LEN guard per item)
+        list_append(tx, lst, (v,))
     else:
         lst.items.append(v)
 
