@@ -583,3 +583,25 @@ def test_exception_raised_by_a_graph_at_run_time_reaches_the_handler(case):
     want = f(arg)
     assert isinstance(want, str)
     assert fj.compile(f)(arg) == want
+
+
+# ---------------------------------------------------------------- found by user programs
+# (tests/e2e/test_user_programs_*.py, second hunt)
+
+@pytest.mark.xfail(strict=True, reason=(
+    "iterating a dict traces an iterator over a snapshot of its keys (trace/iteration.py, "
+    "_MAKE[DictVal] -> IteratorVal(TupleVal(keys))) and rebuilds it at a break as an "
+    "iterator over that tuple: storing a new key inside the loop never raises CPython's "
+    "RuntimeError('dictionary changed size during iteration')"))
+def test_dict_that_grows_while_a_for_loop_iterates_it_raises():
+    def f(d):
+        try:
+            for k in d:
+                d[k + "x"] = 1
+        except RuntimeError as exc:
+            return str(exc)
+        return sorted(d)
+
+    want = f({"a": 1})
+    assert want == "dictionary changed size during iteration"
+    assert fj.compile(f)({"a": 1}) == want

@@ -244,7 +244,16 @@ def _opaque_attr(tx, v, name):
 
 
 def _super_attr(tx, v, name):
-    found = class_attr(tx, value_type(v.obj), v.obj, name, None, after=v.cls)
+    owner = v.obj
+    if type(owner) is ConstVal and isinstance(owner.value, type):
+        # super() in a classmethod (super(C, cls)): the lookup runs on cls's own MRO and
+        # binds to cls as a class attribute access would (classmethods get cls)
+        cls, inst = tx.pyval(owner), None
+    else:
+        cls, inst = value_type(owner), owner
+    if v.cls not in cls.__mro__:
+        tx.raise_type(TypeError, "super(type, obj): obj must be an instance or subtype of type")
+    found = class_attr(tx, cls, inst, name, None, after=v.cls)
     if found is None:
         tx.raise_type(AttributeError, f"'super' object has no attribute '{name}'")
     return found
