@@ -605,3 +605,55 @@ def test_dict_that_grows_while_a_for_loop_iterates_it_raises():
     want = f({"a": 1})
     assert want == "dictionary changed size during iteration"
     assert fj.compile(f)({"a": 1}) == want
+
+
+class _Kw:
+    def method(self, a, b=2, *, c):
+        return a + b + c
+
+
+# Messages the tracer writes itself that differ from CPython 3.11's (the exception type
+# is right; trace/calls.py argument binding, trace/attrs.py list.index, builtins_rules.py
+# max/min, dict(), isinstance, unpacking and abs): (program, CPython's message)
+_MESSAGE_CASES = {
+    "too_many_positional_with_kwonly": lambda: _Kw().method(1, 2, 3, c=4),
+    "list_index_missing": lambda: [1].index(4),
+    "max_of_empty": lambda: max([]),
+    "dict_of_non_pairs": lambda: dict([1]),
+    "isinstance_bad_class": lambda: isinstance(1, 2),
+    "one_positional_given": lambda: (lambda *, k: k)(1),
+    "unpack_int": lambda: [a for a, b in [5]],
+    "reversed_int": lambda: reversed(5),
+    "abs_of_list": lambda: abs([1]),
+    "star_of_int": lambda: (lambda *a: a)(*5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_MESSAGE_CASES))
+@pytest.mark.xfail(strict=True, reason=(
+    "the tracer's own TypeError/ValueError messages differ from CPython 3.11's for these "
+    "calls (the type is right): argument binding with keyword-only parameters and 'was "
+    "given', list.index's '4 is not in list', max()'s 'arg is an empty sequence', dict() "
+    "of non-pairs, isinstance arg 2, unpacking a non-iterable, reversed(), abs(), '*' of "
+    "a non-iterable"))
+def test_error_messages_of_traced_builtins_match_cpython(case):
+    def f(k):
+        try:
+            _MESSAGE_CASES[k]()
+        except Exception as exc:
+            return type(exc).__name__, str(exc)
+
+    assert fj.compile(f)(case) == f(case)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "min()/max() with an unknown keyword argument return a value instead of raising "
+    "CPython's TypeError (trace/builtins_rules.py ignores kwargs other than key/default)"))
+def test_min_with_an_unknown_keyword_raises():
+    def f():
+        try:
+            return min([1], foo=1)
+        except TypeError as exc:
+            return str(exc)
+
+    assert fj.compile(f)() == f() == "'foo' is an invalid keyword argument for min()"

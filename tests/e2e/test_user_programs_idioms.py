@@ -3,9 +3,11 @@ import collections
 import itertools
 import operator
 import functools
+import os.path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import framejit as fj
 from user_programs import LOG, logger, same_as_python
@@ -483,3 +485,24 @@ def p_extend_in_a_loop(x, log):
 
 def test_list_extend_in_a_loop_with_breaks():
     same_as_python(p_extend_in_a_loop, [(np.linspace(-1, 2, 20), [0])] * 2, graphs_at_most=8)
+
+
+def p_map_filter_of_library_functions(paths, x):
+    names = list(map(os.path.basename, paths))
+    out = []
+    for stem in map(os.path.splitext, names):       # a break at each call
+        out.append(stem[0])
+    absolute = [p for p in filter(os.path.isabs, paths)]
+    table = dict(zip(range(len(paths)), map(os.path.dirname, paths)))
+    it = map(os.path.basename, paths)
+    first = next(it)
+    return names, out, absolute, table, first, list(it), [i for i, _ in enumerate(map(len, map(os.path.basename, paths)))], x * len(out)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.sampled_from(["a/b.txt", "/c/d", "e", "/f.py", "g/h/"]), max_size=4))
+def test_map_filter_zip_of_functions_the_trace_cannot_inline(paths):
+    # a map/filter step that broke at a library function's call had moved its iterators:
+    # the instruction re-ran in Python past an item (list(map(os.path.basename, ps))
+    # lost the first name, next() raised StopIteration)
+    same_as_python(p_map_filter_of_library_functions, [(paths, X), (paths[::-1], V)])

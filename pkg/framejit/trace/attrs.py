@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import types
 
 import numpy as np
@@ -382,7 +383,7 @@ def _list_remove(tx, lst, args):
 
 def _list_insert(tx, lst, args):
     items = list(lst.items)
-    items.insert(tx.pyval(args[0]), args[1])
+    items.insert(tx.fold(operator.index, tx.pyval(args[0])), args[1])
     list_mutate(tx, lst, "insert", args, items)
     return ConstVal(None)
 
@@ -401,12 +402,16 @@ def _iter_items(tx, v):
 
 
 def _dict_get(tx, d, args):
-    key = tx.pyval(args[0])
+    key = tx.key(args[0])
     return d.items.get(key, args[1] if len(args) > 1 else ConstVal(None))
 
 
 def _dict_pop(tx, d, args):
-    key = tx.pyval(args[0])
+    if not d.items:         # CPython: an empty dict's pop does not hash the key
+        if len(args) > 1:
+            return args[1]
+        tx.raise_type(KeyError, tx.pyval(args[0]))
+    key = tx.key(args[0])
     if key not in d.items:
         if len(args) > 1:
             return args[1]
@@ -422,14 +427,14 @@ def _dict_update(tx, d, args, kwargs=None):
     if args:
         other = args[0]
         pairs = other.items.items() if type(other) is DictVal else [
-            (tx.pyval(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
+            (tx.key(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
         items.update(pairs)
     dict_mutate(tx, d, "update", args, items)
     return ConstVal(None)
 
 
 def _dict_setdefault(tx, d, args):
-    key = tx.pyval(args[0])
+    key = tx.key(args[0])
     if key in d.items:
         return d.items[key]
     default = args[1] if len(args) > 1 else ConstVal(None)

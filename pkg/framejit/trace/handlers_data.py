@@ -168,7 +168,7 @@ def BUILD_LIST(tx, f, inst):
 @handler("BUILD_MAP")
 def BUILD_MAP(tx, f, inst):
     flat = f.popn(2 * inst.argval)
-    f.stack.append(DictVal({tx.pyval(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}))
+    f.stack.append(DictVal({tx.key(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}))
 
 
 @handler("BUILD_CONST_KEY_MAP")
@@ -236,9 +236,9 @@ def MAP_ADD(tx, f, inst):
     d = f.stack[-inst.argval]
     if d.source is not None:
         from .attrs import dict_mutate
-        dict_mutate(tx, d, "__setitem__", (key, value), {**d.items, tx.pyval(key): value})
+        dict_mutate(tx, d, "__setitem__", (key, value), {**d.items, tx.key(key): value})
     else:
-        d.items[tx.pyval(key)] = value
+        d.items[tx.key(key)] = value
 
 
 @handler("DICT_UPDATE", "DICT_MERGE")

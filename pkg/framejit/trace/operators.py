@@ -273,7 +273,7 @@ def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:
     owner = sites.take(tx)
     t = type(container)
     if t is DictVal:
-        return (tx.pyval(item) in container.items) != invert
+        return (tx.key(item) in container.items) != invert
     if t is ConstVal and type(item) is ConstVal:
         return tx.fold(lambda x, c: x in c, tx.pyval(item), tx.pyval(container)) != invert
     items = _seq_items(tx, container)
