@@ -1,4 +1,11 @@
-"""probe"""
+"""User programs, Python data model style: ``__getattr__``/``__getattribute__`` proxies,
+``__slots__`` classes, properties with setters, data descriptors, ``__len__``/
+``__getitem__``/``__contains__`` sequences, ``__eq__``/``__hash__`` keys, Enum and IntEnum,
+ABCs, NamedTuple, frozen dataclasses with ``replace``/``asdict``, mixins with ``super()``
+chains, metaclasses, ``functools.cached_property`` and ``lru_cache``,
+``contextlib.contextmanager`` with several ``with`` items. Each runs compiled against plain
+Python (tests/e2e/user_programs.py); ``fullgraph=False`` marks a capture gap (the program
+breaks), not a difference of behaviour."""
 import abc
 import collections
 import contextlib

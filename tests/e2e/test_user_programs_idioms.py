@@ -1,4 +1,13 @@
-"""probe idioms"""
+"""User programs, Python idiom style: itertools, collections (Counter, defaultdict, deque,
+OrderedDict), operator getters, star-unpacking, walrus and chained comparisons, ``match``,
+f-strings and ``%`` of array scalars, string/list/dict/set methods, comprehensions,
+``global``/``nonlocal``/``del``/``assert``, generators with ``send`` and ``yield from``,
+``try/except/else/finally`` (``return`` in ``finally``), ``raise ... from``, ``except*``,
+``zip(strict=True)``; mutable module-level containers read after they changed, methods of
+fresh opaque objects, comprehensions and ``map``/``filter`` that break per item. Each runs
+compiled against plain Python (tests/e2e/user_programs.py).
+
+PYTEST_DONT_REWRITE: the programs' own ``assert`` statements must run as plain Python's."""
 import collections
 import itertools
 import operator

@@ -1,4 +1,10 @@
-"""probe mixed"""
+"""User programs that mix Python and NumPy failure paths: NumPy's error messages caught
+by the program, exceptions inside graphs, ``__eq__``/``__hash__`` and ``key=`` callbacks
+with data-dependent values, iterator classes with a data-dependent stop, closures over loop
+variables, mutable defaults, recursion and ``__exit__`` that break, warnings and logging
+forms, ``print`` forms, in-place updates through containers and views, generator
+pipelines, ``super()`` in classmethods, exception groups. Each runs compiled against plain
+Python (tests/e2e/user_programs.py)."""
 import collections
 import functools
 import warnings

@@ -1,4 +1,11 @@
-"""probe numpy"""
+"""User programs, NumPy style beyond the first hunt: structured arrays, ``np.einsum``,
+``np.linalg``, fancy indexing with ``np.ix_``, one-argument ``np.where``/``np.nonzero``,
+``np.add.at`` and ufunc methods, ``None``/``np.newaxis`` broadcasting, ``np.random.Generator``,
+int8 overflow, ``np.datetime64``, complex arrays, float32 accumulators, ``out=``/``where=``,
+``keepdims`` and axis tuples, ``np.errstate``, ``np.ma``, ``np.vectorize``/``np.frompyfunc``/
+``np.apply_along_axis``, object and string arrays, negative strides, ``.flat``/``np.nditer``,
+ndarray subclasses, ``__array_function__``, dtype promotion. Each runs compiled against
+plain Python (tests/e2e/user_programs.py)."""
 import numpy as np
 import pytest
 

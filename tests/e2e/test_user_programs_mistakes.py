@@ -1,4 +1,8 @@
-"""probe error messages"""
+"""User programs that catch the exceptions of common mistakes (wrong arguments, missing
+keys and attributes, unhashable keys, bad operands and conversions, slice step 0, NumPy
+shape errors) and return their type and message: compiled, both must be CPython's (an
+exception must never escape from the tracer past the program's handler). Messages that
+still differ are strict xfails in tests/e2e/test_fuzz_regressions.py."""
 import numpy as np
 import pytest
 
