@@ -5,7 +5,7 @@ as plain Python on a sequence of calls.
 plain Python and compiled (lenient ``framejit.compile``; also ``fullgraph=True`` when the
 program has no break), each call on fresh deep copies of its arguments, and compares per
 call: the result or the exception (type and message), the arguments afterwards (mutated
-arrays, objects), and the *effects* — everything a user program can observe:
+arrays, objects, ``__slots__`` objects and namedtuples field by field), and the *effects* — everything a user program can observe:
 
 - ``LOG``: the module-level list the programs append to (this module's, shared);
 - what the program printed to ``sys.stdout``;
@@ -91,6 +91,8 @@ _FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType,
 
 def _fields(value):
     """Objects as their attribute dicts (values_equal compares containers and arrays)."""
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):   # a namedtuple
+        return type(value)(*(_fields(v) for v in value))
     if isinstance(value, (tuple, list)):
         return type(value)(_fields(v) for v in value)
     if isinstance(value, dict):
@@ -101,7 +103,18 @@ def _fields(value):
         return ("<Generator>", value.bit_generator.state)
     if hasattr(value, "__dict__") and not isinstance(value, type):
         return {"<type>": type(value).__name__, **_fields(vars(value))}
+    slots = _slot_names(type(value))
+    if slots:
+        return {"<type>": type(value).__name__,
+                **{k: _fields(getattr(value, k)) for k in slots if hasattr(value, k)}}
     return value
+
+
+def _slot_names(cls):
+    """The ``__slots__`` attributes of a user class and its bases (none for built-ins)."""
+    return [name for c in cls.__mro__ if c.__module__ != "builtins"
+            for name in ((c.__dict__.get("__slots__", ())) if not isinstance(
+                c.__dict__.get("__slots__", ()), str) else (c.__dict__["__slots__"],))]
 
 
 def _framejit_warnings(eff):

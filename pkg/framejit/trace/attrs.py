@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
+import operator
 import types
 
 import numpy as np
@@ -258,7 +259,16 @@ def _opaque_attr(tx, v, name):
 
 
 def _super_attr(tx, v, name):
-    found = class_attr(tx, value_type(v.obj), v.obj, name, None, after=v.cls)
+    owner = v.obj
+    if type(owner) is ConstVal and isinstance(owner.value, type):
+        # super() in a classmethod (super(C, cls)): the lookup runs on cls's own MRO and
+        # binds to cls as a class attribute access would (classmethods get cls)
+        cls, inst = tx.pyval(owner), None
+    else:
+        cls, inst = value_type(owner), owner
+    if v.cls not in cls.__mro__:
+        tx.raise_type(TypeError, "super(type, obj): obj must be an instance or subtype of type")
+    found = class_attr(tx, cls, inst, name, None, after=v.cls)
     if found is None:
         tx.raise_type(AttributeError, f"'super' object has no attribute '{name}'")
     return found
@@ -353,13 +363,24 @@ def _index_of(tx, items, x):
     return -1
 
 
-def _list_append(tx, lst, args):
+def list_append(tx, lst, args):
     if lst.loaded:
         return list_mutate(tx, lst, "append", args, lst.items + [args[0]])
     lst.append(args[0])     # a lazy list stays unread (no LEN guard)
     lst.mutated = True
     if lst.source is not None:
         tx.record("call_method", lst, "append", args)
+
+
+def list_extend(tx, lst, args):
+    new = _iter_items(tx, args[0])      # first: ``l.extend(l)`` reads the items
+    if lst.loaded:
+        return list_mutate(tx, lst, "extend", args, lst.items + new)
+    for item in new:        # a lazy list stays unread (no LEN guard), as for append
+        lst.append(item)
+    lst.mutated = True
+    if lst.source is not None:
+        tx.record("call_method", lst, "extend", args)
 
 
 def _list_pop(tx, lst, args):
@@ -387,7 +408,7 @@ def _list_remove(tx, lst, args):
 
 def _list_insert(tx, lst, args):
     items = list(lst.items)
-    items.insert(tx.pyval(args[0]), args[1])
+    items.insert(tx.fold(operator.index, tx.pyval(args[0])), args[1])
     list_mutate(tx, lst, "insert", args, items)
     return ConstVal(None)
 
@@ -406,12 +427,16 @@ def _iter_items(tx, v):
 
 
 def _dict_get(tx, d, args):
-    key = tx.pyval(args[0])
+    key = tx.key(args[0])
     return d.items.get(key, args[1] if len(args) > 1 else ConstVal(None))
 
 
 def _dict_pop(tx, d, args):
-    key = tx.pyval(args[0])
+    if not d.items:         # CPython: an empty dict's pop does not hash the key
+        if len(args) > 1:
+            return args[1]
+        tx.raise_type(KeyError, tx.pyval(args[0]))
+    key = tx.key(args[0])
     if key not in d.items:
         if len(args) > 1:
             return args[1]
@@ -427,14 +452,14 @@ def _dict_update(tx, d, args, kwargs=None):
     if args:
         other = args[0]
         pairs = other.items.items() if type(other) is DictVal else [
-            (tx.pyval(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
+            (tx.key(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
         items.update(pairs)
     dict_mutate(tx, d, "update", args, items)
     return ConstVal(None)
 
 
 def _dict_setdefault(tx, d, args):
-    key = tx.pyval(args[0])
+    key = tx.key(args[0])
     if key in d.items:
         return d.items[key]
     default = args[1] if len(args) > 1 else ConstVal(None)
@@ -448,8 +473,8 @@ def _seq_getitem(tx, seq, args):
 
 
 _LIST_METHODS = {
-    "append": _list_append,
-    "extend": lambda tx, l, a: list_mutate(tx, l, "extend", a, l.items + _iter_items(tx, a[0])),
+    "append": list_append,
+    "extend": list_extend,
     "insert": _list_insert,
     "pop": _list_pop,
     "remove": _list_remove,

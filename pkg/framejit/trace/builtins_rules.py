@@ -252,7 +252,7 @@ def _dict(tx, args, kwargs):
         else:
             for pair in unpack(tx, src):
                 k, v = unpack(tx, pair)
-                items[tx.pyval(k)] = v
+                items[tx.key(k)] = v
     items.update(kwargs)
     return DictVal(items)
 

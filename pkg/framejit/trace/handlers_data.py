@@ -191,7 +191,7 @@ def SET_UPDATE(tx, f, inst):
 @handler("BUILD_MAP")
 def BUILD_MAP(tx, f, inst):
     flat = f.popn(2 * inst.argval)
-    f.stack.append(DictVal({tx.pyval(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}))
+    f.stack.append(DictVal({tx.key(flat[i]): flat[i + 1] for i in range(0, len(flat), 2)}))
 
 
 @handler("BUILD_CONST_KEY_MAP")
@@ -228,9 +228,9 @@ def FORMAT_VALUE(tx, f, inst):
 def LIST_APPEND(tx, f, inst):
     v = f.stack.pop()
     lst = f.stack[-inst.argval]
-    if lst.source is not None:
-        from .attrs import list_mutate
-        list_mutate(tx, lst, "append", (v,), lst.items + [v])
+    if lst.source is not None:   # a comprehension resumed after a break: its list is
+        from .attrs import list_append     # an argument, kept lazy (no LEN guard per item)
+        list_append(tx, lst, (v,))
     else:
         lst.items.append(v)
 
@@ -259,9 +259,9 @@ def MAP_ADD(tx, f, inst):
     d = f.stack[-inst.argval]
     if d.source is not None:
         from .attrs import dict_mutate
-        dict_mutate(tx, d, "__setitem__", (key, value), {**d.items, tx.pyval(key): value})
+        dict_mutate(tx, d, "__setitem__", (key, value), {**d.items, tx.key(key): value})
     else:
-        d.items[tx.pyval(key)] = value
+        d.items[tx.key(key)] = value
 
 
 @handler("DICT_UPDATE", "DICT_MERGE")

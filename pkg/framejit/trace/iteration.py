@@ -7,7 +7,10 @@ end) and ``unpack`` drains an iterable into a list of values. Lists are iterated
 append during the loop is seen, as in Python); an exhausted iterator stays exhausted.
 Loops are unrolled by the tracer (over a range with a dynamic bound, each step is
 decided under guards, trace/dyn_ranges.py). The iterators a resume function receives (a
-loop resumed after a break) are traced by trace/resumed_iter.py.
+loop resumed after a break) are traced by trace/resumed_iter.py. A step of a ``map``,
+``filter``, ``zip`` or ``enumerate`` that breaks at a call it cannot inline is undone
+(iterator positions, effects recorded in the step) before the break: the instruction
+re-runs in Python and must see the items the step took.
 """
 from __future__ import annotations
 
@@ -167,6 +170,47 @@ def _consumer(owner, fn):
     return owner, site
 
 
+def _iterator_state(tx, its):
+    """What stepping ``its`` may change, to put back with ``_restore``: each iterator
+    value's slots (and those of the iterators inside it), and the side effects recorded
+    so far (a resumed loop's cursor is advanced at run time by recorded effects)."""
+    out, todo = [], list(its)
+    while todo:
+        it = todo.pop()
+        if not isinstance(it, _SELF_ITERATORS):
+            continue
+        slots = [(name, getattr(it, name)) for name in type(it).__slots__]
+        out.append((it, [(n, v[:] if type(v) is list else v) for n, v in slots]))
+        todo.extend(getattr(it, "inners", ()))
+        todo.append(getattr(it, "inner", None))
+    return out, len(tx.side_effects)
+
+
+def _restore(tx, state):
+    values, n_effects = state
+    for it, slots in values:
+        for name, value in slots:
+            setattr(it, name, value)
+    del tx.side_effects[n_effects:]
+
+
+def _undone_if_it_breaks_here(tx, before, step):
+    """``step()``, a step of a ``map``/``filter``/``zip``/``enumerate`` iterator. A break
+    *at* a call in it (a callable the trace cannot inline: a library function, an
+    unsupported builtin) re-runs the frame's instruction (FOR_ITER, ``list(...)``,
+    ``next()``) in Python: the iterators and the effects recorded since ``before`` are
+    put back, so that no item is lost. A break inside an inlined callee resumes that
+    callee instead (the step has happened)."""
+    from .tracer import BreakSignal
+    depth = len(tx.frames)
+    try:
+        return step()
+    except BreakSignal as sig:
+        if sig.snapshot is not None and len(sig.snapshot) == depth:
+            _restore(tx, before)
+        raise
+
+
 def _map_next(tx, it):
     """One step of ``map``: the inners in order (the shortest ends it, after the earlier
     ones moved, as CPython's), then the call."""
@@ -174,9 +218,9 @@ def _map_next(tx, it):
     # FOR_ITER armed: the call's value is the next item; a consumer: its site
     owner, consumer = _consumer(sites.take(tx), it.fn)
     _all_steppable(tx, it.inners)
-    items = [next_value(tx, inner) for inner in it.inners]
     site = None if consumer is None else sites.fed(consumer, ConstVal(sites.MAPPED))
-    return sites.call_at(tx, owner, it.fn, items, site)
+    return _undone_if_it_breaks_here(tx, _iterator_state(tx, it.inners), lambda: sites.call_at(
+        tx, owner, it.fn, [next_value(tx, inner) for inner in it.inners], site))
 
 
 def _filter_next(tx, it):
@@ -187,13 +231,15 @@ def _filter_next(tx, it):
     owner, consumer = _consumer(sites.take(tx), it.fn)
     _all_steppable(tx, (it.inner,))
     while True:
+        before = _iterator_state(tx, (it.inner,))   # items already rejected stay consumed
         item = next_value(tx, it.inner)
         if it.fn is None:
             keep = item
         else:
             site = (sites.Site(sites.filter_rest, (item,), at_inst=True) if consumer is None
                     else sites.fed(consumer, item))
-            keep = sites.call_at(tx, owner, it.fn, [item], site)
+            keep = _undone_if_it_breaks_here(
+                tx, before, lambda: sites.call_at(tx, owner, it.fn, [item], site))
         if truthy(tx, keep):
             return item
 
@@ -236,6 +282,8 @@ def next_value(tx, it):
     rule = _NEXT.get(type(it))
     if rule is None:
         tx.graph_break(BreakKind.UNSUPPORTED_OBJECT, f"next() on a {type(it).__name__}")
+    if type(it) in _COMBINED:     # a map inside may break at its call after others moved
+        return _undone_if_it_breaks_here(tx, _iterator_state(tx, (it,)), lambda: rule(tx, it))
     return rule(tx, it)
 
 
@@ -256,6 +304,9 @@ def is_materialized(v) -> bool:
     """A list, tuple or constant sequence: its items exist, iterating it calls nothing."""
     return type(v) in (ListVal, TupleVal) or (
         type(v) is ConstVal and isinstance(v.value, (tuple, range, str)))
+
+
+_COMBINED = (ZipVal, EnumerateVal)
 
 
 def unpack(tx, v) -> list:

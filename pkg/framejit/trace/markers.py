@@ -3,11 +3,14 @@
 By type or attribute, never by name: ``api.graph_break`` by identity, ``ModeContext`` and
 ``CustomOp`` by type, decorated wrappers by their ``__framejit_*__`` attribute. ``classify``
 returns a ``Marker`` kind or None; ``api`` is imported lazily so that the trace layer
-imports without the runtime.
+imports without the runtime. Classifying never runs user code: an object whose class
+defines ``__getattribute__`` or ``__getattr__`` in Python (a proxy) has its ``__dict__``
+read with ``object.__getattribute__`` (a user hook would be an effect of tracing).
 """
 from __future__ import annotations
 
 import enum
+import types
 
 
 class Marker(enum.Enum):
@@ -50,6 +53,22 @@ def _load():
     _by_type.update({api.CustomOp: Marker.CUSTOM_OP, api.ModeContext: Marker.MODE_CONTEXT})
 
 
+def _user_hooked(cls) -> bool:
+    """``cls`` (or a base) defines attribute lookup in Python."""
+    return any(isinstance(getattr(cls, hook, None), types.FunctionType)
+               for hook in ("__getattribute__", "__getattr__"))
+
+
+def _instance_dict(obj):
+    """``obj.__dict__`` (None if it has none), read without running user code."""
+    if _user_hooked(type(obj)):
+        try:
+            return object.__getattribute__(obj, "__dict__")
+        except (AttributeError, TypeError):
+            return None
+    return getattr(obj, "__dict__", None)
+
+
 def classify(obj):
     """The Marker for a framejit object, or None for anything else."""
     _load()
@@ -59,7 +78,7 @@ def classify(obj):
     kind = _by_type.get(type(obj))
     if kind is not None:
         return kind
-    d = getattr(obj, "__dict__", None)
+    d = _instance_dict(obj)
     if not d:
         return None
     present = [(attr, marker) for attr, marker in _ATTRS if attr in d]

@@ -329,7 +329,7 @@ def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:
     owner = sites.take(tx)
     t = type(container)
     if t is DictVal:
-        return (tx.pyval(item) in container.items) != invert
+        return (tx.key(item) in container.items) != invert
     if t is SetVal:
         return (sets.element(tx, item) in container.real) != invert
     if t is ConstVal and type(item) is ConstVal:

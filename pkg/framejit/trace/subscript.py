@@ -22,6 +22,8 @@ def _index_of(tx, seq, key, assignment=False):
     or a ``del`` says "assignment")."""
     k = tx.pyval(key)
     if isinstance(k, slice):
+        if k.step == 0:         # CPython checks this before looking at the items
+            tx.raise_type(ValueError, "slice step cannot be zero")
         return k
     try:
         return range(len(seq.items))[k]
@@ -115,7 +117,7 @@ def _list_set(tx, lst, key, value):
 
 
 def _dict_set(tx, d, key, value):
-    k = tx.pyval(key)
+    k = tx.key(key)
     items = dict(d.items)
     items[k] = value
     dict_mutate(tx, d, None, (), items)
@@ -153,7 +155,7 @@ def _list_del(tx, lst, key):
 
 
 def _dict_del(tx, d, key):
-    k = tx.pyval(key)
+    k = tx.key(key)
     if k not in d.items:
         tx.raise_type(KeyError, k)
     items = dict(d.items)

@@ -251,10 +251,21 @@ class Tracer:
     def raise_type(self, cls, *args):
         raise UserRaise(ExceptionVal(cls, tuple(ConstVal(a) for a in args)))
 
-    def fold(self, fn, *args):
-        """Evaluate ``fn(*args)`` on constants now; its exception becomes the program's."""
+    def key(self, v):
+        """The Python value of ``v`` used as a dict key: an unhashable one (a list) raises
+        the program's TypeError, as CPython's dict operations do."""
+        k = self.pyval(v)
         try:
-            return fn(*args)
+            hash(k)
+        except TypeError as exc:
+            self.raise_python(exc)
+        return k
+
+    def fold(self, fn, *args, **kwargs):
+        """Evaluate ``fn(*args, **kwargs)`` on constants now; its exception becomes the
+        program's."""
+        try:
+            return fn(*args, **kwargs)
         except Exception as exc:
             self.raise_python(exc)
 

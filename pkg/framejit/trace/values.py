@@ -22,7 +22,8 @@ attributes, calls, iteration), not here.
 - ExceptionVal: an exception instance raised by traced code (rebuilt as ``cls(*args)``),
   or a real one passed to a resume function (reloaded from its source).
 - ModeCtxVal / ModeExitVal: framejit mode context managers (``with error_on_graph_break``).
-- OpaqueVal: anything else; passing it around is fine, using it is a graph break.
+- OpaqueVal: anything else; passing it around is fine, using it is a graph break (its
+  value is folded only for types that hash by value, wrap.python_value).
 - NULL: the NULL that CPython pushes below a callable.
 """
 from __future__ import annotations

@@ -50,13 +50,14 @@ def is_constant(obj) -> bool:
         return True
     if t is tuple:
         return all(is_constant(o) for o in obj)
-    # enum members: singletons whose .name/.value never change (guarded by identity)
-    return isinstance(obj, (np.generic, np.dtype, enum.Enum))
+    # enum members: singletons whose .name/.value never change (guarded by identity);
+    # by type, not isinstance: a class's own __class__ is not asked
+    return issubclass(t, (np.generic, np.dtype, enum.Enum))
 
 
 def _value_guardable(obj) -> bool:
     t = type(obj)
-    if t in _VALUE_GUARD_TYPES or isinstance(obj, (np.generic, np.dtype)):
+    if t in _VALUE_GUARD_TYPES or issubclass(t, (np.generic, np.dtype)):
         return True
     return t is tuple and all(_value_guardable(o) for o in obj)
 
@@ -175,13 +176,32 @@ _CONTAINER_METHOD_OWNERS = (list, dict)
 def _wrap_builtin(tx, obj, source):
     """A builtin: by identity, except a method bound to a list or dict (``log.append``
     loaded before a graph break reaches the resume function as a value): that is the
-    container's method, so calls are recorded as side effects on the container."""
+    container's method, so calls are recorded as side effects on the container. A
+    method bound to an object the tracer cannot model (``dq.append`` of a deque, ``g.send``
+    of a generator made on every call) is opaque like its owner: guarded by type and
+    name, not identity, so a resume function it reaches does not recompile per call
+    (using it is a break; needing the very object guards its identity then)."""
     owner = getattr(obj, "__self__", None)
     if type(owner) in _CONTAINER_METHOD_OWNERS:
         tx.add_guard(GuardKind.TYPE, source, types.BuiltinMethodType)
         tx.add_guard(GuardKind.VALUE, AttrSource(source, "__name__"), obj.__name__)
         return BuiltinMethodVal(wrap(tx, owner, AttrSource(source, "__self__")), obj.__name__)
+    if source is not None and type(source) is not ConstSource and _opaque_owner(owner):
+        tx.add_guard(GuardKind.TYPE, source, types.BuiltinMethodType)
+        tx.add_guard(GuardKind.TYPE, AttrSource(source, "__self__"), type(owner))
+        tx.add_guard(GuardKind.VALUE, AttrSource(source, "__name__"), obj.__name__)
+        return OpaqueVal(obj, source)
     return _wrap_other(tx, obj, source)
+
+
+def _opaque_owner(owner) -> bool:
+    """``owner`` would be an OpaqueVal itself: no rule of the tracer knows its methods
+    (modules, classes, NumPy objects, framejit's markers and constants all have some)."""
+    cls = type(owner)
+    return not (cls in _WRAPPERS or is_constant(owner) or callable(owner)
+                or issubclass(cls, (types.ModuleType, type, BaseException))
+                or cls.__module__.partition(".")[0] in ("numpy", "framejit")
+                or markers.classify(owner) is not None or is_plain_class(cls))
 
 
 def _wrap_mode_context(tx, obj, source):
@@ -344,7 +364,7 @@ def _wrap_exception(tx, obj, source):
 def _wrap_other(tx, obj, source):
     if is_constant(obj):
         return ConstVal(obj, source)
-    if isinstance(obj, BaseException):
+    if issubclass(type(obj), BaseException):
         return _wrap_exception(tx, obj, source)
     marker = markers.classify(obj)
     if marker is markers.Marker.MODE_CONTEXT:
@@ -399,9 +419,24 @@ def _array_value(tx, v):
 
 
 def _opaque_value(tx, v):
+    """The object itself, guarded by identity. The trace folds what it needs of it
+    (``len``, ``str``, a format), so an object that can change between calls under the
+    same identity (a global set, deque, bytearray, StringIO) is a break instead: only
+    objects hashable by value (immutable by Python's convention) are folded."""
     if v.source is not None:
+        if not _value_like(type(v.obj)):
+            tx.unsupported(f"a mutable {type(v.obj).__qualname__} object is needed as a "
+                           "plain Python value (its contents may change between calls)")
         tx.add_guard(GuardKind.ID, v.source, v.obj)
     return v.obj
+
+
+def _value_like(cls) -> bool:
+    """Instances compare and hash by value: immutable by convention (frozenset, Enum
+    members, datetime, Decimal, re.Pattern), so a fold of their contents stays valid.
+    framejit's own objects (a resume chain's GlobalsRef) are used by identity only."""
+    return (cls.__hash__ not in (None, object.__hash__) and cls.__eq__ is not object.__eq__
+            or cls.__module__.partition(".")[0] == "framejit")
 
 
 def _function_value(tx, v):
