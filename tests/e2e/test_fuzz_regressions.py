@@ -588,11 +588,8 @@ def test_exception_raised_by_a_graph_at_run_time_reaches_the_handler(case):
 # ---------------------------------------------------------------- found by user programs
 # (tests/e2e/test_user_programs_*.py, second hunt)
 
-@pytest.mark.xfail(strict=True, reason=(
-    "iterating a dict traces an iterator over a snapshot of its keys (trace/iteration.py, "
-    "_MAKE[DictVal] -> IteratorVal(TupleVal(keys))) and rebuilds it at a break as an "
-    "iterator over that tuple: storing a new key inside the loop never raises CPython's "
-    "RuntimeError('dictionary changed size during iteration')"))
+# was a strict xfail: the iterator over a dict's keys now watches the dict's size (not
+# across a break in the loop body: the resumed loop iterates the keys it started with)
 def test_dict_that_grows_while_a_for_loop_iterates_it_raises():
     def f(d):
         try:
@@ -612,9 +609,9 @@ class _Kw:
         return a + b + c
 
 
-# Messages the tracer writes itself that differ from CPython 3.11's (the exception type
-# is right; trace/calls.py argument binding, trace/attrs.py list.index, builtins_rules.py
-# max/min, dict(), isinstance, unpacking and abs): (program, CPython's message)
+# Messages the tracer writes itself (trace/calls.py argument binding, trace/attrs.py
+# list.index, builtins_rules.py dict(), isinstance, reversed and abs, handlers_data.py
+# unpacking and * of a non-iterable): the same as CPython 3.11's
 _MESSAGE_CASES = {
     "too_many_positional_with_kwonly": lambda: _Kw().method(1, 2, 3, c=4),
     "list_index_missing": lambda: [1].index(4),
@@ -639,13 +636,8 @@ def test_max_of_nothing_raises_cpythons_message():
     assert fj.compile(f)() == f()
 
 
+# were strict xfails: the tracer's own messages now follow CPython 3.11's
 @pytest.mark.parametrize("case", sorted(_MESSAGE_CASES))
-@pytest.mark.xfail(strict=True, reason=(
-    "the tracer's own TypeError/ValueError messages differ from CPython 3.11's for these "
-    "calls (the type is right): argument binding with keyword-only parameters and 'was "
-    "given', list.index's '4 is not in list', dict() "
-    "of non-pairs, isinstance arg 2, unpacking a non-iterable, reversed(), abs(), '*' of "
-    "a non-iterable"))
 def test_error_messages_of_traced_builtins_match_cpython(case):
     def f(k):
         try:
@@ -656,9 +648,7 @@ def test_error_messages_of_traced_builtins_match_cpython(case):
     assert fj.compile(f)(case) == f(case)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "min()/max() with an unknown keyword argument return a value instead of raising "
-    "CPython's TypeError (trace/builtins_rules.py ignores kwargs other than key/default)"))
+# was a strict xfail: min()/max() ignored unknown keyword arguments
 def test_min_with_an_unknown_keyword_raises():
     def f():
         try:

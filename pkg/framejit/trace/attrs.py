@@ -416,8 +416,12 @@ def _list_insert(tx, lst, args):
 def _seq_index(tx, seq, args):
     i = _index_of(tx, seq.items, args[0])
     if i < 0:
-        tx.raise_type(ValueError, f"{value_type(args[0]).__name__} is not in "
-                                  f"{value_type(seq).__name__}")
+        # CPython: list.index says "<repr> is not in list", tuple.index a fixed text
+        text = (f"{tx.fold(repr, tx.pyval(args[0]))} is not in list"
+                if value_type(seq) is list and type(args[0]) is ConstVal else
+                "tuple.index(x): x not in tuple" if value_type(seq) is tuple else
+                "list.index(x): x not in list")
+        tx.raise_type(ValueError, text)
     return ConstVal(i)
 
 

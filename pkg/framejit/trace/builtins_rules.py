@@ -14,6 +14,7 @@ import builtins
 import functools
 import math
 import operator
+import types
 
 from . import operators as ops
 from . import sites
@@ -140,6 +141,10 @@ def _extreme(pick):
     key, the next item ...); a key call and a map's function are sites of the armed
     frame (sites.extreme_rest / extreme_next_rest finish the rest)."""
     def extreme_rule(tx, args, kwargs):
+        for name in kwargs:
+            if name not in ("key", "default"):
+                tx.raise_type(TypeError, f"'{name}' is an invalid keyword argument for "
+                                         f"{pick.__name__}()")
         owner = sites.take(tx)
         it = make_iter(tx, args[0] if len(args) == 1 else TupleVal(list(args)))
         key = kwargs.get("key")
@@ -214,7 +219,18 @@ def _collect_as(make):
 @rule(isinstance)
 def _isinstance(tx, args, kwargs):
     v, classes = args
-    return ConstVal(tx.fold(issubclass, traced_type(tx, v), tx.pyval(classes)))
+    info = tx.pyval(classes)
+    if not _classinfo(info):
+        tx.raise_type(TypeError, "isinstance() arg 2 must be a type, a tuple of types, or a "
+                                 "union")
+    return ConstVal(tx.fold(issubclass, traced_type(tx, v), info))
+
+
+def _classinfo(info) -> bool:
+    """A type, a union, or a (nested) tuple of them: isinstance()'s second argument."""
+    if isinstance(info, (type, types.UnionType)):
+        return True
+    return type(info) is tuple and all(_classinfo(i) for i in info)
 
 
 @rule(type)
@@ -250,11 +266,25 @@ def _dict(tx, args, kwargs):
         if type(src) is DictVal:
             items.update(src.items)
         else:
-            for pair in unpack(tx, src):
-                k, v = unpack(tx, pair)
-                items[tx.key(k)] = v
+            for i, pair in enumerate(unpack(tx, src)):
+                if type(pair) is ConstVal and not _iterable(pair.value):
+                    tx.raise_type(TypeError, f"cannot convert dictionary update sequence "
+                                             f"element #{i} to a sequence")
+                kv = unpack(tx, pair)
+                if len(kv) != 2:
+                    tx.raise_type(ValueError, f"dictionary update sequence element #{i} has "
+                                              f"length {len(kv)}; 2 is required")
+                items[tx.key(kv[0])] = kv[1]
     items.update(kwargs)
     return DictVal(items)
+
+
+def _iterable(value) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _scalar(fn):
@@ -369,7 +399,10 @@ def _sorted(tx, args, kwargs):
 
 @rule(reversed)
 def _reversed(tx, args, kwargs):
-    return IteratorVal(TupleVal(unpack(tx, args[0])[::-1]))
+    v = args[0]
+    if type(v) is ConstVal:
+        tx.fold(reversed, tx.pyval(v))     # CPython's "'int' object is not reversible"
+    return IteratorVal(TupleVal(unpack(tx, v)[::-1]))
 
 
 def _any_all(stop):

@@ -35,14 +35,25 @@ CO_GENERATOR_LIKE = CO_GENERATOR | 0x80 | 0x100 | 0x200
 # ---------------------------------------------------------------- argument binding
 
 
+def too_many_positional(qualname, argcount, defcount, given, kwonly_given) -> str:
+    """CPython 3.11's message (ceval.c too_many_positional)."""
+    if defcount:
+        sig, plural = f"from {argcount - defcount} to {argcount}", True
+    else:
+        sig, plural = str(argcount), argcount != 1
+    kwonly = (f" positional argument{'s' if given != 1 else ''} (and {kwonly_given} "
+              f"keyword-only argument{'s' if kwonly_given != 1 else ''})" if kwonly_given
+              else "")
+    verb = "was" if given == 1 and not kwonly_given else "were"
+    return (f"{qualname}() takes {sig} positional argument{'s' if plural else ''} but "
+            f"{given}{kwonly} {verb} given")
+
+
 def bind_arguments(tx, code, qualname, defaults, kwdefaults, args, kwargs) -> list:
     """Values for the callee's argument slots, in localsplus order (CPython's binding)."""
     nargs, nkw = code.co_argcount, code.co_kwonlyargcount
     names = code.co_varnames
     slots = [None] * (nargs + nkw)
-    if len(args) > nargs and not code.co_flags & CO_VARARGS:
-        tx.raise_type(TypeError, f"{qualname}() takes {nargs} positional argument"
-                                 f"{'' if nargs == 1 else 's'} but {len(args)} were given")
     slots[:min(len(args), nargs)] = args[:nargs]
     extra_kw = {}
     for key, val in kwargs.items():
@@ -55,6 +66,10 @@ def bind_arguments(tx, code, qualname, defaults, kwdefaults, args, kwargs) -> li
             extra_kw[key] = val
         else:
             tx.raise_type(TypeError, f"{qualname}() got an unexpected keyword argument '{key}'")
+    if len(args) > nargs and not code.co_flags & CO_VARARGS:   # after the keywords, as CPython
+        kwonly_given = sum(1 for s in slots[nargs:] if s is not None)
+        tx.raise_type(TypeError, too_many_positional(qualname, nargs, len(defaults),
+                                                     len(args), kwonly_given))
     first_default = nargs - len(defaults)
     missing = []
     for i in range(nargs + nkw):

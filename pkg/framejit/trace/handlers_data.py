@@ -280,7 +280,11 @@ def DICT_UPDATE(tx, f, inst):
 @handler("UNPACK_SEQUENCE")
 def UNPACK_SEQUENCE(tx, f, inst):
     n = inst.argval
-    items = unpack(tx, f.stack.pop())
+    seq = f.stack.pop()
+    if type(seq) is ConstVal and not _iterable(seq.value):
+        tx.raise_type(TypeError, f"cannot unpack non-iterable {type(seq.value).__name__} "
+                                 "object")
+    items = unpack(tx, seq)
     if len(items) != n:
         msg = (f"too many values to unpack (expected {n})" if len(items) > n else
                f"not enough values to unpack (expected {n}, got {len(items)})")
@@ -342,10 +346,37 @@ def CALL(tx, f, inst):
     f.stack.append(tx.call(fn, args, kwargs))
 
 
+def _iterable(value) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _function_str(fn) -> str:
+    """CPython's _PyObject_FunctionStr: ``module.qualname()`` (no module for builtins)."""
+    from .attrs import value_type
+    real = getattr(fn, "fn", None) if type(fn) is not ConstVal else fn.value
+    if type(fn) is ClosureVal:
+        module, qualname = fn.globals.get("__name__"), fn.qualname
+    elif real is not None:
+        module, qualname = getattr(real, "__module__", None), getattr(
+            real, "__qualname__", value_type(fn).__name__)
+    else:
+        return f"{value_type(fn).__name__} object"
+    return f"{qualname}()" if module in (None, "builtins") else f"{module}.{qualname}()"
+
+
 @handler("CALL_FUNCTION_EX")
 def CALL_FUNCTION_EX(tx, f, inst):
     kw = f.stack.pop() if inst.argval & 1 else None
-    args = unpack(tx, f.stack.pop())
+    star = f.stack.pop()
+    fn = f.stack[-1]
+    if type(star) is ConstVal and not _iterable(star.value):
+        tx.raise_type(TypeError, f"{_function_str(fn)} argument after * must be an iterable, "
+                                 f"not {type(star.value).__name__}")
+    args = unpack(tx, star)
     fn = f.stack.pop()
     if f.stack and f.stack[-1] is NULL:
         f.stack.pop()

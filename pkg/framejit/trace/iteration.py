@@ -78,7 +78,8 @@ _MAKE = {
     ConstVal: _const_iter,
     TupleVal: lambda tx, v: IteratorVal(v),
     ListVal: lambda tx, v: IteratorVal(v),
-    DictVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.items])),
+    DictVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.items]),
+                                       watch=(v, len(v.items))),
     SetVal: lambda tx, v: IteratorVal(TupleVal([ConstVal(k) for k in v.real])),
     ArrayVal: _array_iter,
     ClassInstanceVal: _instance_iter,
@@ -99,6 +100,9 @@ def _seq_next(tx, it):
     i = it.index
     if seq is None:
         raise Exhausted
+    if it.watch is not None and len(it.watch[0].items) != it.watch[1]:
+        it.watch = (it.watch[0], -1)      # CPython's state is sticky too
+        tx.raise_type(RuntimeError, "dictionary changed size during iteration")
     t = type(seq)
     if t is ConstVal and seq.dynamic:
         return _dynamic_range_next(tx, it)

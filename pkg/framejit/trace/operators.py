@@ -279,7 +279,8 @@ def unary(tx, sym: str, v: Value) -> Value:
         meth = lookup_special(tx, v, name)
         if meth is not None:
             return tx.call(meth, [])     # an armed frame: the value is UNARY_*'s own
-    tx.raise_type(TypeError, f"bad operand type for unary {sym}: '{python_type(v).__name__}'")
+    what = "abs()" if sym == "abs" else f"unary {sym}"
+    tx.raise_type(TypeError, f"bad operand type for {what}: '{python_type(v).__name__}'")
 
 
 def is_same(tx, a: Value, b: Value) -> bool:

@@ -338,15 +338,17 @@ class ClassInstanceVal(Value):
 class IteratorVal(Value):
     """An iterator made while tracing over ``seq`` (a ConstVal range/tuple/str, TupleVal,
     ListVal or ArrayVal); ``seq`` None once exhausted (it stays exhausted, as CPython's).
-    ``ident``: rebuilt once at a break however many slots hold it."""
-    __slots__ = ("seq", "index", "ident")
+    ``ident``: rebuilt once at a break however many slots hold it. ``watch``: over a
+    dict's keys, ``(DictVal, its size then)``: a size change raises at the next step."""
+    __slots__ = ("seq", "index", "ident", "watch")
     mutable = True
 
-    def __init__(self, seq, index=0):
+    def __init__(self, seq, index=0, watch=None):
         self.source = None
         self.seq = seq
         self.index = index
         self.ident = next(_ids)
+        self.watch = watch
 
 
 class CursorVal(Value):
