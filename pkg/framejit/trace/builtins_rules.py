@@ -23,8 +23,8 @@ from .breaks import BreakKind
 from .handlers import Lazy
 from .dynamic import float_of_dynamic
 from .dyn_ranges import make_range
-from .iteration import (EnumerateVal, Exhausted, is_materialized, items_lazily, make_iter,
-                        next_value, unpack)
+from .iteration import (EnumerateVal, Exhausted, is_iterable_value, is_materialized,
+                        items_lazily, make_iter, next_value, unpack)
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, FilterVal,
                      IteratorVal, ListVal, MapVal, PartialVal, SetVal, SuperVal, TupleVal, ZipVal)
@@ -267,7 +267,7 @@ def _dict(tx, args, kwargs):
             items.update(src.items)
         else:
             for i, pair in enumerate(unpack(tx, src)):
-                if type(pair) is ConstVal and not _iterable(pair.value):
+                if type(pair) is ConstVal and not is_iterable_value(pair.value):
                     tx.raise_type(TypeError, f"cannot convert dictionary update sequence "
                                              f"element #{i} to a sequence")
                 kv = unpack(tx, pair)
@@ -277,14 +277,6 @@ def _dict(tx, args, kwargs):
                 items[tx.key(kv[0])] = kv[1]
     items.update(kwargs)
     return DictVal(items)
-
-
-def _iterable(value) -> bool:
-    try:
-        iter(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _scalar(fn):

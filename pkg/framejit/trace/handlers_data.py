@@ -12,7 +12,7 @@ from . import sets, sites
 from .attrs import del_attr, get_attr, set_attr
 from .breaks import BreakKind
 from .handlers import handler
-from .iteration import unpack
+from .iteration import is_iterable_value, unpack
 from .subscript import del_item, get_item, set_item
 from .values import (ArrayVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal, ListVal, NULL,
                      SetVal, TupleVal)
@@ -281,7 +281,7 @@ def DICT_UPDATE(tx, f, inst):
 def UNPACK_SEQUENCE(tx, f, inst):
     n = inst.argval
     seq = f.stack.pop()
-    if type(seq) is ConstVal and not _iterable(seq.value):
+    if type(seq) is ConstVal and not is_iterable_value(seq.value):
         tx.raise_type(TypeError, f"cannot unpack non-iterable {type(seq.value).__name__} "
                                  "object")
     items = unpack(tx, seq)
@@ -346,14 +346,6 @@ def CALL(tx, f, inst):
     f.stack.append(tx.call(fn, args, kwargs))
 
 
-def _iterable(value) -> bool:
-    try:
-        iter(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _function_str(fn) -> str:
     """CPython's _PyObject_FunctionStr: ``module.qualname()`` (no module for builtins)."""
     from .attrs import value_type
@@ -373,7 +365,7 @@ def CALL_FUNCTION_EX(tx, f, inst):
     kw = f.stack.pop() if inst.argval & 1 else None
     star = f.stack.pop()
     fn = f.stack[-1]
-    if type(star) is ConstVal and not _iterable(star.value):
+    if type(star) is ConstVal and not is_iterable_value(star.value):
         tx.raise_type(TypeError, f"{_function_str(fn)} argument after * must be an iterable, "
                                  f"not {type(star.value).__name__}")
     args = unpack(tx, star)

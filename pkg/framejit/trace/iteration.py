@@ -313,6 +313,15 @@ def is_materialized(v) -> bool:
 _COMBINED = (ZipVal, EnumerateVal)
 
 
+def is_iterable_value(value) -> bool:
+    """``iter(value)`` works (a constant's message depends on it, before unpacking)."""
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
 def unpack(tx, v) -> list:
     """All items of an iterable value, in order."""
     t = type(v)

@@ -43,12 +43,7 @@ def element(tx, v):
         tx.raise_type(TypeError, "unhashable type: 'numpy.ndarray'")
     if type(v) is not ConstVal:
         tx.unsupported(f"a {type(v).__name__} as a set element")
-    value = tx.pyval(v)
-    try:
-        hash(value)
-    except TypeError as exc:
-        tx.raise_python(exc)
-    return value
+    return tx.key(v)                 # hashable, or the program's TypeError
 
 
 def python_set(tx, v):

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 
 import operator
 
-import numpy as np
-
 from ..bytecode import compat
 
 

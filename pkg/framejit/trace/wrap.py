@@ -34,10 +34,9 @@ from . import dyn_ranges, dynamic
 from .sources import AttrSource, ConstSource, ItemSource
 from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCursor
 from . import resumed_iter
-from .values import (ArrayVal, IteratorVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
-                     ExceptionVal, FunctionVal,
-                     ListVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
-                     SuperVal, TupleVal)
+from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ConstVal, DictVal,
+                     ExceptionVal, FunctionVal, ListVal, MethodVal, ModeCtxVal, ModuleVal,
+                     OpaqueVal, PartialVal, SuperVal, TupleVal)
 
 _CONST_TYPES = frozenset([int, float, bool, str, type(None), complex, bytes, range, slice,
                           type(Ellipsis), type(NotImplemented)])
