@@ -32,7 +32,9 @@ from framejit.testing.counting import CountingBackend
 
 ef = _native._evalframe
 modes = _native._modes
-PKG = os.path.join(os.path.dirname(__file__), "..", "..", "pkg")
+# the directory holding the framejit the tests import (pkg/ in a build in place, the
+# environment's site-packages after `pip install .`, as in CI)
+PKG = os.path.dirname(os.path.dirname(os.path.abspath(fj.__file__)))
 
 
 @pytest.fixture(autouse=True)
