@@ -246,6 +246,23 @@ def empty_min_max_are_pythons_errors(x):
     return x
 
 
+def _second(t):
+    LOG.append(("key", t))
+    return t[1]
+
+
+def list_sort_with_key_and_reverse(x):
+    items = [(i, v) for i, v in enumerate([3, 1, 2, 1])]
+    items.sort(key=_second)                      # every key first, then a stable sort
+    names = ["b", "a", "c"]
+    names.sort(reverse=True)
+    try:
+        [1, "a"].sort()
+    except TypeError as e:
+        LOG.append(str(e))
+    return x + items[0][0], items, names
+
+
 def or_and_test_once(x):
     a = _Truth(1) or 5
     b = _Truth(-1) or 7
@@ -288,6 +305,17 @@ def test_an_iterator_class_is_traced_not_re_iterated():
         got = compiled(X.copy(), it)
         np.testing.assert_array_equal(got[0], want[0])
         assert got[1] == want[1] == it.n == 0 and LOG == want_log
+
+
+def test_sorting_a_list_the_caller_holds():
+    def fn(x, lst):
+        lst.sort(key=lambda v: -v)
+        return x + lst[0]
+
+    compare(fn, X, [3, 1, 2], fullgraph=True)
+    held = [3, 1, 2]
+    fj.compile(fn)(X, held)
+    assert held == [3, 2, 1]
 
 
 def test_map_and_filter_errors_match_python():

@@ -505,10 +505,33 @@ _DICT_METHODS = {
 CONTAINER_METHODS = {ListVal: _LIST_METHODS, TupleVal: _TUPLE_METHODS, DictVal: _DICT_METHODS}
 
 
+def _list_sort(tx, lst, args, kwargs):
+    """``lst.sort(*, key=None, reverse=False)``: every key first, in order, then one stable
+    sort on their values (keys must be values known while tracing); a list from outside
+    the trace gets its new order by a slice store (the key is not called again)."""
+    if args or set(kwargs) - {"key", "reverse"}:
+        tx.raise_type(TypeError, "sort() takes no positional arguments" if args else
+                      f"'{next(iter(set(kwargs) - {'key', 'reverse'}))}' is an invalid "
+                      "keyword argument for sort()")
+    key = kwargs.get("key")
+    reverse = bool(tx.pyval(kwargs["reverse"])) if "reverse" in kwargs else False
+    items = list(lst.items)
+    keys = items if key is None or (type(key) is ConstVal and key.value is None) else [
+        tx.call(key, [item]) for item in items]
+    values = [tx.pyval(k) for k in keys]
+    order = tx.fold(lambda vs: sorted(range(len(vs)), key=vs.__getitem__, reverse=reverse),
+                    values)
+    new = [items[i] for i in order]
+    list_mutate(tx, lst, "__setitem__", (ConstVal(slice(None)), TupleVal(new)), new)
+    return ConstVal(None)
+
+
 def container_method(tx, obj, name, args, kwargs):
     if type(obj) is SetVal and not kwargs:
         from .sets import call_method
         return call_method(tx, obj, name, args)
+    if type(obj) is ListVal and name == "sort":
+        return _list_sort(tx, obj, args, kwargs)
     table = CONTAINER_METHODS.get(type(obj), {})
     rule = table.get(name)
     if rule is None or kwargs:
