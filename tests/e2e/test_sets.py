@@ -97,3 +97,17 @@ def test_set_operators(a, b, op):
     exec(src, ns)
     fj.reset()
     compare(ns["fn"], X, a, b, calls=2)
+
+
+def test_dict_update_with_keywords():
+    def fn(x, d):
+        e = {"a": 1}
+        e.update(b=2)
+        e.update({"c": 3}, d=4)
+        d.update({"y": 1}, z=9)
+        return x + len(e), e
+
+    held = {"q": 0}
+    compare(fn, X, {"q": 0}, fullgraph=True)
+    fj.compile(fn)(X, held)
+    assert held == {"q": 0, "y": 1, "z": 9}

@@ -458,7 +458,10 @@ def _dict_update(tx, d, args, kwargs=None):
         pairs = other.items.items() if type(other) is DictVal else [
             (tx.key(k), v) for k, v in (_iter_items(tx, p) for p in _iter_items(tx, other))]
         items.update(pairs)
-    dict_mutate(tx, d, "update", args, items)
+        dict_mutate(tx, d, "update", args, items)
+    if kwargs:                               # d.update(other, k=v): the keywords last
+        items.update(kwargs)
+        dict_mutate(tx, d, "update", (DictVal(kwargs),), items)
     return ConstVal(None)
 
 
@@ -532,6 +535,8 @@ def container_method(tx, obj, name, args, kwargs):
         return call_method(tx, obj, name, args)
     if type(obj) is ListVal and name == "sort":
         return _list_sort(tx, obj, args, kwargs)
+    if type(obj) is DictVal and name == "update" and kwargs:
+        return _dict_update(tx, obj, args, kwargs)
     table = CONTAINER_METHODS.get(type(obj), {})
     rule = table.get(name)
     if rule is None or kwargs:
