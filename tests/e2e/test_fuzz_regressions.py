@@ -4,6 +4,7 @@ Each test states the rule it checks (SEMANTICS.md / DESIGN.md). Open bugs are ma
 xfail(strict=True): when one is fixed the test XPASSes and fails, so remove its mark
 (and its entry in tests/fuzz/known_bugs.py, which keeps the fuzzers from re-finding it).
 """
+import heapq
 import io
 import warnings
 
@@ -657,3 +658,90 @@ def test_min_with_an_unknown_keyword_raises():
             return str(exc)
 
     assert fj.compile(f)() == f() == "'foo' is an invalid keyword argument for min()"
+
+
+# ---------------------------------------------------------------- whole programs (hunt 3)
+# Recompile storms found by tests/e2e/test_user_programs_whole_*.py: a loop whose body
+# breaks compiles one entry per iteration (cache_size_limit warning) where the value a
+# use needs could stay dynamic. Each program is compared with plain Python as well.
+
+def _storm_free(fn, *args):
+    """``fn`` compiled gives plain Python's result and no framejit warning."""
+    fj.reset()
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter("always")
+        got = fj.compile(fn)(*args)
+    want = fn(*args)
+    assert repr(got) == repr(want)
+    assert [str(w.message) for w in ws if str(w.message).startswith("framejit")] == []
+
+
+def _progress(x, n, buf):
+    for it in range(n):
+        s = float(x.sum())                 # a break in every iteration
+        print(f"it={it:2d} s={s}", file=buf)
+    return x
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "an f-string of a dynamic loop int specializes it (trace/handlers_data.py "
+    "FORMAT_VALUE folds through tx.pyval): one entry per iteration of a progress print"))
+def test_fstring_of_a_loop_counter_across_a_break_does_not_recompile():
+    _storm_free(_progress, np.ones(3), 12, io.StringIO())
+
+
+def _count_matches(a, b):
+    d = np.zeros(len(a) + 1)
+    for i in range(1, len(a) + 1):
+        cost = 0 if a[i - 1] == b else 1
+        if d[i - 1] > 0:                   # a break in every iteration
+            pass
+        d[i] = d[i - 1] + cost
+    return d
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a str indexed by a dynamic loop int specializes the loop (trace/dyn_items.py "
+    "_const_entry takes tuples only; a char compared with == would also need a PRED on "
+    "str values, trace/dynamic.py _predicate takes ints and floats)"))
+def test_str_indexed_by_a_loop_variable_across_a_break_does_not_recompile():
+    _storm_free(_count_matches, "kittenxxxxxxxxxx", "x")
+
+
+def _heap_order(w):
+    heap, seen, out = [(0.0, 0)], set(), []
+    while heap:
+        d, u = heapq.heappop(heap)         # an opaque call: a break in every iteration
+        if u in seen:
+            continue
+        seen.add(u)
+        out.append(u)
+        for v in range(u + 1, min(u + 3, 12)):
+            heapq.heappush(heap, (d + float(w[v]), v))
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a tuple of numbers returned by an opaque call (heapq.heappop) and live across the "
+    "break is guarded by VALUE in the resume function (VALUE(__fj_s0) == (3.0, 5)): one "
+    "entry per popped item of a Dijkstra loop"))
+def test_tuple_popped_from_a_heap_across_a_break_does_not_recompile():
+    _storm_free(_heap_order, np.ones(12))
+
+
+def _relax(y, n):
+    t = 0.0
+    for i in range(n):
+        y = y - 0.1 * (y - np.cos(t))
+        if float(y.sum()) > 1e9:           # a break in every iteration
+            break
+        t += 0.137
+    return y
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a NumPy ufunc applied to a dynamic Python float (np.cos(t), t the time of an ODE "
+    "loop) specializes it (trace/calls.py numpy_call reads the value; only operators "
+    "lift dynamic numbers to graph inputs, trace/dyn_inputs.py)"))
+def test_ufunc_of_a_dynamic_float_across_a_break_does_not_recompile():
+    _storm_free(_relax, np.ones(3), 20)

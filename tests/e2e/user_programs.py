@@ -170,3 +170,24 @@ def same_as_python(fn, calls, *, tol=None, fullgraph=False, graphs_at_most=None,
             assert cb.runs <= 1, f"fullgraph call {i} ran {cb.runs} graphs"
         fj.reset()
     return lenient
+
+
+def same_under_install(fn, calls, *, tol=None, quiet=True):
+    """``fn`` behaves as plain ``fn`` on every call under ``framejit.install()``
+    (whole-program mode: ``fn`` and everything it calls compile as their own frames).
+
+    The plain outcomes are computed first; this module is excluded from install() so
+    that only the program is traced (``run`` calls ``fn``, it is not inlined).
+    Uninstalls afterwards, also on failure.
+    """
+    wants = [run(fn, args) for args in calls]
+    fj.reset()
+    fj.install(exclude=(__name__,))
+    try:
+        gots = [run(fn, args) for args in calls]
+    finally:
+        fj.uninstall()
+        fj.reset()
+    for i, (want, got) in enumerate(zip(wants, gots)):
+        assert _native._modes.depth() == 0
+        _compare(want, got, tol, f"install call {i}", quiet)

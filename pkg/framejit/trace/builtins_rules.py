@@ -21,7 +21,7 @@ from . import sites
 from .attrs import get_attr, lookup_special, set_attr, traced_type, value_type
 from .breaks import BreakKind
 from .handlers import Lazy
-from .dynamic import float_of_dynamic
+from .dynamic import extreme_index, float_of_dynamic
 from .dyn_ranges import make_range
 from .iteration import (EnumerateVal, Exhausted, is_iterable_value, is_materialized,
                         items_lazily, make_iter, next_value, unpack)
@@ -166,10 +166,16 @@ def _extreme(pick):
             if "default" in kwargs:
                 return default
             tx.fold(pick, ())             # CPython's ValueError
-        values = [tx.pyval(k) for k in (keys if key is not None else items)]
-        best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
+        compared = keys if key is not None else items
+        best = extreme_index(tx, _EXTREME_SYM[pick], compared)   # dynamic numbers
+        if best is None:
+            values = [tx.pyval(k) for k in compared]
+            best = tx.fold(lambda vs: pick(range(len(vs)), key=vs.__getitem__), values)
         return items[best]
     return extreme_rule
+
+
+_EXTREME_SYM = {min: "<", max: ">"}    # the comparison CPython's min/max replace on
 
 
 def _or_none(key):

@@ -264,6 +264,8 @@ def _numpy_other(tx, fn, args, kwargs):
     static = npr.static_function(fn)
     if static is not None and len(args) == 1 and not kwargs and type(args[0]) is ArrayVal:
         return ConstVal(static(args[0].meta))
+    if fn in _DTYPE_OF_ARRAYS:       # an array argument counts by its dtype alone (NEP 50)
+        args = [ConstVal(a.meta.dtype) if type(a) is ArrayVal else a for a in args]
     if fn in _PURE_NUMPY and not any(map(has_array, args)):
         return ConstVal(tx.fold(fn, *[tx.pyval(a) for a in args],
                                 **{k: tx.pyval(v) for k, v in kwargs.items()}))
@@ -276,6 +278,10 @@ def _numpy_other(tx, fn, args, kwargs):
 
 _PURE_NUMPY = {np.dtype, np.finfo, np.iinfo, np.result_type, np.promote_types, np.can_cast,
                np.issubdtype, np.isscalar, np.shape, np.ndim, np.size}
+#: of these, the ones that read nothing of an array argument but its dtype: under NEP 50
+#: arrays (0-d ones and NumPy scalars too) are never weak, so the answer for the array
+#: is the answer for its dtype (``np.result_type(img, kernel)``)
+_DTYPE_OF_ARRAYS = {np.result_type, np.can_cast}
 
 
 # ---------------------------------------------------------------- constants

@@ -28,6 +28,10 @@ a ``ConstVal(dynamic=True)`` guarded only by type. Then:
   type (``_never_equal``, operators.is_same): its roots are type-guarded;
 - as a list or tuple index it reads the item where the run picks it (trace/dyn_items.py),
   as a ``range()`` bound it keeps the range dynamic (trace/dyn_ranges.py);
+- ``abs(v)``, ``-v`` and ``min``/``max`` of numbers (``number_abs``, ``number_negate``,
+  ``extreme_index``) decide their comparisons under PRED guards and stay symbolic; a
+  division by a nonzero expression and a small constant power of a positive float
+  (``_safe_power``) too, while the expressions are small (``_small``);
 - every other use reads the value (``Tracer.pyval``) and specializes on it with VALUE
   guards on its roots, exactly as for a static int.
 
@@ -38,6 +42,7 @@ marked (runtime.py, ``specialized_on``).
 """
 from __future__ import annotations
 
+import math
 import operator
 
 from ..bytecode.identity import IdentityWeakKeyDict
@@ -215,7 +220,8 @@ def int_binary(tx, sym, a, b):
     if not (_is_number(a) and _is_number(b)):
         return None
     # a float: an exact expression, evaluated at run time as Python would
-    if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, b)):
+    if sym in _ARITH or (sym == "/" and _nonzero_divisor(tx, a, b)) or (
+            sym == "**" and _safe_power(tx, a, b)):
         return _float_expr(tx, sym, a, b)
     # a float comparison (``if err < tol: break`` on a float computed from array data
     # each iteration): decided under a PRED guard, one entry per outcome, not per value
@@ -252,18 +258,72 @@ def float_of_dynamic(tx, v):
     return _float_expr(tx, "*", v, ConstVal(1.0))
 
 
-def _nonzero_divisor(tx, b):
+def _nonzero_divisor(tx, a, b):
     """A ZeroDivisionError must happen in place, so the run-time divisor is guarded to
-    have the sign it has now (a root), or the constant must not be zero."""
+    have the sign it has now (a root), to be nonzero (an expression: a PRED guard), or
+    the constant must not be zero."""
     if not b.dynamic:
         return tx.pyval(b) != 0
-    if b.value == 0 or type(b.source) in (AffineSource, IntExprSource):
+    if b.value == 0:
         return False
+    if type(b.source) in (AffineSource, IntExprSource):    # an expression: under a PRED
+        if not (_small(b.source) and (not a.dynamic or _small(a.source))):
+            return False
+        try:
+            return decide(tx, "!=", b, _ZERO)
+        except Undecided:
+            return False
     if b.value > 0:
         narrow(tx, b.source, 1 if type(b.value) is int else 5e-324, None)
     else:
         narrow(tx, b.source, None, 0)
     return True
+
+
+# Sources are trees (a shared operand is repeated, and hashing, guards and reloads walk
+# it whole): an expression that reuses its own operands in an unrolled loop (Welford's
+# ``mean += (v - mean) / n``) doubles at each step. Divisions and powers by expressions
+# stay symbolic only while the expression is this small; beyond, they specialize as
+# before (the chain restarts from the specialized value).
+_SMALL_EXPRESSION = 24
+
+
+def _small(source, budget=_SMALL_EXPRESSION):
+    """Whether the tree of ``source`` has at most ``budget`` nodes (walks at most that
+    many)."""
+    todo, seen = [source], 0
+    while todo:
+        src = todo.pop()
+        seen += 1
+        if seen > budget:
+            return False
+        t = type(src)
+        if t is IntExprSource:
+            todo += (src.left, src.right)
+        elif t is AffineSource:
+            todo.append(src.base)
+    return True
+
+
+# |exponent| below this keeps ``base ** exponent`` finite for every finite positive
+# float base (5e-324 ** -0.95 is about 1e307): no OverflowError at run time
+_SAFE_EXPONENT = 0.95
+
+
+def _safe_power(tx, a, b):
+    """``a ** b`` with a dynamic float base and a constant exponent (``(tol / err) **
+    0.2`` of an adaptive step) can be left to run time when it cannot raise nor turn
+    complex there: the base is guarded positive (one entry per outcome) and the
+    exponent is small; anything else specializes."""
+    if b.dynamic or not a.dynamic or type(a.value) is not float or not _small(a.source):
+        return False
+    e = tx.pyval(b)
+    if type(e) not in (int, float) or not abs(e) < _SAFE_EXPONENT:
+        return False
+    try:
+        return decide(tx, ">", a, ConstVal(0.0)) and decide(tx, "<", a, ConstVal(math.inf))
+    except Undecided:
+        return False
 
 
 def _float_expr(tx, sym, a, b):
@@ -321,6 +381,48 @@ def decide(tx, sym, a, b) -> bool:
     if out is None or out.dynamic:
         raise Undecided
     return out.value
+
+
+def number_negate(tx, v):
+    """``-v`` of a dynamic int (affine) or float (``v * -1``: the same value and sign,
+    ``-0.0`` included), or None: specialize."""
+    if type(v) is ConstVal and v.dynamic and type(v.value) is float:
+        return int_binary(tx, "*", v, ConstVal(-1))
+    return int_negate(tx, v)
+
+
+def number_abs(tx, v):
+    """``abs(v)`` of a dynamic int or float without specializing it, or None: the sign is
+    decided under a guard (one entry per sign, not per value), then ``v * -1`` below
+    zero, else ``v`` (a float: ``v + 0.0``, which is ``abs(-0.0) == 0.0`` and ``v``
+    for every other float, NaN included)."""
+    if not (_is_number(v) and v.dynamic):
+        return None
+    try:
+        negative = decide(tx, "<", v, _ZERO)
+    except Undecided:
+        return None
+    if negative:
+        return int_binary(tx, "*", v, ConstVal(-1))
+    return int_binary(tx, "+", v, ConstVal(0.0)) if type(v.value) is float else v
+
+
+def extreme_index(tx, sym, values):
+    """The position ``min`` (``sym`` ``"<"``) or ``max`` (``">"``) picks among int and
+    float values of which some are dynamic, or None: specialize. CPython's order: the
+    first item, replaced by each later item that compares ``sym`` to the current one
+    (so the first of equal extremes wins); each comparison is decided under a guard
+    (``min(h, t_end - t)`` with a float step compiles one entry per outcome)."""
+    if not (all(map(_is_number, values)) and any(v.dynamic for v in values)):
+        return None
+    best = 0
+    try:
+        for k in range(1, len(values)):
+            if decide(tx, sym, values[k], values[best]):
+                best = k
+    except Undecided:
+        return None
+    return best
 
 
 def int_arith(tx, sym, a, b):

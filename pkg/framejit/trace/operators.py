@@ -16,7 +16,7 @@ from .breaks import BreakKind
 from .guards import GuardKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal, SetVal,
                      TupleVal, Value)
-from .dynamic import int_binary, int_negate, int_truth
+from .dynamic import int_binary, int_truth, number_abs, number_negate
 from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
@@ -266,12 +266,16 @@ def _container_order(tx, sym, a, b):
     return ConstVal(tx.fold(npr.PY_OPERATORS[sym], len(left), len(right)))
 
 
+# unary operators that keep a dynamic number symbolic (trace/dynamic.py); None: specialize
+_DYNAMIC_UNARY = {"-": number_negate, "abs": number_abs}
+
+
 def unary(tx, sym: str, v: Value) -> Value:
     t = type(v)
     if t is ArrayVal:
         return tx.add_node(npr.UNARY_OPS[sym], (v.node,))
     if t is ConstVal:
-        out = int_negate(tx, v) if v.dynamic and sym == "-" else None
+        out = _DYNAMIC_UNARY[sym](tx, v) if v.dynamic and sym in _DYNAMIC_UNARY else None
         return out if out is not None else ConstVal(tx.fold(npr.PY_UNARY[sym], tx.pyval(v)))
     if t is ClassInstanceVal:
         from .attrs import lookup_special

@@ -214,8 +214,10 @@ def _call_reload(fn, *parts) -> list:
 
 
 #: the operators of dynamic number expressions (trace/dynamic.py), as Python applies them
+#: ``**`` only as a float power that cannot raise (trace/dynamic.py ``_safe_power``), never
+#: in a guard's value path (float expressions index nothing)
 NUMBER_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-            "%": operator.mod, "//": operator.floordiv}
+            "%": operator.mod, "//": operator.floordiv, "**": operator.pow}
 
 
 @dataclass(frozen=True)
