@@ -48,8 +48,8 @@ import operator
 from ..bytecode.identity import IdentityWeakKeyDict
 from .guards import Guard, GuardKind
 from .sources import (NUMBER_OPS, AffineSource, AttrSource, ClosureSource, ConstSource,
-                      DynItemSource, GlobalSource, IntExprSource, ItemSource, LenSource,
-                      LocalSource, RangeSource, RootsSource)
+                      DynItemSource, FormatSource, GlobalSource, IntExprSource, ItemSource,
+                      LenSource, LocalSource, RangeSource, RootsSource)
 from .values import ConstVal
 
 _marked = IdentityWeakKeyDict()     # code -> frozenset of dynamic sources
@@ -153,6 +153,8 @@ def roots_of(source):
         return roots_of(source.left) + roots_of(source.right)
     if t is RangeSource:                 # a range with dynamic bounds (dyn_ranges.py)
         return roots_of(source.start) + roots_of(source.stop)
+    if t is FormatSource:                # an f-string of dynamic numbers
+        return [r for v in source.values for r in roots_of(v)]
     return [] if t is ConstSource else [source]
 
 
@@ -558,3 +560,26 @@ def _predicate(tx, sym, a, b):
             roots, [type(tx.root_values[r]) for r in roots]))
     guard.expected.add(left, sym, right, truth)
     return ConstVal(truth)
+
+
+# ---------------------------------------------------------------- f-strings of numbers
+
+def is_formatted(v) -> bool:
+    """A string FORMAT_VALUE made of dynamic numbers (computed where it is rebuilt)."""
+    return type(v) is ConstVal and v.dynamic and type(v.source) is FormatSource
+
+
+def join_formatted(tx, parts):
+    """BUILD_STRING / ``+`` of strings, some formatted from dynamic numbers: one
+    FormatSource (the numbers stay dynamic); the constant parts are read as usual."""
+    template, values, text = [], [], []
+    for p in parts:
+        if is_formatted(p):
+            template += p.source.template
+            values += p.source.values
+            text.append(p.value)
+        else:
+            piece = tx.pyval(p)
+            template.append(piece)
+            text.append(piece)
+    return ConstVal("".join(text), FormatSource(tuple(template), tuple(values)), dynamic=True)

@@ -13,6 +13,8 @@ from .attrs import del_attr, get_attr, set_attr
 from .breaks import BreakKind
 from .handlers import handler
 from .iteration import is_iterable_value, unpack
+from .dynamic import is_formatted, join_formatted
+from .sources import FormatSource
 from .subscript import del_item, get_item, set_item
 from .values import (ArrayVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal, ListVal, NULL,
                      SetVal, TupleVal)
@@ -202,7 +204,11 @@ def BUILD_CONST_KEY_MAP(tx, f, inst):
 
 @handler("BUILD_STRING")
 def BUILD_STRING(tx, f, inst):
-    f.stack.append(ConstVal("".join(tx.pyval(p) for p in f.popn(inst.argval))))
+    parts = f.popn(inst.argval)
+    if any(is_formatted(p) for p in parts):
+        f.stack.append(join_formatted(tx, parts))
+        return
+    f.stack.append(ConstVal("".join(tx.pyval(p) for p in parts)))
 
 
 _CONVERSIONS = (None, str, repr, ascii)
@@ -216,8 +222,14 @@ def FORMAT_VALUE(tx, f, inst):
     if type(value) is ArrayVal:
         tx.graph_break(BreakKind.DATA_DEPENDENT,
                        f"formatting array {value.node.name} ({value.meta}) into a string")
-    py = tx.pyval(value)
     conv = _CONVERSIONS[flags & 3]
+    if type(value) is ConstVal and value.dynamic and type(value.value) in (int, float):
+        # a loop counter in a progress print: formatted at run time, not specialized
+        text = tx.fold(format, conv(value.value) if conv else value.value, spec)
+        f.stack.append(ConstVal(text, FormatSource(((flags & 3, spec),), (value.source,)),
+                                dynamic=True))
+        return
+    py = tx.pyval(value)
     f.stack.append(ConstVal(tx.fold(format, conv(py) if conv else py, spec)))
 
 

@@ -104,7 +104,7 @@ def _seq_next(tx, it):
         it.watch = (it.watch[0], -1)      # CPython's state is sticky too
         tx.raise_type(RuntimeError, "dictionary changed size during iteration")
     t = type(seq)
-    if t is ConstVal and seq.dynamic:
+    if t is ConstVal and seq.dynamic and type(seq.value) is range:
         return _dynamic_range_next(tx, it)
     n = len(seq.value) if t is ConstVal else seq.meta.shape[0] if t is ArrayVal else \
         len(seq.items)

@@ -16,7 +16,8 @@ from .breaks import BreakKind
 from .guards import GuardKind
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ListVal, OpaqueVal, SetVal,
                      TupleVal, Value)
-from .dynamic import int_binary, int_truth, number_abs, number_negate
+from .dynamic import (int_binary, int_truth, is_formatted, join_formatted, number_abs,
+                      number_negate)
 from .dyn_inputs import lift_operands
 from .wrap import node_arg
 
@@ -50,6 +51,9 @@ def _array_binary(tx, sym, a, b, inplace):
 
 
 def _const_binary(tx, sym, a, b, inplace):
+    if sym == "+" and (is_formatted(a) or is_formatted(b)) and all(
+            type(v.value) is str for v in (a, b)):
+        return join_formatted(tx, (a, b))     # "it=" + f"{i}": still formatted at run time
     if a.dynamic or b.dynamic:
         out = int_binary(tx, sym, a, b)
         if out is not None:

@@ -288,6 +288,54 @@ class IntExprSource(Source):
         return f"({show(self.left)} {self.sym} {show(self.right)})"
 
 
+def format_pieces(template, *values):
+    """An f-string at run time: ``template`` holds its constant parts (str) and, for each
+    formatted value in order, ``(conversion, spec)`` (conversion 0 none, 1 str, 2 repr,
+    3 ascii), as FORMAT_VALUE and BUILD_STRING compute it."""
+    out, it = [], iter(values)
+    for piece in template:
+        if type(piece) is str:
+            out.append(piece)
+            continue
+        conv, spec = piece
+        value = next(it)
+        if conv:
+            value = (str, repr, ascii)[conv - 1](value)
+        out.append(format(value, spec))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class FormatSource(Source):
+    """An f-string over dynamic numbers (``f"it={i:3d}"`` in a loop whose body breaks):
+    ``template`` as ``format_pieces`` takes it, ``values`` the sources of the formatted
+    dynamic values. Computed at run time where it is rebuilt (a break's argument, a
+    side effect), so the numbers stay dynamic; a use that needs the text itself
+    specializes them (trace/dynamic.py ``roots_of``)."""
+    template: tuple
+    values: tuple
+
+    def guard_path(self):
+        raise TypeError("a formatted string is guarded through its roots")
+
+    def value_path(self):
+        raise TypeError("a formatted string has no guard path")
+
+    def reload(self):
+        return _call_reload(format_pieces, [("LOAD_CONST", self.template)],
+                            *[v.reload() for v in self.values])
+
+    def fetch(self, env):
+        return format_pieces(self.template, *[v.fetch(env) for v in self.values])
+
+    @property
+    def root(self):
+        return self.values[0].root
+
+    def __str__(self):
+        return f"format({', '.join(map(str, self.values))})"
+
+
 @dataclass(frozen=True)
 class ScalarSource(Source):
     """A dynamic Python number as a graph takes it: a NumPy scalar of ``dtype`` (the
