@@ -754,9 +754,24 @@ def _relax(y, n):
     return y
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a NumPy ufunc applied to a dynamic Python float (np.cos(t), t the time of an ODE "
-    "loop) specializes it (trace/calls.py numpy_call reads the value; only operators "
-    "lift dynamic numbers to graph inputs, trace/dyn_inputs.py)"))
+# was a strict xfail: a ufunc of dynamic Python numbers lifts them to 0-d graph inputs
+# (trace/dyn_inputs.py lift_alone)
 def test_ufunc_of_a_dynamic_float_across_a_break_does_not_recompile():
     _storm_free(_relax, np.ones(3), 20)
+
+
+def _forced(x, t, k):
+    return x + 0.1 * np.sin(2.0 * t) + np.cos(k) + np.add(t, k), np.exp(t), np.sqrt(k)
+
+
+def test_ufunc_of_a_number_that_changes_per_call_does_not_recompile():
+    compiled = fj.compile(_forced)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no cache_size_limit warning
+        for i in range(20):
+            args = (np.arange(3.0), 0.1 * i, i)
+            got, want = compiled(*args), _forced(*args)
+            for g, w in zip(got, want):
+                assert type(g) is type(w)
+                np.testing.assert_allclose(g, w, rtol=1e-15)
+    assert len(fj._native._evalframe.cache_entries(_forced.__code__)) <= 3

@@ -25,6 +25,7 @@ from .tracer import Frame, builtins_dict
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, DictVal, ExceptionVal, FunctionVal, MethodVal, ModeCtxVal,
                      ModeExitVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
+from .dyn_inputs import lift_alone
 from .wrap import has_array, is_plain_class, node_arg
 
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
@@ -215,6 +216,10 @@ MARKER_CALLS = {
 def numpy_call(tx, fn, op, args, kwargs):
     no_arrays = not any(has_array(a) for a in args) and not any(
         has_array(v) for v in kwargs.values())
+    if no_arrays and not kwargs and isinstance(fn, np.ufunc):
+        lifted = lift_alone(tx, args)       # np.sin(omega * t) for a t that varies
+        if lifted is not None:
+            args, no_arrays = lifted, False
     if no_arrays and not npr.is_creation(op):
         pyargs = [tx.pyval(a) for a in args]
         pykw = {k: tx.pyval(v) for k, v in kwargs.items()}

@@ -1,9 +1,10 @@
 """Dynamic numbers beside arrays: NumPy-scalar graph inputs instead of constants.
 
 A dynamic int or float (trace/dynamic.py) that meets an array in an arithmetic operator
-(``x + i``, ``i * x``, ``x //= i``), is stored into one (``out[t] = v``) or indexes one
-(``x[i]``, ``x[i, 1:]``) becomes a 0-d graph input, reloaded at run time through a
-``ScalarSource``:
+(``x + i``, ``i * x``, ``x //= i``), is stored into one (``out[t] = v``), indexes one
+(``x[i]``, ``x[i, 1:]``) or is an argument of a ufunc called on Python numbers only
+(``np.sin(omega * t)``: float64 / int64, as NumPy converts a number alone) becomes a 0-d
+graph input, reloaded at run time through a ``ScalarSource``:
 
 - beside an array its dtype is the one NumPy's weak-scalar promotion (NEP 50) gives the
   Python number there, and its roots are guarded (RANGE) to the interval in which that
@@ -172,3 +173,26 @@ def lift_operands(tx, a, b):
             if lifted is not None:
                 return (lifted, b) if mine is a else (a, lifted)
     return a, b
+
+
+#: the dtype NumPy gives a Python number alone (np.asarray(3.5), np.asarray(3)) and the
+#: range in which that holds (a larger int is an object array or OverflowError)
+_ALONE = {float: (np.dtype(np.float64), None, None),
+          int: (np.dtype(np.int64), -2 ** 63, 2 ** 63)}
+
+
+def lift_alone(tx, args):
+    """The arguments of a ufunc called on Python numbers only (``np.sin(omega * t)``), a
+    dynamic one becoming a 0-d graph input of the dtype NumPy gives it, so a call per
+    value of ``t`` does not recompile; None when none is dynamic or one cannot be."""
+    if not any(type(a) is ConstVal and a.dynamic and type(a.value) in _ALONE for a in args):
+        return None
+    out = []
+    for a in args:
+        if type(a) is ConstVal and a.dynamic:
+            rule = _ALONE.get(type(a.value))
+            if rule is None or not fits(tx, a, rule[1], rule[2]):
+                return None
+            a = _input(tx, a, rule[0])
+        out.append(a)
+    return out
