@@ -24,7 +24,7 @@ from .mode_reach import may_reach_forbidding_mode
 from .config import config
 from .guards.guards import lower as lower_guards
 from .trace.api import build_break, build_callable, trace_frame
-from .trace.codegen import fallback_code
+from .trace.codegen import slot_code
 from .trace import dynamic
 from .trace.sources import FrameEnv
 from .trace.tracer import builtins_dict
@@ -40,8 +40,6 @@ _ef = _native._evalframe
 _modes = _native._modes
 
 _CO_OPTIMIZED = 0x1
-_CO_VARARGS = 0x4
-_CO_VARKEYWORDS = 0x8
 
 
 _SKIP_MODULES = ("framejit", "numpy")
@@ -79,14 +77,6 @@ def should_skip(code, options, func=None):
     if scope is not None:
         return not scope.traces(code, module)
     return not is_user_code(code, module)
-
-
-def slot_code(code):
-    """The same code taking the frame's argument slots positionally (localsplus order)."""
-    nslots = code.co_argcount + code.co_kwonlyargcount
-    nslots += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
-    return code.replace(co_argcount=nslots, co_posonlyargcount=0, co_kwonlyargcount=0,
-                        co_flags=code.co_flags & ~(_CO_VARARGS | _CO_VARKEYWORDS))
 
 
 class EntryInfo:
@@ -207,7 +197,7 @@ def convert_traced(code, func, slots, options, session=None):
             # hook compiles on first entry); the break runner is never traced
             new_code, runner = build_break(result, _backend_for(options))
             _ef.set_action(runner, "skip")
-            _ef.set_action(fallback_code(code), "skip")
+            _ef.set_action(slot_code(code), "skip")
             info = EntryInfo("break", graphs=(result.graph,) if result.graph is not None
                              else (), guards=result.guards, breaks=result.breaks,
                              compile_time=time.perf_counter() - start)
@@ -228,7 +218,7 @@ def convert_traced(code, func, slots, options, session=None):
                          compile_time=time.perf_counter() - start)
         return (_ef.ANSWER_ENTRY, lower_guards(result.guards), slot_code(code), info)
     fn = build_callable(result, _backend_for(options))
-    _ef.set_action(fallback_code(code), "skip")    # run plainly when a graph fails
+    _ef.set_action(slot_code(code), "skip")    # run plainly when a graph fails
     guard = lower_guards(result.guards)
     info = EntryInfo("traced", graphs=(result.graph,) if result.graph is not None else (),
                      guards=result.guards, breaks=result.breaks,

@@ -12,7 +12,7 @@ numbers (so tracebacks point at user lines). Its body:
    FloatingPointError under ``np.errstate(all="raise")``, a warning turned into an error)
    and it mutates nothing (no in-place op, no custom op), nothing of the segment has
    happened yet: the frame's own code then runs unoptimized for this call
-   (``fallback_code``), so the exception is raised at its program point, after the
+   (``slot_code``), so the exception is raised at its program point, after the
    effects before it and inside the user's try/with handlers, as in Python;
 3. replay the recorded side effects in program order;
 4. raise the traced exception, or rebuild and return the traced return value.
@@ -278,25 +278,26 @@ def _mutates(graph) -> bool:
     return any(effectful(n) for n in graph.nodes)
 
 
-#: traced code -> the same code taking the slots positionally, run plainly (the runtime
-#: marks it SKIP: the hook never traces it, its callees are compiled as usual)
-_FALLBACKS = IdentityWeakKeyDict()
+#: traced code -> the same code taking the slots positionally, run plainly: a failing
+#: graph's fallback, and the entry of a frame that runs unoptimized (the runtime marks
+#: it SKIP: the hook never traces it, its callees are compiled as usual)
+_SLOT_CODES = IdentityWeakKeyDict()
 
 
-def fallback_code(code):
+def slot_code(code):
     """``code`` taking the frame's argument slots positionally (localsplus order)."""
-    hit = _FALLBACKS.get(code)
+    hit = _SLOT_CODES.get(code)
     if hit is None:
         nslots = len(slot_names(code))
         hit = code.replace(co_argcount=nslots, co_posonlyargcount=0, co_kwonlyargcount=0,
                            co_flags=code.co_flags & ~(CO_VARARGS | CO_VARKEYWORDS))
-        _FALLBACKS[code] = hit
+        _SLOT_CODES[code] = hit
     return hit
 
 
 def emit_fallback(e, code, call_range) -> list:
     """Append the handler of a failing graph call (``emit_prefix``'s range): an
-    ``Exception`` drops the partial call and returns ``fallback_code(code)(*slots)``
+    ``Exception`` drops the partial call and returns ``slot_code(code)(*slots)``
     (made with the frame's closure); anything else (KeyboardInterrupt ...) propagates.
     Returns the exception-table entries; the graph call must run at stack depth 0."""
     if call_range is None:
@@ -317,7 +318,7 @@ def emit_fallback(e, code, call_range) -> list:
         e.op("LOAD_CLOSURE", name)
     if free:
         e.op("BUILD_TUPLE", len(free))
-    e.op("LOAD_CONST", fallback_code(code))
+    e.op("LOAD_CONST", slot_code(code))
     e.op("MAKE_FUNCTION", 0x08 if free else 0)
     names = slot_names(code)
     for name in names:
