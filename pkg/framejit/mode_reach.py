@@ -21,7 +21,7 @@ import sys
 import types
 
 from . import _native
-from .trace.wrap import is_library_code
+from .trace.wrap import is_library_code, is_library_path
 
 _ModeCall = _native._modes.ModeCall
 _KINDS = _native._modes.KINDS
@@ -147,15 +147,7 @@ def _library_module(module):
     path = getattr(module, "__file__", None)
     if name.split(".", 1)[0] in ("framejit", "numpy") or not isinstance(path, str):
         return True
-    return is_library_code(_PathOnly(path))
-
-
-class _PathOnly:
-    """Stands in for a code object where ``is_library_code`` only reads the file name."""
-    __slots__ = ("co_filename",)
-
-    def __init__(self, path):
-        self.co_filename = path
+    return is_library_path(path)
 
 
 _HEAPTYPE = 1 << 9

@@ -31,13 +31,12 @@ Invariants:
 import atexit
 import re
 import sys
-import types
 
 from . import _native
 from .api import CompileOptions, _check_backend
 from .config import _bind_disable_mirror, config
 from .runtime import _library_module, is_user_code
-from .trace.wrap import is_library_code
+from .trace.wrap import is_library_path
 
 _modes = _native._modes
 _ef = _native._evalframe
@@ -99,8 +98,7 @@ def _default_user_code(code, module):
     path = getattr(loaded, "__file__", None)
     if not isinstance(path, str):          # an interactive __main__: the user's
         return is_user_code(code, module)
-    # the library verdict reads only co_filename (trace/wrap.py, one list of dirs)
-    return not is_library_code(types.SimpleNamespace(co_filename=path))
+    return not is_library_path(path)
 
 
 class InstallOptions(CompileOptions):

@@ -304,12 +304,16 @@ _library_verdicts: dict = {}
 
 def is_library_code(code) -> bool:
     """Code of NumPy, framejit, the standard library or site-packages: never inlined."""
-    verdict = _library_verdicts.get(code.co_filename)
+    return is_library_path(code.co_filename)
+
+
+def is_library_path(name) -> bool:
+    """A file of NumPy, framejit, the standard library or site-packages (or frozen)."""
+    verdict = _library_verdicts.get(name)
     if verdict is None:
-        name = code.co_filename
         verdict = name.startswith("<frozen") or (not name.startswith("<") and os.path.realpath(
             name).startswith(_LIBRARY_PREFIXES))
-        _library_verdicts[code.co_filename] = verdict
+        _library_verdicts[name] = verdict
     return verdict
 
 
@@ -317,14 +321,14 @@ def is_library_code(code) -> bool:
 _plain_cache = weakref.WeakKeyDictionary()
 
 
-def is_plain_class(cls) -> bool:
-    """A user class whose instances behave like attribute bags with methods."""
+def is_readable_class(cls) -> bool:
+    """A user class whose instances are read like attribute bags with methods. Its own
+    ``__setattr__``/``__delattr__`` (``dataclass(frozen=True)``) are allowed: a store or
+    delete is then a break (attrs.set_attr)."""
     hit = _plain_cache.get(cls)
     if hit is None:
         hit = (type(cls) in (type,) or type(cls).__module__ == "abc") and (
             cls.__getattribute__ is object.__getattribute__
-            and cls.__setattr__ is object.__setattr__
-            and cls.__delattr__ is object.__delattr__
             and cls.__module__ not in ("builtins",)
             and not issubclass(cls, (BaseException, np.ndarray, np.generic))
             and "__slots__" not in vars(cls)
@@ -333,23 +337,11 @@ def is_plain_class(cls) -> bool:
     return hit
 
 
-_readable_cache = weakref.WeakKeyDictionary()
-
-
-def is_readable_class(cls) -> bool:
-    """A user class whose instances are read like a plain class's but written through a
-    ``__setattr__``/``__delattr__`` of its own (``dataclass(frozen=True)``): attribute reads
-    and methods are traced, a store or delete is a break (attrs.set_attr)."""
-    hit = _readable_cache.get(cls)
-    if hit is None:
-        hit = (type(cls) in (type,) or type(cls).__module__ == "abc") and (
-            cls.__getattribute__ is object.__getattribute__
-            and cls.__module__ not in ("builtins",)
-            and not issubclass(cls, (BaseException, np.ndarray, np.generic))
-            and "__slots__" not in vars(cls)
-            and cls.__new__ is object.__new__)
-        _readable_cache[cls] = hit
-    return hit
+def is_plain_class(cls) -> bool:
+    """A readable class that is also written like an attribute bag (traced stores,
+    instances the trace builds)."""
+    return (is_readable_class(cls) and cls.__setattr__ is object.__setattr__
+            and cls.__delattr__ is object.__delattr__)
 
 
 def _wrap_exception(tx, obj, source):
@@ -369,8 +361,7 @@ def _wrap_other(tx, obj, source):
     if marker is markers.Marker.MODE_CONTEXT:
         return _wrap_mode_context(tx, obj, source)
     cls = type(obj)
-    if marker is None and (is_plain_class(cls) or is_readable_class(cls)) \
-            and hasattr(obj, "__dict__"):
+    if marker is None and is_readable_class(cls) and hasattr(obj, "__dict__"):
         tx.add_guard(GuardKind.TYPE, source, cls)
         val = ClassInstanceVal(cls, obj, source)
         _remember(tx, obj, val)
