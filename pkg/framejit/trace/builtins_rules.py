@@ -23,8 +23,8 @@ from .breaks import BreakKind
 from .handlers import Lazy
 from .dynamic import extreme_index, float_of_dynamic
 from .dyn_ranges import make_range
-from .iteration import (EnumerateVal, Exhausted, is_iterable_value, is_materialized,
-                        items_lazily, make_iter, next_value, unpack)
+from .iteration import (EnumerateVal, Exhausted, is_iterable_value, make_iter, next_value,
+                        unpack)
 from .tracer import UserRaise
 from .values import (ArrayVal, ClassInstanceVal, ConstVal, DictVal, ExceptionVal, FilterVal,
                      IteratorVal, ListVal, MapVal, PartialVal, SetVal, SuperVal, TupleVal, ZipVal)
@@ -428,13 +428,8 @@ def _any_all(stop):
 
 
 def _instance_truth_at(tx, owner, item, seq, i, stop):
-    for name in ("__bool__", "__len__"):
-        meth = lookup_special(tx, item, name)
-        if meth is not None:
-            site = sites.Site(sites.any_all_rest, (ConstVal(name), seq, ConstVal(i),
-                                                   ConstVal(stop)))
-            return ops.truth_value(tx, name, sites.call_at(tx, owner, meth, [], site))
-    return True
+    return ops.instance_truth(tx, owner, item, lambda name: sites.Site(
+        sites.any_all_rest, (ConstVal(name), seq, ConstVal(i), ConstVal(stop))))
 
 
 rule(any)(_any_all(True))
@@ -490,7 +485,7 @@ def _partial(tx, args, kwargs):
 @rule(functools.reduce)
 def _reduce(tx, args, kwargs):
     owner = sites.take(tx)
-    if not is_materialized(args[1]):            # an iterator: each call as its item comes
+    if type(args[1]) not in (ListVal, TupleVal, ConstVal):   # an iterator: item by item
         return _reduce_lazily(tx, args)
     fn, it = args[0], unpack(tx, args[1])
     if len(args) > 2:
@@ -506,7 +501,7 @@ def _reduce(tx, args, kwargs):
 
 
 def _reduce_lazily(tx, args):
-    fn, items = args[0], items_lazily(tx, args[1])
+    fn, items = args[0], _each(tx, None, make_iter(tx, args[1]), None)
     if len(args) > 2:
         acc = args[2]
     else:

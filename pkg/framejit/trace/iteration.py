@@ -291,25 +291,6 @@ def next_value(tx, it):
     return rule(tx, it)
 
 
-def items_lazily(tx, v):
-    """The items of an iterable value one ``next()`` at a time (a Python generator), for
-    consumers that interleave their own work with the iteration (``any``, ``sum``, a
-    ``key=``) or stop early, as CPython's builtins do with an iterator argument."""
-    it = make_iter(tx, v)
-    while True:
-        try:
-            item = next_value(tx, it)
-        except Exhausted:
-            return
-        yield item
-
-
-def is_materialized(v) -> bool:
-    """A list, tuple or constant sequence: its items exist, iterating it calls nothing."""
-    return type(v) in (ListVal, TupleVal) or (
-        type(v) is ConstVal and isinstance(v.value, (tuple, range, str)))
-
-
 _COMBINED = (ZipVal, EnumerateVal)
 
 

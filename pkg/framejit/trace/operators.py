@@ -363,13 +363,19 @@ def contains(tx, item: Value, container: Value, invert: bool = False) -> bool:
 
 def _instance_truthy(tx, v):
     from . import sites
+    return instance_truth(tx, sites.take(tx), v, lambda name: sites.Site(
+        sites.truth_rest, (ConstVal(name),), at_inst=True))
+
+
+def instance_truth(tx, owner, v, site_of) -> bool:
+    """The truth of a plain-class instance: ``__bool__``, else ``__len__``, else True.
+    The method's call is a site of ``owner`` (if armed): ``site_of(method name)``."""
+    from . import sites
     from .attrs import lookup_special
-    owner = sites.take(tx)
     for name in ("__bool__", "__len__"):
         meth = lookup_special(tx, v, name)
         if meth is not None:
-            site = sites.Site(sites.truth_rest, (ConstVal(name),), at_inst=True)
-            return truth_value(tx, name, sites.call_at(tx, owner, meth, [], site))
+            return truth_value(tx, name, sites.call_at(tx, owner, meth, [], site_of(name)))
     return True
 
 
