@@ -28,7 +28,6 @@ from .breaks import BreakKind
 from .guards import GuardKind
 from .sources import AttrSource
 from .tracer import UserRaise
-from .wrap import is_library_code
 from .values import (ArrayVal, BuiltinMethodVal, ClassInstanceVal, ClosureVal, ConstVal, DictVal,
                      EnumerateVal, ExceptionVal, FilterVal, FunctionVal, GenVal, IteratorVal,
                      ListVal, MapVal, MethodVal, ModeCtxVal, ModuleVal, OpaqueVal, PartialVal,
@@ -127,8 +126,8 @@ def _const_attr(tx, v, name):
         # not in any class dict: a type slot (``np.ndarray.__name__``), read below
     if isinstance(value, enum.Enum):
         raw = inspect.getattr_static(type(value), name, None)
-        if type(raw) is types.FunctionType and not is_library_code(raw.__code__):
-            return MethodVal(FunctionVal(raw), v)     # a method of the user's enum
+        if type(raw) is types.FunctionType:
+            return MethodVal(FunctionVal(raw), v)     # a method of the enum's class
     attr = tx.fold(getattr, value, name)
     if callable(attr) and not isinstance(attr, type):
         return BuiltinMethodVal(v, name)
@@ -161,15 +160,9 @@ _BINDING_WRAPPERS = frozenset([markers.Marker.MODE_DECORATED, markers.Marker.COM
                                markers.Marker.DISABLED])
 
 
-def _function_descriptor(tx, cls, inst, raw):
-    """A function found on a class: bound to ``inst``. One defined in a library (a method
-    a user class inherits from a stdlib or site-packages base) is never inlined."""
-    fn = ConstVal(raw) if is_library_code(raw.__code__) else FunctionVal(raw)
-    return MethodVal(fn, inst) if inst is not None else fn
-
-
 _DESCRIPTORS = {
-    types.FunctionType: _function_descriptor,
+    types.FunctionType: lambda tx, cls, inst, raw: (
+        MethodVal(FunctionVal(raw), inst) if inst is not None else FunctionVal(raw)),
     staticmethod: lambda tx, cls, inst, raw: tx.wrap(raw.__func__),
     classmethod: lambda tx, cls, inst, raw: MethodVal(tx.wrap(raw.__func__), ConstVal(cls)),
     property: lambda tx, cls, inst, raw: (

@@ -26,7 +26,7 @@ from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, Clos
                      ConstVal, DictVal, ExceptionVal, FunctionVal, MethodVal, ModeCtxVal,
                      ModeExitVal, ModuleVal, OpaqueVal, PartialVal, TupleVal)
 from .dyn_inputs import lift_alone
-from .wrap import has_array, is_plain_class, node_arg
+from .wrap import has_array, is_library_code, is_plain_class, node_arg
 
 CO_VARARGS, CO_VARKEYWORDS = 0x04, 0x08
 CO_GENERATOR = 0x20
@@ -137,6 +137,10 @@ def call_function(tx, f, args, kwargs):
     marker = markers.classify(f.fn)
     if marker is not None:
         return MARKER_CALLS[marker](tx, f, f.fn, args, kwargs)
+    if is_library_code(f.fn.__code__) and f.fn.__code__ not in sites.INLINED:
+        # never inlined, however it was reached (a method a user class inherits from a
+        # stdlib base, a user enum's library method): called as the constant it is
+        return call_const(tx, ConstVal(f.fn), args, kwargs)
     defaults, kwdefaults, cells = _function_parts(tx, f)
     return inline(tx, f.fn.__code__, f.fn.__globals__, f.fn.__qualname__, defaults,
                   kwdefaults, cells, args, kwargs, f.source)
