@@ -22,6 +22,7 @@ from .result import (BreakPoint, FrameState, ModeSpec, RCall, RConst, RDict, REx
                      RExcValue, RGraphOut, RList, RNull, RSource, RTuple, RaiseRecord,
                      SideEffect, TraceResult)
 from .sources import AttrSource, CellSource, ClosureSource
+from .generators import rebuild as rebuild_generator
 from .cursor import EnumerateCursor, FilterCursor, MapCursor, SeqCursor, ZipCursor
 from .values import (ArrayVal, BuiltinMethodVal, CellVal, ClassInstanceVal, ClosureVal,
                      ConstVal, CursorVal, DictVal, EnumerateVal, ExceptionVal, FunctionVal, IteratorVal,
@@ -157,11 +158,6 @@ class Finisher:
         return RCall(RConst(zip), self.recon_all(v.inners), kwargs)
 
 
-def _rebuild_generator(fin, v):
-    from .generators import rebuild
-    return rebuild(fin, v)
-
-
 _RECON = {
     ConstVal: lambda f, v: RSource(v.source) if v.source is not None else RConst(v.value),
     ArrayVal: Finisher._array,
@@ -188,7 +184,7 @@ _RECON = {
     EnumerateVal: Finisher._enumerate,
     ZipVal: Finisher._zip,
     MapVal: Finisher._map,
-    GenVal: lambda f, v: _rebuild_generator(f, v),
+    GenVal: rebuild_generator,          # cannot: the trace runs again (generators.py)
     SetVal: lambda f, v: RCall(RConst(set), (RTuple(tuple(RConst(x) for x in v.real)),),
                                ident=v.ident),
     FilterVal: Finisher._filter,
