@@ -152,6 +152,17 @@ _REG_KINDS = {"array": FJ_REG_ARRAY, "const": FJ_REG_CONST, "temp": FJ_REG_TEMP,
               "acc": FJ_REG_ACC}
 
 
+def _check_read(i, r, kind, temps, acc_ready, p):
+    """Instruction ``i`` of pass ``p`` may read register ``r``: a temp written earlier in
+    this pass, an accumulator reduced in an earlier pass (Program validation)."""
+    if kind == FJ_REG_TEMP and r not in temps:
+        raise ValueError(f"instruction {i}: temp register {r} read before it is written in "
+                         f"this pass")
+    if kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
+        raise ValueError(f"instruction {i}: acc register {r} read before a previous pass "
+                         f"reduced into it")
+
+
 cdef class Program:
     """A validated fused-kernel program.
 
@@ -492,21 +503,11 @@ cdef class Program:
                         if ins.steps[k].code == FJ_STEP_STORE * 2:
                             if kind == FJ_REG_TEMP:
                                 temps.add(r)
-                        elif kind == FJ_REG_TEMP and r not in temps:
-                            raise ValueError(f"instruction {i}: temp register {r} read before "
-                                             f"it is written in this pass")
-                        elif kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
-                            raise ValueError(f"instruction {i}: acc register {r} read before "
-                                             f"a previous pass reduced into it")
+                        else:
+                            _check_read(i, r, kind, temps, acc_ready, p)
                 continue
             for r in (ins.a, ins.b, ins.c)[:fj_ops[ins.op].nargs]:
-                kind = self.regs[r].kind
-                if kind == FJ_REG_TEMP and r not in temps:
-                    raise ValueError(f"instruction {i}: temp register {r} read before it is "
-                                     f"written in this pass")
-                if kind == FJ_REG_ACC and acc_ready.get(r, p + 1) > p:
-                    raise ValueError(f"instruction {i}: acc register {r} read before a "
-                                     f"previous pass reduced into it")
+                _check_read(i, r, self.regs[r].kind, temps, acc_ready, p)
             if self.regs[ins.dst].kind == FJ_REG_ACC:
                 if ins.dst in acc_ready:
                     raise ValueError(f"instruction {i}: acc register {ins.dst} written twice")
